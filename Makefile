@@ -1,0 +1,30 @@
+# Tiến Độ — see README.md. Every target installs what it needs first.
+SHELL := /bin/bash
+export CHDB_LIB_PATH := $(CURDIR)/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
+GO ?= go
+DATA ?= $(CURDIR)/.cache/demo
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: deps build test test-go demo bench-ingest clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	CGO_ENABLED=0 $(GO) build -o bin/tiendo ./cmd/tiendo
+
+# Every test, against both ClickHouse engines (the ClickHouse server tests
+# start their own clickhouse-server on a free loopback port).
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+demo: build
+	@scripts/demo.sh "$(DATA)" "$(ADDR)"
+
+# Events/s for 200 concurrent stations posting small batches, on both engines.
+bench-ingest: deps
+	$(GO) test -run '^$$' -bench BenchmarkIngest -benchtime 1x -timeout 20m ./cmd/tiendo/
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,148 @@
+package tiendo
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Campaign describes one enrolment campaign: where its clock runs, when it
+// starts and ends, what it must reach, and how its working days are cut.
+type Campaign struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	NameEN   string `json:"name_en,omitempty"`
+	TimeZone string `json:"time_zone"` // IANA name, e.g. Asia/Ho_Chi_Minh
+	Start    Day    `json:"start"`     // first working day
+	Deadline Day    `json:"deadline"`  // the target must be met by the start of this day
+	Target   int64  `json:"target"`    // records (hồ sơ) to collect in all
+
+	// DayBoundaryHour is the local hour at which one working day ends and the
+	// next begins. Stations serve until the last citizen present, often until
+	// 1–2 a.m., so a boundary of 4 keeps 01:30 in the previous day's session.
+	DayBoundaryHour int `json:"day_boundary_hour"`
+	// OpenHour is when stations usually open (7:00); charts start their day there.
+	OpenHour int `json:"open_hour"`
+	// LateNightHour starts the late-night window, which runs to the day boundary.
+	LateNightHour int `json:"late_night_hour"`
+	// MinutesPerRecord is the nominal service time of one record (about 6).
+	MinutesPerRecord float64 `json:"minutes_per_record"`
+	// Districts are the district-level units, each with its quota.
+	Districts []District `json:"districts"`
+
+	loc *time.Location
+}
+
+// ParseCampaign decodes and validates a campaign file.
+func ParseCampaign(data []byte) (*Campaign, error) {
+	var c Campaign
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("parse campaign: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks the campaign and loads its time zone. It returns an
+// EInvalid *Error naming the first bad field.
+func (c *Campaign) Validate() error {
+	bad := func(field, reason string) error {
+		return &Error{Code: EInvalid, Message: "invalid campaign", Fields: []FieldError{{Index: -1, Field: field, Reason: reason}}}
+	}
+	if c.ID == "" {
+		return bad("id", "required")
+	}
+	if c.Name == "" {
+		return bad("name", "required")
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil || c.TimeZone == "" {
+		return bad("time_zone", "not a known IANA time zone")
+	}
+	c.loc = loc
+	if c.Start.IsZero() {
+		return bad("start", "required")
+	}
+	if c.Deadline <= c.Start {
+		return bad("deadline", "must be after start")
+	}
+	if c.Target <= 0 {
+		return bad("target", "must be positive")
+	}
+	if c.DayBoundaryHour < 0 || c.DayBoundaryHour > 12 {
+		return bad("day_boundary_hour", "must be between 0 and 12")
+	}
+	if c.OpenHour < c.DayBoundaryHour || c.OpenHour > 23 {
+		return bad("open_hour", "must be between the day boundary and 23")
+	}
+	if c.LateNightHour <= c.OpenHour || c.LateNightHour > 23 {
+		return bad("late_night_hour", "must be after open_hour and at most 23")
+	}
+	if c.MinutesPerRecord <= 0 {
+		return bad("minutes_per_record", "must be positive")
+	}
+	if len(c.Districts) == 0 {
+		return bad("districts", "at least one district is required")
+	}
+	seen := map[string]bool{}
+	for _, d := range c.Districts {
+		if !ValidStationID(d.ID) || seen[d.ID] {
+			return bad("districts", fmt.Sprintf("district id %q is invalid or repeated", d.ID))
+		}
+		if d.Quota < 0 {
+			return bad("districts", fmt.Sprintf("district %s: quota must not be negative", d.ID))
+		}
+		seen[d.ID] = true
+	}
+	return nil
+}
+
+// Location is the campaign's time zone (UTC before Validate).
+func (c *Campaign) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
+// StartTime is the instant the campaign opens: the boundary hour of its first day.
+func (c *Campaign) StartTime() time.Time { return c.DayStart(c.Start) }
+
+// DeadlineTime is the instant by which the target must be met.
+func (c *Campaign) DeadlineTime() time.Time { return c.DayStart(c.Deadline) }
+
+// WorkingDay returns the working day that instant t belongs to: the local
+// calendar day, shifted back by one before the day boundary hour.
+func (c *Campaign) WorkingDay(t time.Time) Day {
+	local := t.In(c.Location()).Add(-time.Duration(c.DayBoundaryHour) * time.Hour)
+	return DayOf(local.Year(), local.Month(), local.Day())
+}
+
+// DayStart is the instant working day d begins (its boundary hour, local time).
+func (c *Campaign) DayStart(d Day) time.Time {
+	y, m, dd := d.Date()
+	return time.Date(y, m, dd, c.DayBoundaryHour, 0, 0, 0, c.Location())
+}
+
+// DayEnd is the instant working day d ends, which is when the next one begins.
+func (c *Campaign) DayEnd(d Day) time.Time { return c.DayStart(d + 1) }
+
+// IsLateNight reports whether t falls in the late-night window: from
+// LateNightHour until the day boundary of the next morning.
+func (c *Campaign) IsLateNight(t time.Time) bool {
+	h := t.In(c.Location()).Hour()
+	return h >= c.LateNightHour || h < c.DayBoundaryHour
+}
+
+// HourOfDay gives the position of t's local hour within its working day:
+// 0 is the boundary hour, 23 the hour before the next boundary. Charts use it
+// so that 01:00 of the next morning sits after 23:00, not before 07:00.
+func (c *Campaign) HourOfDay(t time.Time) int {
+	h := t.In(c.Location()).Hour()
+	return (h - c.DayBoundaryHour + 24) % 24
+}
+
+// ClockHour is the inverse of HourOfDay: the local clock hour at position i.
+func (c *Campaign) ClockHour(i int) int { return (i + c.DayBoundaryHour) % 24 }

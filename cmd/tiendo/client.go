@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"tiendo/server"
+)
+
+// adminClient talks to the running server's admin API.
+type adminClient struct {
+	server string
+	token  string
+	http   *http.Client
+}
+
+// clientFlags adds --server, --data and --admin-token to fs.
+func clientFlags(fs *flag.FlagSet) func() (*adminClient, error) {
+	srv := fs.String("server", "http://127.0.0.1:8080", "URL of the running tiendo server")
+	data := fs.String("data", "", "data directory of the server (to read DIR/admin.token)")
+	tok := fs.String("admin-token", os.Getenv("TIENDO_ADMIN_TOKEN"), "admin token (instead of --data)")
+	return func() (*adminClient, error) {
+		t := *tok
+		if t == "" && *data != "" {
+			b, err := os.ReadFile(filepath.Join(*data, server.AdminTokenFile))
+			if err != nil {
+				return nil, fmt.Errorf("read admin token: %w (is the server started with --data %s?)", err, *data)
+			}
+			t = strings.TrimSpace(string(b))
+		}
+		if t == "" {
+			return nil, usageError{"give --data DIR or --admin-token T"}
+		}
+		return &adminClient{server: strings.TrimSuffix(*srv, "/"), token: t, http: &http.Client{Timeout: 60 * time.Second}}, nil
+	}
+}
+
+// do sends a request and decodes a JSON answer into out (when non-nil). A
+// non-2xx answer becomes an error carrying the server's message and items.
+func (c *adminClient) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w (is tiendo serve running?)", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+			Items []struct {
+				Index  int    `json:"index"`
+				Field  string `json:"field"`
+				Reason string `json:"reason"`
+			} `json:"items"`
+		}
+		_ = json.Unmarshal(data, &e)
+		msg := fmt.Sprintf("server answered %s: %s", resp.Status, e.Error)
+		for _, it := range e.Items {
+			msg += fmt.Sprintf("\n  row %d, %s: %s", it.Index+1, it.Field, it.Reason)
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	if out == nil {
+		return nil
+	}
+	if w, ok := out.(io.Writer); ok {
+		_, err = w.Write(data)
+		return err
+	}
+	return json.Unmarshal(data, out)
+}
+
+func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
+	station := fs.String("station", "", "station id: a token that posts that station's events")
+	role := fs.String("role", "", "role: "+strings.Join(server.Roles, ", "))
+	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if (*station == "") == (*role == "") {
+		return usageError{"give exactly one of --station ID or --role ROLE"}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"station": *station, "role": *role, "subject": *subject})
+	var out struct {
+		Token   string `json:"token"`
+		ID      string `json:"id"`
+		Role    string `json:"role"`
+		Subject string `json:"subject"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/tokens", "application/json", body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# token %s, role %s %s (shown once; revoke with: tiendo token revoke --id %s)\n", out.ID, out.Role, out.Subject, out.ID)
+	fmt.Fprintln(stdout, out.Token)
+	return nil
+}
+
+func runTokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
+	id := fs.String("id", "", "public token id (from token issue or token list)")
+	secret := fs.String("token", "", "the token itself")
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if (*id == "") == (*secret == "") {
+		return usageError{"give exactly one of --id ID or --token SECRET"}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"id": *id, "token": *secret})
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/tokens/revoke", "application/json", body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "revoked token %s\n", out.ID)
+	return nil
+}
+
+func runTokenList(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	var toks []struct {
+		ID      string    `json:"id"`
+		Role    string    `json:"role"`
+		Subject string    `json:"subject"`
+		Created time.Time `json:"created"`
+		Revoked bool      `json:"revoked"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/admin/tokens", "", nil, &toks); err != nil {
+		return err
+	}
+	for _, t := range toks {
+		state := "live"
+		if t.Revoked {
+			state = "revoked"
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Subject, t.Created.Format(time.RFC3339), state)
+	}
+	return nil
+}
+
+func runStationsImport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("stations import", flag.ContinueOnError)
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() != 1 {
+		return usageError{"stations import needs one FILE (CSV: id,name,district,commune,kind,lanes,lat,lon,quota,synthetic)"}
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Imported int `json:"imported"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/stations", "text/csv", data, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d stations\n", out.Imported)
+	return nil
+}
+
+func runStationsExport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("stations export", flag.ContinueOnError)
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodGet, "/api/v1/admin/stations", "", nil, stdout)
+}

@@ -1,0 +1,78 @@
+// Command tiendo is the one binary of Tiến Độ: the server (serve) and the
+// operator's commands, which are clients of the running server's admin API
+// because the embedded engine's files belong to the one serving process.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `tiendo — live dashboard of an enrolment campaign
+
+Usage:
+  tiendo serve --data DIR [--clickhouse tcp://HOST:9000/DB] [--addr :8080] [--clock wall|replay]
+  tiendo token issue (--station ID | --role ROLE [--subject ID]) [client flags]
+  tiendo token revoke (--id ID | --token SECRET) [client flags]
+  tiendo token list [client flags]
+  tiendo stations import FILE [client flags]
+  tiendo stations export [client flags]
+
+Client flags:
+  --server URL        the running server (default http://127.0.0.1:8080)
+  --data DIR          read the admin token from DIR/admin.token
+  --admin-token T     or give it directly
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "tiendo:", err)
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "tiendo:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"no command"}
+	}
+	cmd, rest := args[0], args[1:]
+	sub := ""
+	if len(rest) > 0 {
+		sub = rest[0]
+	}
+	switch {
+	case cmd == "serve":
+		return runServe(ctx, rest, stderr)
+	case cmd == "token" && sub == "issue":
+		return runTokenIssue(ctx, rest[1:], stdout)
+	case cmd == "token" && sub == "revoke":
+		return runTokenRevoke(ctx, rest[1:], stdout)
+	case cmd == "token" && sub == "list":
+		return runTokenList(ctx, rest[1:], stdout)
+	case cmd == "stations" && sub == "import":
+		return runStationsImport(ctx, rest[1:], stdout)
+	case cmd == "stations" && sub == "export":
+		return runStationsExport(ctx, rest[1:], stdout)
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", args)}
+}

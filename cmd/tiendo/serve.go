@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tiendo"
+	"tiendo/cmd/tiendo/langson2021"
+	"tiendo/server"
+	"tiendo/store"
+	"tiendo/store/chdb"
+	"tiendo/store/clickhouse"
+	"tiendo/store/local"
+)
+
+// Main is the serve command's wiring, separate from flag parsing so that
+// end-to-end tests boot exactly what the binary boots, on port 0.
+type Main struct {
+	Config   server.Config
+	Campaign *tiendo.Campaign
+	Stations []tiendo.Station
+	Log      *slog.Logger
+
+	local  *local.DB
+	store  *store.DB
+	Server *server.Server
+	// AdminToken is the token in DIR/admin.token.
+	AdminToken string
+}
+
+// Open opens the state, the ClickHouse engine (a server when Config.ClickHouse
+// is set, embedded chDB in DATA/chdb otherwise), migrates, and builds the server.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Campaign == nil {
+		m.Campaign, m.Stations = langson2021.Campaign(), langson2021.Stations()
+	}
+	if m.Log == nil {
+		m.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	var err error
+	if m.local, err = local.Open(m.Config.DataDir); err != nil {
+		return err
+	}
+	var engine store.Engine
+	database := "tiendo"
+	if m.Config.ClickHouse != "" {
+		engine, database, err = clickhouse.Open(ctx, m.Config.ClickHouse)
+	} else {
+		engine, err = chdb.Open(filepath.Join(m.Config.DataDir, "chdb"))
+	}
+	if err != nil {
+		return err
+	}
+	if m.store, err = store.Open(ctx, engine, database); err != nil {
+		engine.Close()
+		return err
+	}
+	if m.AdminToken, err = server.EnsureAdminToken(m.Config.DataDir, m.local); err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	m.Server, err = server.New(server.Deps{Config: m.Config, Store: m.store, Local: m.local,
+		Campaign: m.Campaign, DefaultStations: m.Stations, Log: m.Log})
+	return err
+}
+
+// Run serves until ctx ends (nil ln: listen on Config.Addr).
+func (m *Main) Run(ctx context.Context, ln net.Listener) error { return m.Server.Run(ctx, ln) }
+
+// Close releases the store and the state.
+func (m *Main) Close() error {
+	var first error
+	if m.store != nil {
+		first = m.store.Close()
+	}
+	if m.local != nil {
+		if err := m.local.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg := server.Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (state, admin token, embedded ClickHouse files)")
+	fs.StringVar(&cfg.ClickHouse, "clickhouse", os.Getenv("TIENDO_CLICKHOUSE"), "ClickHouse server DSN tcp://HOST:9000/DB (default: embedded chDB)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.Clock, "clock", cfg.Clock, "wall: live campaign; replay: \"now\" follows the newest event (simulated campaigns)")
+	fs.DurationVar(&cfg.Linger, "linger", cfg.Linger, "group-commit wait before an insert")
+	fs.Float64Var(&cfg.RatePerSec, "rate", cfg.RatePerSec, "ingest requests per second per station token")
+	fs.Float64Var(&cfg.RateBurst, "burst", cfg.RateBurst, "ingest request burst per station token")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(stderr, nil))}
+	start := time.Now()
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	defer m.Close()
+	engine := "embedded chDB"
+	if cfg.ClickHouse != "" {
+		engine = "ClickHouse server"
+	}
+	version, _ := m.store.Version(ctx)
+	m.Log.Info("tiendo ready", "engine", engine, "clickhouse", version, "data", cfg.DataDir,
+		"admin_token_file", filepath.Join(cfg.DataDir, server.AdminTokenFile), "open_took", time.Since(start).Round(time.Millisecond))
+	return m.Run(ctx, nil)
+}

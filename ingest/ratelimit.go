@@ -1,0 +1,58 @@
+package ingest
+
+import (
+	"sync"
+	"time"
+)
+
+// RateLimiter is a token bucket per key (per access token, not per IP:
+// many stations share one carrier NAT address).
+type RateLimiter struct {
+	mu      sync.Mutex
+	rate    float64 // tokens per second
+	burst   float64
+	buckets map[string]*bucket
+	now     func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// NewRateLimiter allows perSecond requests per key on average, and bursts of burst.
+func NewRateLimiter(perSecond, burst float64) *RateLimiter {
+	return &RateLimiter{rate: perSecond, burst: burst, buckets: map[string]*bucket{}, now: time.Now}
+}
+
+// Allow takes one token for key. When none is left it returns false and how
+// long until one will be.
+func (l *RateLimiter) Allow(key string) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) > 100_000 {
+			l.evictIdle(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, true
+	}
+	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), false
+}
+
+// evictIdle drops buckets that have refilled completely: they hold no state.
+func (l *RateLimiter) evictIdle(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+// Package server is tiendo's Fiber application: configuration, the route
+// table, authentication, the admin API, snapshots, and (through live.go) the
+// WebSocket hub that pushes live state to screens.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the server's configuration, filled from flags by cmd/tiendo.
+type Config struct {
+	Addr       string        // listen address, e.g. ":8080"
+	DataDir    string        // the server's state and, on the embedded engine, ClickHouse's files
+	ClickHouse string        // tcp://HOST:PORT/DB of a ClickHouse server; empty: embedded chDB in DataDir
+	BodyLimit  int           // largest request body, bytes
+	Linger     time.Duration // group-commit wait
+	RatePerSec float64       // ingest requests per second per station token
+	RateBurst  float64
+	Clock      string // "wall" or "replay"
+	// AllowedOrigins are the origins whose pages may open WebSockets, besides the server's own.
+	AllowedOrigins []string
+}
+
+// Default returns the configuration `tiendo serve` starts from.
+func Default() Config {
+	return Config{Addr: ":8080", BodyLimit: 4 << 20, Linger: 200 * time.Millisecond,
+		RatePerSec: 50, RateBurst: 200, Clock: "wall"}
+}
+
+// Validate reports the first bad setting.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("config: --data DIR is required")
+	}
+	if c.BodyLimit < 1024 {
+		return fmt.Errorf("config: body limit %d is too small", c.BodyLimit)
+	}
+	if c.Linger < 0 || c.Linger > 5*time.Second {
+		return fmt.Errorf("config: linger %v must be between 0 and 5s", c.Linger)
+	}
+	if c.RatePerSec <= 0 || c.RateBurst < 1 {
+		return errors.New("config: rate limit must be positive")
+	}
+	switch c.Clock {
+	case "wall", "replay":
+	default:
+		return fmt.Errorf("config: clock %q must be wall or replay", c.Clock)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"tiendo"
+)
+
+// statusOf is the one mapping from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	tiendo.EInvalid:      fiber.StatusBadRequest,
+	tiendo.EUnauthorized: fiber.StatusUnauthorized,
+	tiendo.EForbidden:    fiber.StatusForbidden,
+	tiendo.ENotFound:     fiber.StatusNotFound,
+	tiendo.EConflict:     fiber.StatusConflict,
+	tiendo.ETooLarge:     fiber.StatusRequestEntityTooLarge,
+	tiendo.EUnsupported:  fiber.StatusUnsupportedMediaType,
+	tiendo.ERateLimited:  fiber.StatusTooManyRequests,
+	tiendo.EUnavailable:  fiber.StatusServiceUnavailable,
+	tiendo.EInternal:     fiber.StatusInternalServerError,
+}
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error string              `json:"error"`
+	Code  string              `json:"code"`
+	Items []tiendo.FieldError `json:"items,omitempty"`
+}
+
+// errorHandler writes every error as {"error","code","items"} with its status.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			// Fiber's own errors: body too large, unknown route, bad method.
+			code := tiendo.EInvalid
+			switch fe.Code {
+			case fiber.StatusRequestEntityTooLarge:
+				code = tiendo.ETooLarge
+			case fiber.StatusNotFound:
+				code = tiendo.ENotFound
+			case fiber.StatusMethodNotAllowed:
+				code = tiendo.EInvalid
+			}
+			return c.Status(fe.Code).JSON(errorBody{Error: fe.Message, Code: code})
+		}
+		code := tiendo.ErrorCode(err)
+		status := statusOf[code]
+		if code == tiendo.EInternal {
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(5))
+		}
+		body := errorBody{Error: tiendo.ErrorMessage(err), Code: code}
+		var te *tiendo.Error
+		if errors.As(err, &te) {
+			body.Items = te.Fields
+		}
+		return c.Status(status).JSON(body)
+	}
+}

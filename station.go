@@ -1,0 +1,273 @@
+package tiendo
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// StationKind is how a station works: a fixed post, a mobile team moving
+// between schools, companies and villages, or a team visiting homes.
+type StationKind string
+
+const (
+	KindFixed     StationKind = "fixed"
+	KindMobile    StationKind = "mobile"
+	KindHomeVisit StationKind = "home_visit"
+)
+
+// District is a district-level unit (district or provincial city) with its quota.
+type District struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Quota int64  `json:"quota"`
+}
+
+// Station is one place, or team, that enrols citizens and sends events.
+type Station struct {
+	ID       string      `json:"id"`
+	Name     string      `json:"name"`
+	District string      `json:"district"`
+	Commune  string      `json:"commune"`
+	Kind     StationKind `json:"kind"`
+	Lanes    int         `json:"lanes"` // enrolment machines, i.e. records served at once
+	Lat      float64     `json:"lat"`
+	Lon      float64     `json:"lon"`
+	Quota    int64       `json:"quota"`
+	// Synthetic marks made-up names (the simulator's communes beyond the source's).
+	Synthetic bool `json:"synthetic,omitempty"`
+}
+
+var stationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$`)
+
+// ValidStationID reports whether id can name a station: 1–48 characters of
+// letters, digits, '.', '_' and '-', starting with a letter or digit.
+func ValidStationID(id string) bool { return stationIDPattern.MatchString(id) }
+
+// Validate checks one station against the districts it may belong to.
+func (s *Station) Validate(districts map[string]District) []FieldError {
+	var errs []FieldError
+	add := func(f, r string) { errs = append(errs, FieldError{Index: -1, Field: f, Reason: r}) }
+	if !ValidStationID(s.ID) {
+		add("id", "must be 1–48 letters, digits, '.', '_' or '-'")
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		add("name", "required")
+	}
+	if _, ok := districts[s.District]; !ok {
+		add("district", fmt.Sprintf("unknown district %q", s.District))
+	}
+	switch s.Kind {
+	case KindFixed, KindMobile, KindHomeVisit:
+	default:
+		add("kind", "must be fixed, mobile or home_visit")
+	}
+	if s.Lanes < 1 || s.Lanes > 50 {
+		add("lanes", "must be between 1 and 50")
+	}
+	if math.IsNaN(s.Lat) || s.Lat < -90 || s.Lat > 90 {
+		add("lat", "must be between -90 and 90")
+	}
+	if math.IsNaN(s.Lon) || s.Lon < -180 || s.Lon > 180 {
+		add("lon", "must be between -180 and 180")
+	}
+	if s.Quota < 0 {
+		add("quota", "must not be negative")
+	}
+	return errs
+}
+
+// StationCSVHeader is the column order of a station registry file.
+var StationCSVHeader = []string{"id", "name", "district", "commune", "kind", "lanes", "lat", "lon", "quota", "synthetic"}
+
+// ParseStationsCSV reads a station registry in StationCSVHeader's columns
+// (a header row is required; column order may differ). Every row is checked
+// against districts; the returned *Error lists bad rows by their index.
+func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
+	known := make(map[string]District, len(districts))
+	for _, d := range districts {
+		known[d.ID] = d
+	}
+	cr := csv.NewReader(r)
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, Errorf(EInvalid, "stations file: cannot read header row: %v", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, h := range StationCSVHeader[:9] {
+		if _, ok := col[h]; !ok {
+			return nil, Errorf(EInvalid, "stations file: missing column %q (want %s)", h, strings.Join(StationCSVHeader, ","))
+		}
+	}
+	var (
+		stations []Station
+		bad      []FieldError
+		seen     = map[string]bool{}
+	)
+	for row := 0; ; row++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad = append(bad, FieldError{Index: row, Field: "row", Reason: err.Error()})
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		s := Station{ID: get("id"), Name: get("name"), District: get("district"), Commune: get("commune"), Kind: StationKind(get("kind"))}
+		num := func(field string, dst any) {
+			v := get(field)
+			var err error
+			switch p := dst.(type) {
+			case *int:
+				*p, err = strconv.Atoi(v)
+			case *int64:
+				*p, err = strconv.ParseInt(v, 10, 64)
+			case *float64:
+				*p, err = strconv.ParseFloat(v, 64)
+			}
+			if err != nil {
+				bad = append(bad, FieldError{Index: row, Field: field, Reason: fmt.Sprintf("not a number: %q", v)})
+			}
+		}
+		num("lanes", &s.Lanes)
+		num("lat", &s.Lat)
+		num("lon", &s.Lon)
+		num("quota", &s.Quota)
+		switch strings.ToLower(get("synthetic")) {
+		case "", "0", "false", "no":
+		default:
+			s.Synthetic = true
+		}
+		for _, fe := range s.Validate(known) {
+			fe.Index = row
+			bad = append(bad, fe)
+		}
+		if seen[s.ID] {
+			bad = append(bad, FieldError{Index: row, Field: "id", Reason: fmt.Sprintf("duplicate station id %q", s.ID)})
+		}
+		seen[s.ID] = true
+		stations = append(stations, s)
+	}
+	if len(bad) > 0 {
+		return nil, &Error{Code: EInvalid, Message: "stations file has bad rows", Fields: bad}
+	}
+	if len(stations) == 0 {
+		return nil, Errorf(EInvalid, "stations file has no rows")
+	}
+	return stations, nil
+}
+
+// WriteStationsCSV writes stations in StationCSVHeader's columns.
+func WriteStationsCSV(w io.Writer, stations []Station) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(StationCSVHeader)
+	for _, s := range stations {
+		syn := ""
+		if s.Synthetic {
+			syn = "1"
+		}
+		_ = cw.Write([]string{s.ID, s.Name, s.District, s.Commune, string(s.Kind), strconv.Itoa(s.Lanes),
+			strconv.FormatFloat(s.Lat, 'f', 5, 64), strconv.FormatFloat(s.Lon, 'f', 5, 64),
+			strconv.FormatInt(s.Quota, 10), syn})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Registry is an immutable view of a campaign's districts and stations,
+// indexed for the lookups ingest and the live state do on every event.
+type Registry struct {
+	Campaign  *Campaign
+	districts []District
+	stations  []Station
+	byID      map[string]*Station
+	byDist    map[string][]*Station
+	distByID  map[string]*District
+}
+
+// NewRegistry indexes districts and stations; stations are sorted by district then id.
+func NewRegistry(c *Campaign, districts []District, stations []Station) *Registry {
+	r := &Registry{Campaign: c, byID: map[string]*Station{}, byDist: map[string][]*Station{}, distByID: map[string]*District{}}
+	r.districts = append([]District(nil), districts...)
+	r.stations = append([]Station(nil), stations...)
+	sort.SliceStable(r.stations, func(i, j int) bool {
+		if r.stations[i].District != r.stations[j].District {
+			return r.stations[i].District < r.stations[j].District
+		}
+		return r.stations[i].ID < r.stations[j].ID
+	})
+	for i := range r.districts {
+		r.distByID[r.districts[i].ID] = &r.districts[i]
+	}
+	for i := range r.stations {
+		s := &r.stations[i]
+		r.byID[s.ID] = s
+		r.byDist[s.District] = append(r.byDist[s.District], s)
+	}
+	return r
+}
+
+// Station returns the station with the given id, or nil.
+func (r *Registry) Station(id string) *Station { return r.byID[id] }
+
+// District returns the district with the given id, or nil.
+func (r *Registry) District(id string) *District { return r.distByID[id] }
+
+// Districts returns all districts in campaign-file order.
+func (r *Registry) Districts() []District { return r.districts }
+
+// Stations returns all stations, sorted by district then id.
+func (r *Registry) Stations() []Station { return r.stations }
+
+// StationsIn returns the stations a scope covers.
+func (r *Registry) StationsIn(s Scope) []*Station {
+	switch s.Kind {
+	case ScopeProvince:
+		out := make([]*Station, len(r.stations))
+		for i := range r.stations {
+			out[i] = &r.stations[i]
+		}
+		return out
+	case ScopeDistrict:
+		return r.byDist[s.ID]
+	case ScopeStation:
+		if st := r.byID[s.ID]; st != nil {
+			return []*Station{st}
+		}
+	}
+	return nil
+}
+
+// Target returns the quota of a scope: the campaign target for the province,
+// the district's quota, or the station's.
+func (r *Registry) Target(s Scope) int64 {
+	switch s.Kind {
+	case ScopeProvince:
+		return r.Campaign.Target
+	case ScopeDistrict:
+		if d := r.distByID[s.ID]; d != nil {
+			return d.Quota
+		}
+	case ScopeStation:
+		if st := r.byID[s.ID]; st != nil {
+			return st.Quota
+		}
+	}
+	return 0
+}

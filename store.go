@@ -1,0 +1,78 @@
+package tiendo
+
+import (
+	"context"
+	"time"
+)
+
+// EventWriter is the writing side of the store.
+type EventWriter interface {
+	// WriteEvents inserts a batch of events, heartbeats and completions
+	// together, in as few insert queries as the engine allows (one per
+	// table). It returns nil once every row is committed. On error some
+	// tables may hold their rows and others not; callers find out which with
+	// StoredEventKeys before they retry, so that no event is counted twice.
+	WriteEvents(ctx context.Context, events []Event) error
+
+	// StoredEventKeys returns, of the given events, the keys (Event.Key) of
+	// those already stored.
+	StoredEventKeys(ctx context.Context, events []Event) (map[string]bool, error)
+}
+
+// StatsReader is the reading side of the store: typed questions answered
+// from the rollups, never from raw rows.
+type StatsReader interface {
+	// StationStats returns per-station figures for the stations named in q
+	// (all stations with data when q.Stations is nil).
+	StationStats(ctx context.Context, q StatsQuery) ([]StationStats, error)
+	// HourlyCompletions returns completions per station-hour bucket in [From, To),
+	// summed over the stations named in q (all when nil).
+	HourlyCompletions(ctx context.Context, q SeriesQuery) ([]HourCount, error)
+}
+
+// Store is a ClickHouse engine holding the campaign's events and rollups.
+type Store interface {
+	EventWriter
+	StatsReader
+	// Ping checks that the engine answers; /readyz uses it.
+	Ping(ctx context.Context) error
+	// Version is the ClickHouse version string.
+	Version(ctx context.Context) (string, error)
+	Close() error
+}
+
+// StatsQuery asks for per-station figures at one instant.
+type StatsQuery struct {
+	Stations []string  // nil: every station with data
+	DayStart time.Time // start of the current working day
+	Now      time.Time // "now" of the clock; the last hour is (Now-1h, Now]
+}
+
+// StationStats are the stored figures of one station.
+type StationStats struct {
+	Station        string
+	Completed      int64 // records, campaign to date
+	Retries        int64 // fingerprint retries, campaign to date
+	CompletedToday int64 // records since StatsQuery.DayStart
+	LastHour       int64 // records in the hour up to StatsQuery.Now
+	HasHeartbeat   bool
+	LastSeen       time.Time // newest heartbeat
+	Status         StationStatus
+	Queue          int
+	Staff          int
+	Lanes          int
+	Lat, Lon       float64
+}
+
+// SeriesQuery asks for a time series over a set of stations.
+type SeriesQuery struct {
+	Stations []string // nil: all
+	From, To time.Time
+}
+
+// HourCount is the number of records completed in one hour (UTC start).
+type HourCount struct {
+	Hour    time.Time
+	Records int64
+	Retries int64
+}

@@ -1,0 +1,187 @@
+// Package chdb is the store's embedded engine: ClickHouse running inside the
+// tiendo process through chDB (github.com/chdb-io/chdb-go, which loads
+// libchdb.so at start; CHDB_LIB_PATH points at it). It is the default of
+// `tiendo serve`. chDB allows one session per process, so an Engine owns it.
+package chdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	chdbgo "github.com/chdb-io/chdb-go/chdb"
+
+	"tiendo/store"
+)
+
+// Engine is the process's chDB session. Queries are serialised: the session
+// is one connection.
+type Engine struct {
+	mu      sync.Mutex
+	session *chdbgo.Session
+	path    string
+}
+
+var _ store.Engine = (*Engine)(nil)
+
+var (
+	openMu   sync.Mutex
+	openPath string
+)
+
+// Open starts chDB with its files under dir. A process can hold one
+// session only; opening a second directory is an error.
+func Open(dir string) (*Engine, error) {
+	openMu.Lock()
+	defer openMu.Unlock()
+	if openPath != "" && openPath != dir {
+		return nil, fmt.Errorf("open chdb %s: this process already runs chdb on %s", dir, openPath)
+	}
+	s, err := chdbgo.NewSession(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open chdb %s: %w", dir, err)
+	}
+	openPath = dir
+	return &Engine{session: s, path: dir}, nil
+}
+
+func (e *Engine) run(ctx context.Context, query, format string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session == nil {
+		return nil, fmt.Errorf("chdb: %w: engine closed", store.ErrUnavailable)
+	}
+	res, err := e.session.Query(query, format)
+	if err != nil {
+		return nil, fmt.Errorf("chdb: %w", err)
+	}
+	if res == nil {
+		return nil, nil
+	}
+	defer res.Free()
+	if err := res.Error(); err != nil {
+		return nil, fmt.Errorf("chdb: %w", err)
+	}
+	return bytes.Clone(res.Buf()), nil
+}
+
+// Exec runs one statement.
+func (e *Engine) Exec(ctx context.Context, query string) error {
+	_, err := e.run(ctx, query, "CSV")
+	return err
+}
+
+type compactResult struct {
+	Meta []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"meta"`
+	Data [][]json.RawMessage `json:"data"`
+}
+
+// Query runs a SELECT in JSONCompact format and converts the values by their
+// ClickHouse types to int64, float64 or string.
+func (e *Engine) Query(ctx context.Context, query string) ([][]any, error) {
+	out, err := e.run(ctx, query, "JSONCompact")
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	var res compactResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("chdb: decode result: %w", err)
+	}
+	rows := make([][]any, len(res.Data))
+	for i, raw := range res.Data {
+		row := make([]any, len(raw))
+		for j, v := range raw {
+			if row[j], err = decodeValue(res.Meta[j].Type, v); err != nil {
+				return nil, fmt.Errorf("chdb: column %s: %w", res.Meta[j].Name, err)
+			}
+		}
+		rows[i] = row
+	}
+	return rows, nil
+}
+
+// decodeValue reads one JSONCompact value. 64-bit integers may come quoted
+// and non-finite floats come as strings, depending on the output settings.
+func decodeValue(typ string, raw json.RawMessage) (any, error) {
+	unquote := func() string {
+		var s string
+		if len(raw) > 0 && raw[0] == '"' {
+			_ = json.Unmarshal(raw, &s)
+			return s
+		}
+		return string(raw)
+	}
+	switch {
+	case strings.HasPrefix(typ, "Int"), strings.HasPrefix(typ, "UInt"):
+		s := unquote()
+		if strings.HasPrefix(typ, "UInt") {
+			u, err := strconv.ParseUint(s, 10, 64)
+			return int64(u), err
+		}
+		return strconv.ParseInt(s, 10, 64)
+	case strings.HasPrefix(typ, "Float"):
+		s := unquote()
+		switch s {
+		case "nan", "NaN":
+			return math.NaN(), nil
+		case "inf", "+inf":
+			return math.Inf(1), nil
+		case "-inf":
+			return math.Inf(-1), nil
+		}
+		return strconv.ParseFloat(s, 64)
+	case strings.HasPrefix(typ, "DateTime"):
+		t, err := time.ParseInLocation(time.DateTime, unquote(), time.UTC)
+		return t.Unix(), err
+	default:
+		return unquote(), nil
+	}
+}
+
+// Insert sends rows as JSONEachRow inline data: one query, one block.
+func (e *Engine) Insert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) FORMAT JSONEachRow\n", table, strings.Join(columns, ", "))
+	enc := json.NewEncoder(&b)
+	obj := make(map[string]any, len(columns))
+	for _, r := range rows {
+		if len(r) != len(columns) {
+			return fmt.Errorf("chdb insert: row has %d values for %d columns", len(r), len(columns))
+		}
+		for i, c := range columns {
+			if t, ok := r[i].(time.Time); ok {
+				obj[c] = t.Unix()
+			} else {
+				obj[c] = r[i]
+			}
+		}
+		if err := enc.Encode(obj); err != nil {
+			return fmt.Errorf("chdb insert: encode row: %w", err)
+		}
+	}
+	return e.Exec(ctx, b.String())
+}
+
+// Close ends the session. chDB cannot be reopened on another directory
+// within the same process.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session != nil {
+		e.session.Close()
+		e.session = nil
+	}
+	return nil
+}

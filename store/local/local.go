@@ -1,0 +1,284 @@
+// Package local keeps the server's own state in DIR/state.db (bbolt), next
+// to whichever ClickHouse engine holds the events: the station registry,
+// hashed access tokens, and the event ledger that makes acceptance
+// exactly-once across retries and restarts.
+package local
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"tiendo"
+)
+
+var (
+	bucketStations = []byte("stations")
+	bucketTokens   = []byte("tokens")  // sha256(token) -> Token JSON
+	bucketLedger   = []byte("ledger")  // station\x00id of committed events
+	bucketPending  = []byte("pending") // station\x00id of events whose insert outcome is unknown
+)
+
+// Ledger states of an event key.
+const (
+	// Pending: the event was handed to ClickHouse but the outcome is not known
+	// (the insert failed or the process died). Resolve with StoredEventKeys.
+	Pending byte = 'p'
+	// Committed: the event is in ClickHouse and was acknowledged.
+	Committed byte = 'c'
+)
+
+// DB is the server's local state database.
+type DB struct {
+	bolt *bolt.DB
+}
+
+// Open opens (creating) dir/state.db.
+func Open(dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	b, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open state %s: another tiendo process holds it", dir)
+		}
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketStations, bucketTokens, bucketLedger, bucketPending} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	return &DB{bolt: b}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// SaveStations replaces the station registry.
+func (db *DB) SaveStations(stations []tiendo.Station) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketStations); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket(bucketStations)
+		if err != nil {
+			return err
+		}
+		for _, s := range stations {
+			v, _ := json.Marshal(s)
+			if err := b.Put([]byte(s.ID), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Stations returns the saved registry, empty if none was saved.
+func (db *DB) Stations() ([]tiendo.Station, error) {
+	var out []tiendo.Station
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStations).ForEach(func(_, v []byte) error {
+			var s tiendo.Station
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
+			out = append(out, s)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Token is what the server knows of an issued token; the secret itself is
+// never stored, only its SHA-256.
+type Token struct {
+	ID      string    `json:"id"`                // short public id, for listing and revoking
+	Role    string    `json:"role"`              // "station", "admin", "leader", "district", "chief", "screen"
+	Subject string    `json:"subject,omitempty"` // station or district id, per role
+	Created time.Time `json:"created"`
+	Revoked bool      `json:"revoked,omitempty"`
+}
+
+// TokenPrefix starts every token, so a leaked one is easy to recognise in logs and scanners.
+const TokenPrefix = "tdo_"
+
+func hashToken(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// IssueToken creates a token for role and subject and returns its secret,
+// shown once, and its record.
+func (db *DB) IssueToken(role, subject string) (string, Token, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Token{}, err
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	h := hashToken(secret)
+	t := Token{ID: hex.EncodeToString(h[:6]), Role: role, Subject: subject, Created: time.Now().UTC()}
+	v, _ := json.Marshal(t)
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTokens).Put(h, v) })
+	if err != nil {
+		return "", Token{}, fmt.Errorf("issue token: %w", err)
+	}
+	return secret, t, nil
+}
+
+// LookupToken returns the record of a live token. It returns an
+// EUnauthorized *tiendo.Error for unknown or revoked tokens.
+func (db *DB) LookupToken(secret string) (Token, error) {
+	var t Token
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return t, tiendo.Errorf(tiendo.EUnauthorized, "unknown token")
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTokens).Get(hashToken(secret))
+		if v == nil {
+			return tiendo.Errorf(tiendo.EUnauthorized, "unknown token")
+		}
+		return json.Unmarshal(v, &t)
+	})
+	if err == nil && t.Revoked {
+		err = tiendo.Errorf(tiendo.EUnauthorized, "token revoked")
+	}
+	return t, err
+}
+
+// RevokeToken revokes the token whose secret or public id is given. It
+// returns ENotFound when none matches.
+func (db *DB) RevokeToken(secretOrID string) (Token, error) {
+	var t Token
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		key := hashToken(secretOrID)
+		v := b.Get(key)
+		if v == nil {
+			c := b.Cursor()
+			for k, val := c.First(); k != nil; k, val = c.Next() {
+				if hex.EncodeToString(k[:6]) == secretOrID {
+					key, v = bytes.Clone(k), val
+					break
+				}
+			}
+		}
+		if v == nil {
+			return tiendo.Errorf(tiendo.ENotFound, "no token with that id")
+		}
+		if err := json.Unmarshal(v, &t); err != nil {
+			return err
+		}
+		t.Revoked = true
+		nv, _ := json.Marshal(t)
+		return b.Put(key, nv)
+	})
+	return t, err
+}
+
+// Tokens lists all token records.
+func (db *DB) Tokens() ([]Token, error) {
+	var out []Token
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).ForEach(func(_, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// LedgerStates returns the ledger state of each key (0 when unknown).
+func (db *DB) LedgerStates(keys []string) ([]byte, error) {
+	out := make([]byte, len(keys))
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		committed, pending := tx.Bucket(bucketLedger), tx.Bucket(bucketPending)
+		for i, k := range keys {
+			switch {
+			case committed.Get([]byte(k)) != nil:
+				out[i] = Committed
+			case pending.Get([]byte(k)) != nil:
+				out[i] = Pending
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MarkPending records that keys are about to be inserted, in one fsynced
+// transaction, so that a crash during the insert leaves a trace to resolve.
+func (db *DB) MarkPending(keys []string) error {
+	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
+		return pending.Put(k, []byte{Pending})
+	})
+}
+
+// Commit moves keys from pending to committed.
+func (db *DB) Commit(keys []string) error {
+	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
+		if err := pending.Delete(k); err != nil {
+			return err
+		}
+		return committed.Put(k, []byte{Committed})
+	})
+}
+
+// Forget drops pending keys that turned out not to be stored, so that a
+// retry of those events is accepted as new.
+func (db *DB) Forget(keys []string) error {
+	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
+		return pending.Delete(k)
+	})
+}
+
+func (db *DB) update(keys []string, fn func(committed, pending *bolt.Bucket, k []byte) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		committed, pending := tx.Bucket(bucketLedger), tx.Bucket(bucketPending)
+		for _, k := range keys {
+			if err := fn(committed, pending, []byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PendingKeys lists keys whose outcome is unknown, for resolution at start.
+func (db *DB) PendingKeys() ([]string, error) {
+	var out []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPending).ForEach(func(k, _ []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,69 @@
+package storetest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// RepoRoot is the module's root directory, found from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// ClickHouseServer is a Debian clickhouse-server started for tests.
+type ClickHouseServer struct {
+	Dir  string
+	Port int
+	DSN  string // tcp://127.0.0.1:PORT/
+}
+
+// StartClickHouseServer starts clickhouse-server on a free loopback port with
+// the project's config (scripts/clickhouse-server.sh) and data under dir.
+// It fails, never skips, when the server is not installed: make test installs it.
+func StartClickHouseServer(dir string) (*ClickHouseServer, error) {
+	if dsn := os.Getenv("TIENDO_TEST_CLICKHOUSE"); dsn != "" {
+		return &ClickHouseServer{DSN: strings.TrimSuffix(dsn, "/") + "/"}, nil
+	}
+	tcp, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	http, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(RepoRoot(), "scripts", "clickhouse-server.sh")
+	out, err := exec.Command(script, "start", dir, fmt.Sprint(tcp), fmt.Sprint(http)).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("start clickhouse-server (install it with scripts/install-deps.sh): %v\n%s", err, out)
+	}
+	return &ClickHouseServer{Dir: dir, Port: tcp, DSN: fmt.Sprintf("tcp://127.0.0.1:%d/", tcp)}, nil
+}
+
+// Stop stops a server this process started.
+func (s *ClickHouseServer) Stop() error {
+	if s.Dir == "" {
+		return nil
+	}
+	script := filepath.Join(RepoRoot(), "scripts", "clickhouse-server.sh")
+	out, err := exec.Command(script, "stop", s.Dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("stop clickhouse-server: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,300 @@
+// Package storetest is the contract suite every store engine must pass, run
+// from each engine's own tests against a real ClickHouse (embedded chDB and a
+// ClickHouse server), plus helpers that start those engines for tests.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tiendo"
+	"tiendo/store"
+)
+
+// Factory returns a new, empty store on the engine under test, in a
+// database of its own. The suite closes nothing: the factory owns cleanup.
+type Factory func(t *testing.T) *store.DB
+
+var dbSeq atomic.Int64
+
+// NewDatabaseName returns a database name unique within this test process.
+func NewDatabaseName(prefix string) string {
+	return fmt.Sprintf("%s_%d_%d", prefix, time.Now().UnixNano()%1e9, dbSeq.Add(1))
+}
+
+var loc = mustLoad("Asia/Ho_Chi_Minh")
+
+func mustLoad(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func completion(id, station, ts string, count, retries int) tiendo.Event {
+	return tiendo.Event{ID: id, Type: tiendo.TypeCompletion, Station: station, TS: at(ts), Count: count,
+		FingerprintRetries: retries, Kind: tiendo.RecordStandard}
+}
+
+func heartbeat(id, station, ts string, queue, staff int, status tiendo.StationStatus) tiendo.Event {
+	return tiendo.Event{ID: id, Type: tiendo.TypeHeartbeat, Station: station, TS: at(ts), Queue: queue,
+		Staff: staff, Lanes: 2, Status: status}
+}
+
+// Run runs the whole contract suite.
+func Run(t *testing.T, open Factory) {
+	t.Run("MigrateTwice", func(t *testing.T) { testMigrateTwice(t, open) })
+	t.Run("StationStats", func(t *testing.T) { testStationStats(t, open) })
+	t.Run("LatestHeartbeatWinsByTime", func(t *testing.T) { testLatestHeartbeat(t, open) })
+	t.Run("WorkingDayBoundary", func(t *testing.T) { testWorkingDayBoundary(t, open) })
+	t.Run("StoredEventKeys", func(t *testing.T) { testStoredEventKeys(t, open) })
+	t.Run("HourlyCompletions", func(t *testing.T) { testHourly(t, open) })
+	t.Run("RollupsEqualRaw", func(t *testing.T) { testRollupsEqualRaw(t, open) })
+	t.Run("StationFilter", func(t *testing.T) { testStationFilter(t, open) })
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func write(t *testing.T, db *store.DB, events ...tiendo.Event) {
+	t.Helper()
+	if err := db.WriteEvents(ctx(t), events); err != nil {
+		t.Fatalf("WriteEvents: %v", err)
+	}
+}
+
+func statsOf(t *testing.T, db *store.DB, q tiendo.StatsQuery) map[string]tiendo.StationStats {
+	t.Helper()
+	stats, err := db.StationStats(ctx(t), q)
+	if err != nil {
+		t.Fatalf("StationStats: %v", err)
+	}
+	m := map[string]tiendo.StationStats{}
+	for _, s := range stats {
+		m[s.Station] = s
+	}
+	return m
+}
+
+func testMigrateTwice(t *testing.T, open Factory) {
+	db := open(t)
+	v, err := db.SchemaVersion(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v < 2 {
+		t.Fatalf("schema version = %d, want >= 2", v)
+	}
+	again, err := store.Open(ctx(t), db.Engine(), db.Database())
+	if err != nil {
+		t.Fatalf("second Open on the same database: %v", err)
+	}
+	rows, err := again.Engine().Query(ctx(t), fmt.Sprintf("SELECT toInt64(count()) FROM `%s`.schema_migrations", db.Database()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0][0].(int64); got != int64(v) {
+		t.Fatalf("schema_migrations has %d rows after migrating twice, want %d", got, v)
+	}
+	if ver, err := db.Version(ctx(t)); err != nil || ver == "" {
+		t.Fatalf("Version() = %q, %v", ver, err)
+	}
+	if err := db.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}
+
+func testStationStats(t *testing.T, open Factory) {
+	db := open(t)
+	write(t, db,
+		completion("c1", "A", "2021-03-19 10:00:00", 5, 1),
+		completion("c2", "A", "2021-03-20 09:10:00", 3, 0),
+		completion("c3", "A", "2021-03-20 21:30:00", 2, 4),
+		completion("c4", "B", "2021-03-20 21:45:00", 7, 0),
+		heartbeat("h1", "A", "2021-03-20 21:40:00", 12, 3, tiendo.StatusOpen),
+	)
+	now := at("2021-03-20 22:00:00")
+	got := statsOf(t, db, tiendo.StatsQuery{DayStart: at("2021-03-20 04:00:00"), Now: now})
+	a, b := got["A"], got["B"]
+	if a.Completed != 10 || a.Retries != 5 || a.CompletedToday != 5 || a.LastHour != 2 {
+		t.Errorf("A = completed %d retries %d today %d last hour %d, want 10 5 5 2", a.Completed, a.Retries, a.CompletedToday, a.LastHour)
+	}
+	if !a.HasHeartbeat || a.Queue != 12 || a.Staff != 3 || a.Status != tiendo.StatusOpen || !a.LastSeen.Equal(at("2021-03-20 21:40:00")) {
+		t.Errorf("A heartbeat = %+v", a)
+	}
+	if b.Completed != 7 || b.CompletedToday != 7 || b.LastHour != 7 || b.HasHeartbeat {
+		t.Errorf("B = %+v, want 7 records today and in the last hour, no heartbeat", b)
+	}
+}
+
+func testLatestHeartbeat(t *testing.T, open Factory) {
+	db := open(t)
+	// Inserted newest first, in separate blocks: the latest by ts must win, not the last written.
+	write(t, db, tiendo.Event{ID: "h2", Type: tiendo.TypeHeartbeat, Station: "M", TS: at("2021-03-20 10:05:00"),
+		Queue: 4, Staff: 2, Lanes: 3, Status: tiendo.StatusPaused})
+	write(t, db, tiendo.Event{ID: "h1", Type: tiendo.TypeHeartbeat, Station: "M", TS: at("2021-03-20 10:00:00"),
+		Queue: 9, Staff: 1, Lanes: 1, Status: tiendo.StatusOpen, HasPos: true, Lat: 21.9, Lon: 106.3})
+	s := statsOf(t, db, tiendo.StatsQuery{DayStart: at("2021-03-20 04:00:00"), Now: at("2021-03-20 10:06:00")})["M"]
+	if s.Status != tiendo.StatusPaused || s.Queue != 4 || s.Lanes != 3 {
+		t.Errorf("latest = %s queue %d lanes %d, want paused 4 3", s.Status, s.Queue, s.Lanes)
+	}
+	// The newest heartbeat carried no position, so the last known one stands.
+	if s.Lat != 21.9 || s.Lon != 106.3 {
+		t.Errorf("position = %v,%v, want 21.9,106.3 (from the newest heartbeat that had one)", s.Lat, s.Lon)
+	}
+}
+
+func testWorkingDayBoundary(t *testing.T, open Factory) {
+	db := open(t)
+	// 01:30 on the 21st belongs to the working day of the 20th.
+	write(t, db,
+		completion("late", "A", "2021-03-21 01:30:00", 4, 0),
+		completion("day", "A", "2021-03-20 15:00:00", 6, 0),
+		completion("next", "A", "2021-03-21 07:30:00", 1, 0),
+	)
+	c := &tiendo.Campaign{ID: "x", Name: "x", TimeZone: "Asia/Ho_Chi_Minh", Start: tiendo.DayOf(2021, 3, 10),
+		Deadline: tiendo.DayOf(2021, 7, 1), Target: 1, DayBoundaryHour: 4, OpenHour: 7, LateNightHour: 22, MinutesPerRecord: 6,
+		Districts: []tiendo.District{{ID: "D", Name: "D", Quota: 1}}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	now := at("2021-03-21 02:00:00")
+	day := c.WorkingDay(now)
+	if day.String() != "2021-03-20" {
+		t.Fatalf("working day of 02:00 on the 21st = %s", day)
+	}
+	s := statsOf(t, db, tiendo.StatsQuery{DayStart: c.DayStart(day), Now: now})["A"]
+	if s.CompletedToday != 10 {
+		t.Errorf("completed today at 02:00 = %d, want 10 (15:00 and 01:30, not 07:30 of the next day)", s.CompletedToday)
+	}
+}
+
+func testStoredEventKeys(t *testing.T, open Factory) {
+	db := open(t)
+	tricky := `it's a \ "quote"`
+	stored := []tiendo.Event{
+		completion("c1", "A", "2021-03-20 09:00:00", 1, 0),
+		heartbeat("h1", "A", "2021-03-20 09:00:00", 1, 1, tiendo.StatusOpen),
+		completion(tricky, "B", "2021-03-20 09:00:00", 1, 0),
+	}
+	write(t, db, stored...)
+	probe := append(append([]tiendo.Event{}, stored...),
+		completion("c1", "B", "2021-03-20 09:00:00", 1, 0), // same id, other station
+		completion("nope", "A", "2021-03-20 09:00:00", 1, 0),
+		completion("x') OR 1=1 --", "A", "2021-03-20 09:00:00", 1, 0),
+	)
+	found, err := db.StoredEventKeys(ctx(t), probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range probe {
+		want := e.ID == "c1" && e.Station == "A" || e.ID == "h1" || e.ID == tricky
+		if found[e.Key()] != want {
+			t.Errorf("found[%s/%s] = %v, want %v", e.Station, e.ID, found[e.Key()], want)
+		}
+	}
+	// Identifiers with quotes round-trip through inserts unchanged.
+	rows, err := db.Engine().Query(ctx(t), fmt.Sprintf("SELECT id FROM `%s`.completions WHERE station = 'B'", db.Database()))
+	if err != nil || len(rows) != 1 || rows[0][0] != tricky {
+		t.Errorf("stored id = %v, %v; want %q", rows, err, tricky)
+	}
+}
+
+func testHourly(t *testing.T, open Factory) {
+	db := open(t)
+	write(t, db,
+		completion("a", "A", "2021-03-20 22:10:00", 2, 1),
+		completion("b", "B", "2021-03-20 22:50:00", 3, 0),
+		completion("c", "A", "2021-03-21 00:15:00", 4, 2),
+		completion("d", "A", "2021-03-22 00:15:00", 100, 0), // outside the range
+	)
+	got, err := db.HourlyCompletions(ctx(t), tiendo.SeriesQuery{From: at("2021-03-20 04:00:00"), To: at("2021-03-21 04:00:00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []tiendo.HourCount{{Hour: at("2021-03-20 22:00:00").UTC(), Records: 5, Retries: 1}, {Hour: at("2021-03-21 00:00:00").UTC(), Records: 4, Retries: 2}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("hourly = %v\nwant %v", got, want)
+	}
+	onlyB, err := db.HourlyCompletions(ctx(t), tiendo.SeriesQuery{Stations: []string{"B"}, From: at("2021-03-20 04:00:00"), To: at("2021-03-21 04:00:00")})
+	if err != nil || len(onlyB) != 1 || onlyB[0].Records != 3 {
+		t.Errorf("hourly for B = %v, %v; want one hour with 3", onlyB, err)
+	}
+}
+
+func testRollupsEqualRaw(t *testing.T, open Factory) {
+	db := open(t)
+	rng := rand.New(rand.NewSource(7))
+	stations := []string{"S1", "S2", "S3"}
+	var want int64
+	for batch := 0; batch < 5; batch++ {
+		var evs []tiendo.Event
+		for i := 0; i < 200; i++ {
+			n := 1 + rng.Intn(5)
+			want += int64(n)
+			ts := at("2021-03-20 07:00:00").Add(time.Duration(rng.Intn(18*3600)) * time.Second)
+			evs = append(evs, tiendo.Event{ID: fmt.Sprintf("e%d-%d", batch, i), Type: tiendo.TypeCompletion,
+				Station: stations[rng.Intn(3)], TS: ts, Count: n, FingerprintRetries: rng.Intn(3), Kind: tiendo.RecordStudent})
+		}
+		write(t, db, evs...)
+	}
+	// Force merges so that summing engines have collapsed rows: totals must not change.
+	for _, table := range []string{"station_totals", "completions_hour", "completions_minute"} {
+		if err := db.Engine().Exec(ctx(t), fmt.Sprintf("OPTIMIZE TABLE `%s`.%s FINAL", db.Database(), table)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := func(sql string) int64 {
+		rows, err := db.Engine().Query(ctx(t), strings.ReplaceAll(sql, "{db}", "`"+db.Database()+"`"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows[0][0].(int64)
+	}
+	raw := q("SELECT toInt64(sum(count)) FROM {db}.completions")
+	totals := q("SELECT toInt64(sum(records)) FROM {db}.station_totals")
+	hours := q("SELECT toInt64(sum(records)) FROM {db}.completions_hour")
+	minutes := q("SELECT toInt64(sum(records)) FROM {db}.completions_minute")
+	if raw != want || totals != want || hours != want || minutes != want {
+		t.Errorf("raw %d, station_totals %d, completions_hour %d, completions_minute %d; want all %d", raw, totals, hours, minutes, want)
+	}
+	stats := statsOf(t, db, tiendo.StatsQuery{DayStart: at("2021-03-20 04:00:00"), Now: at("2021-03-21 03:00:00")})
+	var sum, today int64
+	for _, s := range stats {
+		sum += s.Completed
+		today += s.CompletedToday
+	}
+	if sum != want || today != want {
+		t.Errorf("station stats sum %d, today %d; want %d", sum, today, want)
+	}
+}
+
+func testStationFilter(t *testing.T, open Factory) {
+	db := open(t)
+	write(t, db, completion("a", "A", "2021-03-20 09:00:00", 1, 0), completion("b", "B", "2021-03-20 09:00:00", 2, 0))
+	got := statsOf(t, db, tiendo.StatsQuery{Stations: []string{"B"}, DayStart: at("2021-03-20 04:00:00"), Now: at("2021-03-20 10:00:00")})
+	if len(got) != 1 || got["B"].Completed != 2 {
+		t.Errorf("stats for [B] = %v", got)
+	}
+	none, err := db.StationStats(ctx(t), tiendo.StatsQuery{Stations: []string{}, Now: at("2021-03-20 10:00:00")})
+	if err != nil || len(none) != 0 {
+		t.Errorf("stats for no stations = %v, %v", none, err)
+	}
+}
