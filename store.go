@@ -25,8 +25,9 @@ type StatsReader interface {
 	// StationStats returns per-station figures for the stations named in q
 	// (all stations with data when q.Stations is nil).
 	StationStats(ctx context.Context, q StatsQuery) ([]StationStats, error)
-	// HourlyCompletions returns completions per station-hour bucket in [From, To),
-	// summed over the stations named in q (all when nil).
+	// HourlyCompletions returns completions per hour in [From, To), summed
+	// over the stations named in q (all when nil), or per station and hour
+	// when q.ByStation.
 	HourlyCompletions(ctx context.Context, q SeriesQuery) ([]HourCount, error)
 }
 
@@ -66,12 +67,15 @@ type StationStats struct {
 
 // SeriesQuery asks for a time series over a set of stations.
 type SeriesQuery struct {
-	Stations []string // nil: all
-	From, To time.Time
+	Stations  []string // nil: all
+	From, To  time.Time
+	ByStation bool // one series per station instead of their sum
 }
 
-// HourCount is the number of records completed in one hour (UTC start).
+// HourCount is the number of records completed in one hour (UTC start), by
+// one station (when asked ByStation) or by all the query's stations.
 type HourCount struct {
+	Station string `json:"station,omitempty"`
 	Hour    time.Time
 	Records int64
 	Retries int64

@@ -341,14 +341,18 @@ func (db *DB) HourlyCompletions(ctx context.Context, q tiendo.SeriesQuery) ([]ti
 		}
 		conds = append(conds, "station IN ("+quoteList(q.Stations)+")")
 	}
-	rows, err := db.engine.Query(ctx, db.sql(`SELECT toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
-		FROM {db}.completions_hour WHERE `+strings.Join(conds, " AND ")+" GROUP BY h ORDER BY h"))
+	group, station := "", "''"
+	if q.ByStation {
+		group, station = "station, ", "station"
+	}
+	rows, err := db.engine.Query(ctx, db.sql(`SELECT `+station+` AS s, toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
+		FROM {db}.completions_hour WHERE `+strings.Join(conds, " AND ")+" GROUP BY "+group+"h ORDER BY "+group+"h"))
 	if err != nil {
 		return nil, fmt.Errorf("hourly completions: %w", err)
 	}
 	out := make([]tiendo.HourCount, len(rows))
 	for i, r := range rows {
-		out[i] = tiendo.HourCount{Hour: time.Unix(r[0].(int64), 0).UTC(), Records: r[1].(int64), Retries: r[2].(int64)}
+		out[i] = tiendo.HourCount{Station: r[0].(string), Hour: time.Unix(r[1].(int64), 0).UTC(), Records: r[2].(int64), Retries: r[3].(int64)}
 	}
 	return out, nil
 }

@@ -237,6 +237,18 @@ func testHourly(t *testing.T, open Factory) {
 	if err != nil || len(onlyB) != 1 || onlyB[0].Records != 3 {
 		t.Errorf("hourly for B = %v, %v; want one hour with 3", onlyB, err)
 	}
+	per, err := db.HourlyCompletions(ctx(t), tiendo.SeriesQuery{ByStation: true, From: at("2021-03-20 04:00:00"), To: at("2021-03-21 04:00:00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPer := []tiendo.HourCount{
+		{Station: "A", Hour: at("2021-03-20 22:00:00").UTC(), Records: 2, Retries: 1},
+		{Station: "A", Hour: at("2021-03-21 00:00:00").UTC(), Records: 4, Retries: 2},
+		{Station: "B", Hour: at("2021-03-20 22:00:00").UTC(), Records: 3},
+	}
+	if fmt.Sprint(per) != fmt.Sprint(wantPer) {
+		t.Errorf("hourly by station = %v\nwant %v", per, wantPer)
+	}
 }
 
 func testRollupsEqualRaw(t *testing.T, open Factory) {
