@@ -114,10 +114,16 @@ func (c *Campaign) StartTime() time.Time { return c.DayStart(c.Start) }
 func (c *Campaign) DeadlineTime() time.Time { return c.DayStart(c.Deadline) }
 
 // WorkingDay returns the working day that instant t belongs to: the local
-// calendar day, shifted back by one before the day boundary hour.
+// calendar day, shifted back by one before the day boundary hour. The shift
+// is done on the wall clock, not by subtracting hours from the instant, so
+// that it agrees with DayStart on days when daylight saving changes.
 func (c *Campaign) WorkingDay(t time.Time) Day {
-	local := t.In(c.Location()).Add(-time.Duration(c.DayBoundaryHour) * time.Hour)
-	return DayOf(local.Year(), local.Month(), local.Day())
+	local := t.In(c.Location())
+	y, m, d := local.Date()
+	if local.Hour() < c.DayBoundaryHour {
+		d--
+	}
+	return DayOf(y, m, d)
 }
 
 // DayStart is the instant working day d begins (its boundary hour, local time).

@@ -130,6 +130,7 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 			return ""
 		}
 		s := Station{ID: get("id"), Name: get("name"), District: get("district"), Commune: get("commune"), Kind: StationKind(get("kind"))}
+		unparsed := map[string]bool{}
 		num := func(field string, dst any) {
 			v := get(field)
 			var err error
@@ -142,6 +143,7 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 				*p, err = strconv.ParseFloat(v, 64)
 			}
 			if err != nil {
+				unparsed[field] = true
 				bad = append(bad, FieldError{Index: row, Field: field, Reason: fmt.Sprintf("not a number: %q", v)})
 			}
 		}
@@ -155,6 +157,9 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 			s.Synthetic = true
 		}
 		for _, fe := range s.Validate(known) {
+			if unparsed[fe.Field] {
+				continue // already reported as not a number
+			}
 			fe.Index = row
 			bad = append(bad, fe)
 		}

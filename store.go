@@ -29,6 +29,9 @@ type StatsReader interface {
 	// over the stations named in q (all when nil), or per station and hour
 	// when q.ByStation.
 	HourlyCompletions(ctx context.Context, q SeriesQuery) ([]HourCount, error)
+	// LatestEventTime is the newest event time stored (zero when empty): a
+	// replay's clock resumes from it after a restart.
+	LatestEventTime(ctx context.Context) (time.Time, error)
 }
 
 // Store is a ClickHouse engine holding the campaign's events and rollups.

@@ -123,6 +123,9 @@ func decodeEvent(raw []byte, index int, e *tiendo.Event) []tiendo.FieldError {
 	}
 	if _, err := dec.Token(); err != nil {
 		add("event", "not valid JSON: %v", err)
+	} else if _, err := dec.Token(); err != io.EOF {
+		// On an NDJSON line a second object would otherwise be dropped silently.
+		add("event", "unexpected data after the object (one event per line)")
 	}
 	required := []string{"id", "type", "station", "ts"}
 	switch e.Type {

@@ -21,8 +21,8 @@ start)
   sed -e "s#@DATA@#$dir#g" -e "s#@TCP_PORT@#$tcp#g" -e "s#@HTTP_PORT@#$http#g" \
     "$here/deploy/clickhouse/config.xml" > "$dir/conf/config.xml"
   cp "$here/deploy/clickhouse/users.xml" "$dir/conf/users.xml"
-  nohup clickhouse-server --config-file="$dir/conf/config.xml" --pid-file="$pidfile" \
-    >"$dir/log/stdout.log" 2>&1 &
+  nohup clickhouse-server --config-file="$dir/conf/config.xml" >"$dir/log/stdout.log" 2>&1 &
+  echo $! > "$pidfile"
   for _ in $(seq 1 100); do
     if clickhouse-client --host 127.0.0.1 --port "$tcp" --query 'SELECT 1' >/dev/null 2>&1; then
       echo "clickhouse-server $(clickhouse-client --host 127.0.0.1 --port "$tcp" --query 'SELECT version()') on tcp://127.0.0.1:$tcp"

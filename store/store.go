@@ -357,6 +357,28 @@ func (db *DB) HourlyCompletions(ctx context.Context, q tiendo.SeriesQuery) ([]ti
 	return out, nil
 }
 
+// LatestEventTime reads the newest minute of completions and the newest
+// heartbeat from the rollups.
+func (db *DB) LatestEventTime(ctx context.Context) (time.Time, error) {
+	var latest int64
+	for _, q := range []string{
+		"SELECT toInt64(toUInt32(max(minute))) FROM {db}.completions_minute",
+		"SELECT toInt64(toUInt32(maxMerge(last_ts))) FROM {db}.station_latest",
+	} {
+		rows, err := db.engine.Query(ctx, db.sql(q))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("latest event time: %w", err)
+		}
+		if len(rows) == 1 {
+			latest = max(latest, rows[0][0].(int64))
+		}
+	}
+	if latest <= 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(latest, 0).UTC(), nil
+}
+
 func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -115,6 +115,17 @@ func (e *Engine) Query(ctx context.Context, query string) ([][]any, error) {
 // decodeValue reads one JSONCompact value. 64-bit integers may come quoted
 // and non-finite floats come as strings, depending on the output settings.
 func decodeValue(typ string, raw json.RawMessage) (any, error) {
+	// The store's queries never select NULLs on purpose; a NULL from a
+	// Nullable column decodes as its type's zero value.
+	if inner, ok := strings.CutPrefix(typ, "Nullable("); ok {
+		typ = strings.TrimSuffix(inner, ")")
+		if string(raw) == "null" {
+			raw = json.RawMessage(`"0"`)
+			if !strings.Contains(typ, "Int") && !strings.HasPrefix(typ, "Float") {
+				raw = json.RawMessage(`""`)
+			}
+		}
+	}
 	unquote := func() string {
 		var s string
 		if len(raw) > 0 && raw[0] == '"' {

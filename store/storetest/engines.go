@@ -18,9 +18,10 @@ func RepoRoot() string {
 
 // ClickHouseServer is a Debian clickhouse-server started for tests.
 type ClickHouseServer struct {
-	Dir  string
-	Port int
-	DSN  string // tcp://127.0.0.1:PORT/
+	Dir      string
+	Port     int
+	HTTPPort int
+	DSN      string // tcp://127.0.0.1:PORT/
 }
 
 // StartClickHouseServer starts clickhouse-server on a free loopback port with
@@ -43,7 +44,7 @@ func StartClickHouseServer(dir string) (*ClickHouseServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start clickhouse-server (install it with scripts/install-deps.sh): %v\n%s", err, out)
 	}
-	return &ClickHouseServer{Dir: dir, Port: tcp, DSN: fmt.Sprintf("tcp://127.0.0.1:%d/", tcp)}, nil
+	return &ClickHouseServer{Dir: dir, Port: tcp, HTTPPort: http, DSN: fmt.Sprintf("tcp://127.0.0.1:%d/", tcp)}, nil
 }
 
 // Stop stops a server this process started.
@@ -66,4 +67,15 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// RestartClickHouseServer starts a stopped server again on the same
+// directory and port, keeping its data.
+func RestartClickHouseServer(s *ClickHouseServer) (*ClickHouseServer, error) {
+	script := filepath.Join(RepoRoot(), "scripts", "clickhouse-server.sh")
+	out, err := exec.Command(script, "start", s.Dir, fmt.Sprint(s.Port), fmt.Sprint(s.HTTPPort)).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("restart clickhouse-server: %v\n%s", err, out)
+	}
+	return s, nil
 }

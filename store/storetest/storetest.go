@@ -65,6 +65,20 @@ func Run(t *testing.T, open Factory) {
 	t.Run("HourlyCompletions", func(t *testing.T) { testHourly(t, open) })
 	t.Run("RollupsEqualRaw", func(t *testing.T) { testRollupsEqualRaw(t, open) })
 	t.Run("StationFilter", func(t *testing.T) { testStationFilter(t, open) })
+	t.Run("LatestEventTime", func(t *testing.T) { testLatestEventTime(t, open) })
+}
+
+func testLatestEventTime(t *testing.T, open Factory) {
+	db := open(t)
+	got, err := db.LatestEventTime(ctx(t))
+	if err != nil || !got.IsZero() {
+		t.Fatalf("empty store: LatestEventTime = %v, %v; want zero", got, err)
+	}
+	write(t, db, completion("c", "A", "2021-03-20 09:10:30", 1, 0), heartbeat("h", "B", "2021-03-20 09:12:05", 1, 1, tiendo.StatusOpen))
+	got, err = db.LatestEventTime(ctx(t))
+	if err != nil || !got.Equal(at("2021-03-20 09:12:05")) {
+		t.Fatalf("LatestEventTime = %v, %v; want the heartbeat's 09:12:05", got, err)
+	}
 }
 
 func ctx(t *testing.T) context.Context {
