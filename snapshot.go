@@ -19,6 +19,17 @@ type Snapshot struct {
 	Totals    Totals          `json:"totals"`
 	Stations  []StationState  `json:"stations"`
 	Districts []DistrictState `json:"districts,omitempty"`
+	Storage   StorageState    `json:"storage"`
+}
+
+// StorageState tells screens whether the figures are complete.
+type StorageState struct {
+	// State is "ok"; "behind" when accepted events wait in the spool because
+	// ClickHouse inserts fail (they are counted nonetheless); or "down" when
+	// ClickHouse cannot answer and the figures are its last answer plus the spool.
+	State   string `json:"state"`
+	Pending int64  `json:"pending"`           // accepted events not yet in ClickHouse
+	Partial bool   `json:"partial,omitempty"` // too many pending to count: figures lag by Pending events
 }
 
 // CampaignInfo is the part of the campaign a page shows.

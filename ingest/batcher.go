@@ -1,36 +1,31 @@
-// Package ingest accepts stations' events: the HTTP handler decodes and
-// validates a batch, and the Batcher group-commits many requests into one
-// ClickHouse insert per table, deduplicating by event id through a ledger,
-// and answers each request only once its events are committed.
+// Package ingest accepts stations' events. The HTTP handler decodes and
+// validates a batch; the Batcher group-commits concurrent requests into the
+// local spool, where deduplication and acceptance are one fsynced
+// transaction, and answers 202 only after it; the Flusher then moves spooled
+// events into ClickHouse in large batches, so that a ClickHouse outage
+// delays the dashboards but loses and doubles nothing.
 package ingest
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"tiendo"
-	"tiendo/store"
+	"tiendo/store/local"
 )
 
-// Ledger remembers which event keys (tiendo.Event.Key) were committed, and
-// which were handed to the store with an unknown outcome. It is what makes
-// a retried event a duplicate, also after a restart.
-type Ledger interface {
-	LedgerStates(keys []string) ([]byte, error) // 0, Pending or Committed per key
-	MarkPending(keys []string) error
-	Commit(keys []string) error
-	Forget(keys []string) error
-	PendingKeys() ([]string, error)
+// Spool is the local write-ahead log (store/local implements it).
+type Spool interface {
+	Accept(events []tiendo.Event, limits local.SpoolLimits) ([]bool, error)
+	ReadSpool(max int) (local.SpoolBatch, error)
+	PeekSpool(max int) ([]tiendo.Event, bool, error)
+	SetInflight(first, last uint64) error
+	Inflight() (first, last uint64, err error)
+	AckSpool(first, last uint64) error
+	SpoolStats() (events, bytes int64, err error)
 }
-
-// Ledger states, as store/local defines them.
-const (
-	statePending   byte = 'p'
-	stateCommitted byte = 'c'
-)
 
 // Result is what a request learns: how many of its events were new and how
 // many had been accepted before.
@@ -39,31 +34,34 @@ type Result struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// BatcherConfig tunes group commit.
+// BatcherConfig tunes group commit into the spool.
 type BatcherConfig struct {
-	// Linger is how long the first request of a batch waits for others to
-	// join it. ClickHouse wants few, large inserts; this is their price.
+	// Linger is how long the first request of a group waits for others, so
+	// that many small requests share one fsync.
 	Linger time.Duration
-	// MaxEvents flushes a batch early once it holds this many events.
+	// MaxEvents commits a group early once it holds this many events.
 	MaxEvents int
+	// Limits bound the spool; past them requests get 503 until it drains.
+	Limits local.SpoolLimits
 }
 
-// DefaultBatcherConfig lingers 200 ms and flushes at 20,000 events.
-var DefaultBatcherConfig = BatcherConfig{Linger: 200 * time.Millisecond, MaxEvents: 20_000}
+// DefaultBatcherConfig lingers 5 ms and bounds the spool at 5 million
+// events or 2 GiB, about a day of a national campaign's events.
+var DefaultBatcherConfig = BatcherConfig{Linger: 5 * time.Millisecond, MaxEvents: 20_000,
+	Limits: local.SpoolLimits{MaxEvents: 5_000_000, MaxBytes: 2 << 30}}
 
-// Batcher group-commits events into the store.
+// Batcher group-commits accepted events into the spool.
 type Batcher struct {
 	cfg      BatcherConfig
-	store    tiendo.EventWriter
-	ledger   Ledger
+	spool    Spool
 	log      *slog.Logger
 	requests chan *request
 	done     chan struct{}
 	metrics  *Metrics
 
-	// OnCommit, if set, is called from the batcher's goroutine with the
-	// events of each committed flush (new ones only), e.g. to wake the live state.
-	OnCommit func(events []tiendo.Event)
+	// OnAccept, if set, is called from the batcher's goroutine after each
+	// group that accepted new events (e.g. to wake the live state).
+	OnAccept func(events []tiendo.Event)
 }
 
 type request struct {
@@ -77,22 +75,25 @@ type reply struct {
 }
 
 // NewBatcher returns a batcher; it accepts nothing until Run is called.
-func NewBatcher(cfg BatcherConfig, st tiendo.EventWriter, ledger Ledger, metrics *Metrics, log *slog.Logger) *Batcher {
+func NewBatcher(cfg BatcherConfig, spool Spool, metrics *Metrics, log *slog.Logger) *Batcher {
 	if cfg.Linger <= 0 {
 		cfg.Linger = DefaultBatcherConfig.Linger
 	}
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultBatcherConfig.MaxEvents
 	}
-	return &Batcher{cfg: cfg, store: st, ledger: ledger, log: log, metrics: metrics,
+	if cfg.Limits == (local.SpoolLimits{}) {
+		cfg.Limits = DefaultBatcherConfig.Limits
+	}
+	return &Batcher{cfg: cfg, spool: spool, log: log, metrics: metrics,
 		requests: make(chan *request, 4096), done: make(chan struct{})}
 }
 
-var errStopped = tiendo.Errorf(tiendo.EUnavailable, "server is shutting down")
+var errStopped = tiendo.Errorf(tiendo.EUnavailable, "server is shutting down; retry")
 
 // Submit hands a validated batch to the group commit and waits for its
-// outcome. The events are committed, or the error says nothing of them was
-// acknowledged (an EUnavailable *tiendo.Error when storage is down).
+// outcome: accepted (durable in the spool) or an error saying nothing of
+// it was acknowledged (EUnavailable when the spool is full or failing).
 func (b *Batcher) Submit(ctx context.Context, events []tiendo.Event) (Result, error) {
 	r := &request{events: events, reply: make(chan reply, 1)}
 	select {
@@ -103,7 +104,7 @@ func (b *Batcher) Submit(ctx context.Context, events []tiendo.Event) (Result, er
 		return Result{}, ctx.Err()
 	}
 	// Once queued, wait for the answer even if the client goes away: the
-	// flush decides, and a later retry will find the events in the ledger.
+	// commit decides, and a retry will find the events in the ledger.
 	select {
 	case rep := <-r.reply:
 		return rep.result, rep.err
@@ -112,12 +113,9 @@ func (b *Batcher) Submit(ctx context.Context, events []tiendo.Event) (Result, er
 	}
 }
 
-// Run flushes batches until ctx ends, then flushes what is queued and returns.
+// Run commits groups until ctx ends, then commits what is queued and returns.
 func (b *Batcher) Run(ctx context.Context) error {
 	defer close(b.done)
-	if err := b.ResolvePending(ctx); err != nil {
-		b.log.Warn("pending events not resolved at start; will retry on their next delivery", "err", err)
-	}
 	for {
 		var first *request
 		select {
@@ -126,14 +124,14 @@ func (b *Batcher) Run(ctx context.Context) error {
 			b.drain()
 			return nil
 		}
-		batch := []*request{first}
+		group := []*request{first}
 		n := len(first.events)
 		timer := time.NewTimer(b.cfg.Linger)
 	collect:
 		for n < b.cfg.MaxEvents {
 			select {
 			case r := <-b.requests:
-				batch = append(batch, r)
+				group = append(group, r)
 				n += len(r.events)
 			case <-timer.C:
 				break collect
@@ -142,182 +140,70 @@ func (b *Batcher) Run(ctx context.Context) error {
 			}
 		}
 		timer.Stop()
-		b.flush(context.WithoutCancel(ctx), batch)
+		b.commit(group)
 	}
 }
 
-// drain flushes requests already queued when the batcher stops, so that
+// drain commits requests already queued when the batcher stops, so that
 // SIGTERM does not turn accepted-but-unanswered requests into errors.
 func (b *Batcher) drain() {
 	for {
 		select {
 		case r := <-b.requests:
-			batch := []*request{r}
+			group := []*request{r}
 			for len(b.requests) > 0 {
-				batch = append(batch, <-b.requests)
+				group = append(group, <-b.requests)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			b.flush(ctx, batch)
-			cancel()
+			b.commit(group)
 		default:
 			return
 		}
 	}
 }
 
-// ResolvePending settles events whose insert outcome is unknown (the last
-// run died mid-insert): those in ClickHouse become committed, the others are
-// forgotten so that their retry is accepted.
-func (b *Batcher) ResolvePending(ctx context.Context) error {
-	keys, err := b.ledger.PendingKeys()
-	if err != nil || len(keys) == 0 {
-		return err
-	}
-	events := make([]tiendo.Event, len(keys))
-	for i, k := range keys {
-		events[i] = eventFromKey(k)
-	}
-	_, err = b.resolve(ctx, events)
-	if err == nil {
-		b.log.Info("resolved pending events", "count", len(keys))
-	}
-	return err
-}
-
-func eventFromKey(k string) tiendo.Event {
-	for i := 0; i < len(k); i++ {
-		if k[i] == 0 {
-			return tiendo.Event{Station: k[:i], ID: k[i+1:]}
-		}
-	}
-	return tiendo.Event{ID: k}
-}
-
-// resolve asks the store which pending events it holds, commits those in
-// the ledger and forgets the rest. It returns the set found.
-func (b *Batcher) resolve(ctx context.Context, pending []tiendo.Event) (map[string]bool, error) {
-	found, err := b.store.StoredEventKeys(ctx, pending)
-	if err != nil {
-		return nil, err
-	}
-	var stored, absent []string
-	for i := range pending {
-		if k := pending[i].Key(); found[k] {
-			stored = append(stored, k)
-		} else {
-			absent = append(absent, k)
-		}
-	}
-	if err := b.ledger.Commit(stored); err != nil {
-		return nil, err
-	}
-	if err := b.ledger.Forget(absent); err != nil {
-		return nil, err
-	}
-	return found, nil
-}
-
-// flush commits the union of a batch of requests and answers each.
-func (b *Batcher) flush(ctx context.Context, batch []*request) {
+// commit spools the union of a group in one transaction and answers each request.
+func (b *Batcher) commit(group []*request) {
 	start := time.Now()
-	results, fresh, err := b.commit(ctx, batch)
-	for i, r := range batch {
-		if err != nil {
-			r.reply <- reply{err: err}
-		} else {
-			r.reply <- reply{result: results[i]}
+	var all []tiendo.Event
+	for _, r := range group {
+		all = append(all, r.events...)
+	}
+	fresh, err := b.spool.Accept(all, b.cfg.Limits)
+	if err != nil {
+		msg := "events not accepted: local storage failed; retry later"
+		if errors.Is(err, local.ErrSpoolFull) {
+			msg = "events not accepted: storage is behind and the spool is full; retry later"
 		}
+		b.log.Error("spool accept failed", "err", err, "requests", len(group))
+		for _, r := range group {
+			r.reply <- reply{err: tiendo.Errorf(tiendo.EUnavailable, "%s", msg)}
+		}
+		if b.metrics != nil {
+			b.metrics.Commits.WithLabelValues("error").Inc()
+		}
+		return
+	}
+	var accepted []tiendo.Event
+	i := 0
+	for _, r := range group {
+		var res Result
+		for range r.events {
+			if fresh[i] {
+				res.Accepted++
+				accepted = append(accepted, all[i])
+			} else {
+				res.Duplicates++
+			}
+			i++
+		}
+		r.reply <- reply{result: res}
 	}
 	if b.metrics != nil {
-		b.metrics.observeFlush(len(batch), len(fresh), err, time.Since(start))
+		b.metrics.Commits.WithLabelValues("ok").Inc()
+		b.metrics.CommitTime.Observe(time.Since(start).Seconds())
+		b.metrics.CommitRequests.Observe(float64(len(group)))
 	}
-	if err == nil && len(fresh) > 0 && b.OnCommit != nil {
-		b.OnCommit(fresh)
+	if len(accepted) > 0 && b.OnAccept != nil {
+		b.OnAccept(accepted)
 	}
-}
-
-func (b *Batcher) commit(ctx context.Context, batch []*request) ([]Result, []tiendo.Event, error) {
-	// Number the events: first occurrence of a key in the flush is the
-	// candidate; later ones are duplicates of it.
-	type ref struct{ req, idx int }
-	firstOf := map[string]ref{}
-	var keys []string
-	for ri, r := range batch {
-		for ei := range r.events {
-			k := r.events[ei].Key()
-			if _, ok := firstOf[k]; !ok {
-				firstOf[k] = ref{ri, ei}
-				keys = append(keys, k)
-			}
-		}
-	}
-	states, err := b.ledger.LedgerStates(keys)
-	if err != nil {
-		return nil, nil, unavailable("read ledger", err)
-	}
-	var pending []tiendo.Event
-	isNew := make(map[string]bool, len(keys))
-	for i, k := range keys {
-		switch states[i] {
-		case stateCommitted:
-		case statePending:
-			f := firstOf[k]
-			pending = append(pending, batch[f.req].events[f.idx])
-		default:
-			isNew[k] = true
-		}
-	}
-	if len(pending) > 0 {
-		found, err := b.resolve(ctx, pending)
-		if err != nil {
-			return nil, nil, unavailable("resolve pending events", err)
-		}
-		for i := range pending {
-			if k := pending[i].Key(); !found[k] {
-				isNew[k] = true
-			}
-		}
-	}
-	var fresh []tiendo.Event
-	var freshKeys []string
-	for _, k := range keys {
-		if isNew[k] {
-			f := firstOf[k]
-			fresh = append(fresh, batch[f.req].events[f.idx])
-			freshKeys = append(freshKeys, k)
-		}
-	}
-	if len(fresh) > 0 {
-		if err := b.ledger.MarkPending(freshKeys); err != nil {
-			return nil, nil, unavailable("write ledger", err)
-		}
-		if err := b.store.WriteEvents(ctx, fresh); err != nil {
-			return nil, nil, unavailable("insert", err)
-		}
-		if err := b.ledger.Commit(freshKeys); err != nil {
-			// The rows are in ClickHouse; the ledger still says pending, so a
-			// retry resolves them as duplicates. Nothing is counted twice.
-			return nil, nil, unavailable("commit ledger", err)
-		}
-	}
-	results := make([]Result, len(batch))
-	for ri, r := range batch {
-		for ei := range r.events {
-			k := r.events[ei].Key()
-			if f := firstOf[k]; f.req == ri && f.idx == ei && isNew[k] {
-				results[ri].Accepted++
-			} else {
-				results[ri].Duplicates++
-			}
-		}
-	}
-	return results, fresh, nil
-}
-
-func unavailable(what string, err error) error {
-	msg := "storage cannot accept events now; retry later"
-	if !errors.Is(err, store.ErrUnavailable) {
-		msg = "storage failed to accept events; retry later"
-	}
-	return &tiendo.Error{Code: tiendo.EUnavailable, Message: msg + fmt.Sprintf(" (%s)", what)}
 }

@@ -1,17 +1,19 @@
 package ingest
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Metrics are ingest's Prometheus series.
 type Metrics struct {
-	Events     *prometheus.CounterVec // by outcome: accepted, duplicate, rejected
-	Flushes    *prometheus.CounterVec // by result: ok, error
-	FlushTime  prometheus.Histogram
-	FlushBatch prometheus.Histogram // requests per flush
+	Events         *prometheus.CounterVec // by outcome: accepted, duplicate, rejected
+	Commits        *prometheus.CounterVec // spool group commits by result
+	CommitTime     prometheus.Histogram
+	CommitRequests prometheus.Histogram // requests sharing one commit
+	Flushes        *prometheus.CounterVec
+	FlushTime      prometheus.Histogram
+	FlushEvents    prometheus.Histogram
+	SpoolCorrupt   prometheus.Counter
 }
 
 // NewMetrics creates and registers ingest's metrics on reg.
@@ -19,23 +21,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_ingest_events_total",
 			Help: "Events by outcome: accepted, duplicate, rejected."}, []string{"outcome"}),
-		Flushes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_ingest_flushes_total",
-			Help: "Group-commit flushes by result."}, []string{"result"}),
-		FlushTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_ingest_flush_seconds",
-			Help: "Time to commit one flush (ledger and ClickHouse insert).", Buckets: prometheus.ExponentialBuckets(0.002, 2, 12)}),
-		FlushBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_ingest_flush_requests",
-			Help: "Requests sharing one flush.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		Commits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_spool_commits_total",
+			Help: "Group commits into the spool by result."}, []string{"result"}),
+		CommitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_spool_commit_seconds",
+			Help: "Time of one spool group commit (dedupe, append, fsync).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		CommitRequests: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_spool_commit_requests",
+			Help: "Requests sharing one spool commit.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		Flushes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_flushes_total",
+			Help: "Flushes from the spool into ClickHouse by result."}, []string{"result"}),
+		FlushTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_flush_seconds",
+			Help: "Time of one flush into ClickHouse.", Buckets: prometheus.ExponentialBuckets(0.002, 2, 14)}),
+		FlushEvents: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_flush_events",
+			Help: "Events per flush into ClickHouse.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+		SpoolCorrupt: prometheus.NewCounter(prometheus.CounterOpts{Name: "tiendo_spool_corrupt_records_total",
+			Help: "Spool records that failed their checksum and were set aside."}),
 	}
-	reg.MustRegister(m.Events, m.Flushes, m.FlushTime, m.FlushBatch)
+	reg.MustRegister(m.Events, m.Commits, m.CommitTime, m.CommitRequests, m.Flushes, m.FlushTime, m.FlushEvents, m.SpoolCorrupt)
 	return m
-}
-
-func (m *Metrics) observeFlush(requests, fresh int, err error, took time.Duration) {
-	if err != nil {
-		m.Flushes.WithLabelValues("error").Inc()
-		return
-	}
-	m.Flushes.WithLabelValues("ok").Inc()
-	m.FlushTime.Observe(took.Seconds())
-	m.FlushBatch.Observe(float64(requests))
 }

@@ -26,6 +26,13 @@ if [ ! -f "$lib" ] || [ ! -d node_modules/echarts ] || [ ! -d node_modules/playw
 fi
 [ -f "$lib" ] || { echo "install-deps: $lib missing after npm ci" >&2; exit 1; }
 
+# ECharts is served by tiendo itself and embedded in the binary (never a
+# CDN): static/ embeds static/vendor/, where this copy is gitignored.
+if ! cmp -s node_modules/echarts/dist/echarts.min.js static/vendor/echarts.min.js; then
+  cp node_modules/echarts/dist/echarts.min.js static/vendor/echarts.min.js
+  echo "install-deps: copied ECharts $(node -p "require('./node_modules/echarts/package.json').version") to static/vendor/"
+fi
+
 # chdb-go loads libchdb.so while the program initialises, before main can
 # set anything: from $CHDB_LIB_PATH (the Makefile exports it) or else from
 # /usr/local/lib. Link it there too, so a hand-run bin/tiendo finds it.

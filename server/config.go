@@ -15,7 +15,9 @@ type Config struct {
 	DataDir    string        // the server's state and, on the embedded engine, ClickHouse's files
 	ClickHouse string        // tcp://HOST:PORT/DB of a ClickHouse server; empty: embedded chDB in DataDir
 	BodyLimit  int           // largest request body, bytes
-	Linger     time.Duration // group-commit wait
+	Linger     time.Duration // group-commit wait before a spool fsync
+	FlushEvery time.Duration // interval of inserts from the spool into ClickHouse
+	SpoolMax   int64         // most events the spool holds while ClickHouse is away; past it, 503
 	RatePerSec float64       // ingest requests per second per station token
 	RateBurst  float64
 	Clock      string // "wall" or "replay"
@@ -25,7 +27,7 @@ type Config struct {
 
 // Default returns the configuration `tiendo serve` starts from.
 func Default() Config {
-	return Config{Addr: ":8080", BodyLimit: 4 << 20, Linger: 200 * time.Millisecond,
+	return Config{Addr: ":8080", BodyLimit: 4 << 20, Linger: 5 * time.Millisecond, FlushEvery: time.Second, SpoolMax: 5_000_000,
 		RatePerSec: 50, RateBurst: 200, Clock: "wall"}
 }
 
@@ -37,8 +39,14 @@ func (c *Config) Validate() error {
 	if c.BodyLimit < 1024 {
 		return fmt.Errorf("config: body limit %d is too small", c.BodyLimit)
 	}
-	if c.Linger < 0 || c.Linger > 5*time.Second {
-		return fmt.Errorf("config: linger %v must be between 0 and 5s", c.Linger)
+	if c.Linger < 0 || c.Linger > time.Second {
+		return fmt.Errorf("config: linger %v must be between 0 and 1s", c.Linger)
+	}
+	if c.FlushEvery < 10*time.Millisecond || c.FlushEvery > time.Minute {
+		return fmt.Errorf("config: flush interval %v must be between 10ms and 1m", c.FlushEvery)
+	}
+	if c.SpoolMax < 1 {
+		return errors.New("config: spool limit must be positive")
 	}
 	if c.RatePerSec <= 0 || c.RateBurst < 1 {
 		return errors.New("config: rate limit must be positive")

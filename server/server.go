@@ -27,6 +27,8 @@ type Deps struct {
 	// DefaultStations is the registry used until an operator imports one.
 	DefaultStations []tiendo.Station
 	Log             *slog.Logger
+	// Build identifies this server's code and assets; screens reload when it changes.
+	Build string
 }
 
 // Server is the running application.
@@ -40,6 +42,9 @@ type Server struct {
 	clock    tiendo.Clock
 	replay   *tiendo.ReplayClock // non-nil in replay mode
 	batcher  *ingest.Batcher
+	flusher  *ingest.Flusher
+	cache    figureCache
+	live     *liveState
 	log      *slog.Logger
 	metrics  *prometheus.Registry
 	http     *prometheus.CounterVec
@@ -56,6 +61,11 @@ func New(d Deps) (*Server, error) {
 	s.http = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_http_requests_total",
 		Help: "HTTP requests by route and status."}, []string{"route", "status"})
 	s.metrics.MustRegister(s.http)
+	if counted, ok := d.Store.(interface{ InsertQueries() int64 }); ok {
+		s.metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_store_insert_queries_total",
+			Help: "Insert queries sent to ClickHouse (one per table per flush)."},
+			func() float64 { return float64(counted.InsertQueries()) }))
+	}
 	if d.Config.Clock == "replay" {
 		s.replay = &tiendo.ReplayClock{}
 		s.clock = s.replay
@@ -71,7 +81,15 @@ func New(d Deps) (*Server, error) {
 	s.registry.Store(tiendo.NewRegistry(d.Campaign, d.Campaign.Districts, stations))
 
 	im := ingest.NewMetrics(s.metrics)
-	s.batcher = ingest.NewBatcher(ingest.BatcherConfig{Linger: d.Config.Linger}, d.Store, d.Local, im, d.Log)
+	limits := ingest.DefaultBatcherConfig.Limits
+	limits.MaxEvents = d.Config.SpoolMax
+	s.batcher = ingest.NewBatcher(ingest.BatcherConfig{Linger: d.Config.Linger, Limits: limits}, d.Local, im, d.Log)
+	s.flusher = ingest.NewFlusher(ingest.FlusherConfig{Interval: d.Config.FlushEvery}, d.Local, d.Store, im, d.Log)
+	s.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_spool_events",
+		Help: "Accepted events waiting in the spool for ClickHouse."}, func() float64 {
+		n, _, _ := d.Local.SpoolStats()
+		return float64(n)
+	}))
 	events := &ingest.Handler{
 		Batcher:  s.batcher,
 		Tokens:   d.Local,
@@ -87,6 +105,9 @@ func New(d Deps) (*Server, error) {
 			}
 		}
 	}
+
+	s.live = newLiveState(s, d.Build)
+	s.batcher.OnAccept = func([]tiendo.Event) { s.live.Wake() }
 
 	s.app = fiber.New(fiber.Config{
 		AppName:               "tiendo",
@@ -107,9 +128,6 @@ func (s *Server) Registry() *tiendo.Registry { return s.registry.Load() }
 // App exposes the Fiber app, for tests that drive it with app.Test.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Batcher exposes the group commit, for benchmarks that read its counters.
-func (s *Server) Batcher() *ingest.Batcher { return s.batcher }
-
 // Now is the server clock's "now": the wall clock, or in replay mode the newest event time.
 func (s *Server) Now() time.Time {
 	if t := s.clock.Now(); !t.IsZero() {
@@ -123,6 +141,9 @@ func (s *Server) routes(events *ingest.Handler) {
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metricsHandler())
+
+	s.pageRoutes()
+	s.app.Get("/ws", s.wsUpgrade, s.wsRoute())
 
 	api := s.app.Group("/api/v1")
 	api.Post("/events", events.Post)
@@ -162,9 +183,11 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
-// Run serves on ln (or cfg.Addr when ln is nil) and runs the batcher until
-// ctx ends; then it stops taking requests, drains those in flight and the
-// batcher within 25 s, and returns.
+// Run serves on ln (or cfg.Addr when ln is nil), with the batcher, the
+// flusher and the live state, until ctx ends. Then, within 30 s as systemd
+// and orchestrators expect: stop taking requests and answer those in flight
+// (10 s), commit what the batcher holds, and flush the spool to ClickHouse
+// (15 s; what is left stays spooled for the next start).
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if ln == nil {
 		var err error
@@ -172,9 +195,24 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
-	batchCtx, stopBatcher := context.WithCancel(context.WithoutCancel(ctx))
+	if s.replay != nil {
+		// A replay resumes where its data stopped, not at the wall clock.
+		if t, err := s.store.LatestEventTime(ctx); err == nil {
+			s.replay.Observe(t)
+		} else {
+			s.log.Warn("replay clock: cannot read the newest event time", "err", err)
+		}
+	}
+	background := context.WithoutCancel(ctx)
+	batchCtx, stopBatcher := context.WithCancel(background)
 	batchDone := make(chan error, 1)
 	go func() { batchDone <- s.batcher.Run(batchCtx) }()
+	flushCtx, stopFlusher := context.WithCancel(background)
+	flushDone := make(chan error, 1)
+	go func() { flushDone <- s.flusher.Run(flushCtx, 15*time.Second) }()
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	go func() { _ = s.live.Run(liveCtx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.app.Listener(ln) }()
@@ -185,12 +223,16 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	// In-flight requests finish first: they may still be waiting for the batcher.
-	if serr := s.app.ShutdownWithTimeout(25 * time.Second); serr != nil && err == nil {
+	start := time.Now()
+	if serr := s.app.ShutdownWithTimeout(10 * time.Second); serr != nil && err == nil {
 		err = serr
 	}
 	stopBatcher()
 	<-batchDone
+	stopFlusher()
+	<-flushDone
+	n, _, _ := s.local.SpoolStats()
+	s.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "spooled_events_left", n)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

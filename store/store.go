@@ -233,27 +233,32 @@ func (db *DB) WriteEvents(ctx context.Context, events []tiendo.Event) error {
 	return nil
 }
 
-// StoredEventKeys looks the events up in both raw tables by station and id.
+// storedKeysChunk bounds one look-up query: ClickHouse parses at most
+// max_query_size (256 KiB by default) of query text, and ids are listed in it.
+const storedKeysChunk = 2000
+
+// StoredEventKeys looks the events up in both raw tables by station and id,
+// a chunk of events per query.
 func (db *DB) StoredEventKeys(ctx context.Context, events []tiendo.Event) (map[string]bool, error) {
 	found := map[string]bool{}
-	if len(events) == 0 {
-		return found, nil
-	}
-	stations := map[string]bool{}
-	ids := map[string]bool{}
-	for i := range events {
-		stations[events[i].Station] = true
-		ids[events[i].ID] = true
-	}
-	q := fmt.Sprintf(`SELECT station, id FROM {db}.heartbeats WHERE station IN (%[1]s) AND id IN (%[2]s)
-		UNION ALL SELECT station, id FROM {db}.completions WHERE station IN (%[1]s) AND id IN (%[2]s)`,
-		quoteList(keys(stations)), quoteList(keys(ids)))
-	rows, err := db.engine.Query(ctx, db.sql(q))
-	if err != nil {
-		return nil, fmt.Errorf("stored event keys: %w", err)
-	}
-	for _, r := range rows {
-		found[tiendo.EventKey(r[0].(string), r[1].(string))] = true
+	for start := 0; start < len(events); start += storedKeysChunk {
+		chunk := events[start:min(start+storedKeysChunk, len(events))]
+		stations := map[string]bool{}
+		ids := map[string]bool{}
+		for i := range chunk {
+			stations[chunk[i].Station] = true
+			ids[chunk[i].ID] = true
+		}
+		q := fmt.Sprintf(`SELECT station, id FROM {db}.heartbeats WHERE station IN (%[1]s) AND id IN (%[2]s)
+			UNION ALL SELECT station, id FROM {db}.completions WHERE station IN (%[1]s) AND id IN (%[2]s)`,
+			quoteList(keys(stations)), quoteList(keys(ids)))
+		rows, err := db.engine.Query(ctx, db.sql(q))
+		if err != nil {
+			return nil, fmt.Errorf("stored event keys: %w", err)
+		}
+		for _, r := range rows {
+			found[tiendo.EventKey(r[0].(string), r[1].(string))] = true
+		}
 	}
 	return found, nil
 }

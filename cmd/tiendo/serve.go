@@ -101,7 +101,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.ClickHouse, "clickhouse", os.Getenv("TIENDO_CLICKHOUSE"), "ClickHouse server DSN tcp://HOST:9000/DB (default: embedded chDB)")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.Clock, "clock", cfg.Clock, "wall: live campaign; replay: \"now\" follows the newest event (simulated campaigns)")
-	fs.DurationVar(&cfg.Linger, "linger", cfg.Linger, "group-commit wait before an insert")
+	fs.DurationVar(&cfg.Linger, "linger", cfg.Linger, "group-commit wait before a spool fsync")
+	fs.DurationVar(&cfg.FlushEvery, "flush-every", cfg.FlushEvery, "interval of inserts from the spool into ClickHouse")
+	fs.Int64Var(&cfg.SpoolMax, "spool-max", cfg.SpoolMax, "most accepted events kept while ClickHouse is away (then 503)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", cfg.RatePerSec, "ingest requests per second per station token")
 	fs.Float64Var(&cfg.RateBurst, "burst", cfg.RateBurst, "ingest request burst per station token")
 	if err := fs.Parse(args); err != nil {

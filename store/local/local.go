@@ -1,7 +1,8 @@
 // Package local keeps the server's own state in DIR/state.db (bbolt), next
 // to whichever ClickHouse engine holds the events: the station registry,
-// hashed access tokens, and the event ledger that makes acceptance
-// exactly-once across retries and restarts.
+// hashed access tokens, the event ledger that makes acceptance exactly-once
+// across retries and restarts, and the spool that holds accepted events
+// until they are in ClickHouse.
 package local
 
 import (
@@ -25,19 +26,12 @@ import (
 
 var (
 	bucketStations = []byte("stations")
-	bucketTokens   = []byte("tokens")  // sha256(token) -> Token JSON
-	bucketLedger   = []byte("ledger")  // station\x00id of committed events
-	bucketPending  = []byte("pending") // station\x00id of events whose insert outcome is unknown
+	bucketTokens   = []byte("tokens") // sha256(token) -> Token JSON
+	bucketLedger   = []byte("ledger") // station\x00id of every accepted event
 )
 
-// Ledger states of an event key.
-const (
-	// Pending: the event was handed to ClickHouse but the outcome is not known
-	// (the insert failed or the process died). Resolve with StoredEventKeys.
-	Pending byte = 'p'
-	// Committed: the event is in ClickHouse and was acknowledged.
-	Committed byte = 'c'
-)
+// Committed marks a key in the ledger: the event was accepted (spooled).
+const Committed byte = 'c'
 
 // DB is the server's local state database.
 type DB struct {
@@ -57,7 +51,7 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketStations, bucketTokens, bucketLedger, bucketPending} {
+		for _, name := range [][]byte{bucketStations, bucketTokens, bucketLedger, bucketSpool, bucketMeta, bucketCorrupt} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -206,77 +200,6 @@ func (db *DB) Tokens() ([]Token, error) {
 				return err
 			}
 			out = append(out, t)
-			return nil
-		})
-	})
-	return out, err
-}
-
-// LedgerStates returns the ledger state of each key (0 when unknown).
-func (db *DB) LedgerStates(keys []string) ([]byte, error) {
-	out := make([]byte, len(keys))
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		committed, pending := tx.Bucket(bucketLedger), tx.Bucket(bucketPending)
-		for i, k := range keys {
-			switch {
-			case committed.Get([]byte(k)) != nil:
-				out[i] = Committed
-			case pending.Get([]byte(k)) != nil:
-				out[i] = Pending
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-// MarkPending records that keys are about to be inserted, in one fsynced
-// transaction, so that a crash during the insert leaves a trace to resolve.
-func (db *DB) MarkPending(keys []string) error {
-	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
-		return pending.Put(k, []byte{Pending})
-	})
-}
-
-// Commit moves keys from pending to committed.
-func (db *DB) Commit(keys []string) error {
-	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
-		if err := pending.Delete(k); err != nil {
-			return err
-		}
-		return committed.Put(k, []byte{Committed})
-	})
-}
-
-// Forget drops pending keys that turned out not to be stored, so that a
-// retry of those events is accepted as new.
-func (db *DB) Forget(keys []string) error {
-	return db.update(keys, func(committed, pending *bolt.Bucket, k []byte) error {
-		return pending.Delete(k)
-	})
-}
-
-func (db *DB) update(keys []string, fn func(committed, pending *bolt.Bucket, k []byte) error) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		committed, pending := tx.Bucket(bucketLedger), tx.Bucket(bucketPending)
-		for _, k := range keys {
-			if err := fn(committed, pending, []byte(k)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// PendingKeys lists keys whose outcome is unknown, for resolution at start.
-func (db *DB) PendingKeys() ([]string, error) {
-	var out []string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketPending).ForEach(func(k, _ []byte) error {
-			out = append(out, string(k))
 			return nil
 		})
 	})

@@ -233,67 +233,6 @@ func TestTokensStoredHashed(t *testing.T) {
 	}
 }
 
-func TestLedger(t *testing.T) {
-	db := mustOpen(t, t.TempDir())
-	a := tiendo.EventKey("LS-BS-VULE", "e1")
-	b := tiendo.EventKey("LS-BS-VULE", "e2")
-	c := tiendo.EventKey("LS-TP-CHILANG", "e1") // same id, other station
-	x := tiendo.EventKey("LS-BS-VULE", "never")
-	keys := []string{a, b, c, x}
-	const (
-		none = byte(0)
-		p    = local.Pending
-		k    = local.Committed
-	)
-	steps := []struct {
-		name        string
-		do          func() error
-		wantStates  []byte
-		wantPending []string
-	}{
-		{"empty", func() error { return nil }, []byte{none, none, none, none}, nil},
-		{"mark a, b, c", func() error { return db.MarkPending([]string{a, b, c}) }, []byte{p, p, p, none}, []string{a, b, c}},
-		{"commit a", func() error { return db.Commit([]string{a}) }, []byte{k, p, p, none}, []string{b, c}},
-		{"forget b", func() error { return db.Forget([]string{b}) }, []byte{k, none, p, none}, []string{c}},
-		{"forget a committed key", func() error { return db.Forget([]string{a}) }, []byte{k, none, p, none}, []string{c}},
-		{"forget an unknown key", func() error { return db.Forget([]string{x}) }, []byte{k, none, p, none}, []string{c}},
-		{"commit c", func() error { return db.Commit([]string{c}) }, []byte{k, none, k, none}, nil},
-		{"commit without pending", func() error { return db.Commit([]string{b}) }, []byte{k, k, k, none}, nil},
-		{"nothing to do", func() error {
-			return errors.Join(db.MarkPending(nil), db.Commit(nil), db.Forget([]string{}))
-		}, []byte{k, k, k, none}, nil},
-		{"mark x, commit x", func() error {
-			return errors.Join(db.MarkPending([]string{x}), db.Commit([]string{x}))
-		}, []byte{k, k, k, k}, nil},
-	}
-	for _, s := range steps {
-		if err := s.do(); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
-		}
-		got, err := db.LedgerStates(keys)
-		if err != nil {
-			t.Fatalf("%s: LedgerStates: %v", s.name, err)
-		}
-		if !bytes.Equal(got, s.wantStates) {
-			t.Errorf("%s: LedgerStates = %q, want %q", s.name, got, s.wantStates)
-		}
-		pending, err := db.PendingKeys()
-		if err != nil {
-			t.Fatalf("%s: PendingKeys: %v", s.name, err)
-		}
-		sort.Strings(pending)
-		if !reflect.DeepEqual(pending, s.wantPending) {
-			t.Errorf("%s: PendingKeys = %q, want %q", s.name, pending, s.wantPending)
-		}
-	}
-	if got, err := db.LedgerStates(nil); err != nil || len(got) != 0 {
-		t.Errorf("LedgerStates(nil) = %q, %v; want empty", got, err)
-	}
-	if got, err := db.LedgerStates([]string{a, a}); err != nil || !bytes.Equal(got, []byte{k, k}) {
-		t.Errorf("LedgerStates(a, a) = %q, %v; want %q", got, err, []byte{k, k})
-	}
-}
-
 func testStations() []tiendo.Station {
 	return []tiendo.Station{
 		{ID: "LS-TP-CHILANG", Name: "Công an Phường Chi Lăng", District: "LS-TP", Commune: "Phường Chi Lăng",
@@ -362,8 +301,7 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if _, err := db.RevokeToken(deadTok.ID); err != nil {
 		t.Fatal(err)
 	}
-	k1, k2, k3 := tiendo.EventKey("LS-BS-VULE", "1"), tiendo.EventKey("LS-BS-VULE", "2"), tiendo.EventKey("LS-BS-VULE", "3")
-	if err := errors.Join(db.MarkPending([]string{k1, k2, k3}), db.Commit([]string{k1}), db.Forget([]string{k3})); err != nil {
+	if _, err := db.Accept([]tiendo.Event{event("LS-BS-VULE", "1"), event("LS-BS-VULE", "2")}, local.SpoolLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveStations(testStations()); err != nil {
@@ -379,15 +317,12 @@ func TestStateSurvivesReopen(t *testing.T) {
 	}
 	_, err = db.LookupToken(dead)
 	wantCode(t, err, tiendo.EUnauthorized)
-	states, err := db.LedgerStates([]string{k1, k2, k3})
-	if err != nil {
-		t.Fatal(err)
+	fresh, err := db.Accept([]tiendo.Event{event("LS-BS-VULE", "2"), event("LS-BS-VULE", "3")}, local.SpoolLimits{})
+	if err != nil || !reflect.DeepEqual(fresh, []bool{false, true}) {
+		t.Errorf("Accept after reopen = %v, %v; want event 2 a duplicate and 3 new", fresh, err)
 	}
-	if want := []byte{local.Committed, local.Pending, 0}; !bytes.Equal(states, want) {
-		t.Errorf("LedgerStates after reopen = %q, want %q", states, want)
-	}
-	if pending, err := db.PendingKeys(); err != nil || !reflect.DeepEqual(pending, []string{k2}) {
-		t.Errorf("PendingKeys after reopen = %q, %v; want %q", pending, err, []string{k2})
+	if n, _, err := db.SpoolStats(); err != nil || n != 3 {
+		t.Errorf("spool after reopen holds %d events (%v), want 3", n, err)
 	}
 	stations, err := db.Stations()
 	if err != nil {

@@ -224,6 +224,19 @@ func testStoredEventKeys(t *testing.T, open Factory) {
 			t.Errorf("found[%s/%s] = %v, want %v", e.Station, e.ID, found[e.Key()], want)
 		}
 	}
+	// Many keys at once: more than one look-up query's worth, all found.
+	var many []tiendo.Event
+	for i := 0; i < 5000; i++ {
+		many = append(many, completion(fmt.Sprintf("m-%05d-%s", i, strings.Repeat("x", 40)), "C", "2021-03-20 09:00:00", 1, 0))
+	}
+	write(t, db, many...)
+	foundMany, err := db.StoredEventKeys(ctx(t), append(many, completion("absent", "C", "2021-03-20 09:00:00", 1, 0)))
+	if err != nil {
+		t.Fatalf("StoredEventKeys of 5,001 events: %v", err)
+	}
+	if len(foundMany) != 5000 {
+		t.Errorf("found %d of 5,000 stored events", len(foundMany))
+	}
 	// Identifiers with quotes round-trip through inserts unchanged.
 	rows, err := db.Engine().Query(ctx(t), fmt.Sprintf("SELECT id FROM `%s`.completions WHERE station = 'B'", db.Database()))
 	if err != nil || len(rows) != 1 || rows[0][0] != tricky {

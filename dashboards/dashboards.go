@@ -1,0 +1,360 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"sort"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"tiendo"
+)
+
+// Chart names, the keys of Charts. The page has one panel per name.
+const (
+	ChartProgress        = "progress"
+	ChartThroughput      = "throughput"
+	ChartThroughputTrend = "throughput_trend"
+	ChartQueue           = "queue"
+	ChartLateNight       = "latenight"
+	ChartDistricts       = "districts" // province scope only
+)
+
+// AssetsHost is where go-echarts would load ECharts from if a chart were
+// ever rendered to HTML: our own static files, never a CDN.
+const AssetsHost = "/static/vendor/"
+
+// ProvinceLimit is how many stations a province-wide bar chart shows; the
+// province has about two hundred, far more than a screen can label.
+const ProvinceLimit = 20
+
+// Input is one scope's query results at one instant.
+type Input struct {
+	Campaign *tiendo.Campaign
+	// Snapshot is the scope's live snapshot: totals, stations, and districts
+	// when the scope is the province.
+	Snapshot *tiendo.Snapshot
+	// Hours are the scope's completions per UTC hour from the campaign start
+	// to now, summed over its stations (Station empty).
+	Hours []tiendo.HourCount
+	// StationHours are completions per station and hour for the current
+	// working day (Station set).
+	StationHours []tiendo.HourCount
+	Lang         string // "vi" (default) or "en"
+	Dark         bool   // command-room theme: light text on a dark background
+}
+
+// Charts maps a chart name to its complete ECharts 5 option JSON.
+type Charts map[string]json.RawMessage
+
+// Build computes every chart of the input's scope. The "districts" chart is
+// present only for the province scope, where the snapshot carries districts.
+// It returns an error only for an input it cannot chart at all.
+func Build(in Input) (Charts, error) {
+	if in.Campaign == nil {
+		return nil, errors.New("dashboards: input has no campaign")
+	}
+	if in.Snapshot == nil {
+		return nil, errors.New("dashboards: input has no snapshot")
+	}
+	v := newView(in)
+	builders := []struct {
+		name  string
+		build func(*view) (json.RawMessage, error)
+	}{
+		{ChartProgress, buildProgress},
+		{ChartThroughput, buildThroughput},
+		{ChartThroughputTrend, buildThroughputTrend},
+		{ChartQueue, buildQueue},
+		{ChartLateNight, buildLateNight},
+	}
+	if in.Snapshot.Scope.Kind == tiendo.ScopeProvince && len(in.Snapshot.Districts) > 0 {
+		builders = append(builders, struct {
+			name  string
+			build func(*view) (json.RawMessage, error)
+		}{ChartDistricts, buildDistricts})
+	}
+	out := make(Charts, len(builders))
+	for _, b := range builders {
+		raw, err := b.build(v)
+		if err != nil {
+			return nil, fmt.Errorf("dashboards: %s: %w", b.name, err)
+		}
+		out[b.name] = raw
+	}
+	return out, nil
+}
+
+// view is the input digested once for all charts.
+type view struct {
+	c     *tiendo.Campaign
+	snap  *tiendo.Snapshot
+	lang  string
+	tx    *text
+	th    theme
+	today tiendo.Day
+	// target is the scope's target: the campaign's, a district's quota or
+	// a station's quota; 0 for a station without one (no pace to chart).
+	target int64
+
+	daily        []DayTotal                // per working day from the start; today's is the snapshot's
+	dayTotals    map[tiendo.Day]int64      // daily, by day
+	byHour       map[tiendo.Day]*[24]int64 // records by working day and hour position
+	late         map[tiendo.Day]int64      // records after LateNightHour, by working day
+	proj         Projection                // of the scope against its target
+	scoped       tiendo.Campaign           // the campaign with the scope's target
+	stationHours []tiendo.HourCount        // Input.StationHours
+}
+
+func newView(in Input) *view {
+	c, snap := in.Campaign, in.Snapshot
+	v := &view{c: c, snap: snap, lang: normLang(in.Lang), stationHours: in.StationHours,
+		byHour: map[tiendo.Day]*[24]int64{}, late: map[tiendo.Day]int64{}, dayTotals: map[tiendo.Day]int64{}}
+	v.tx = textFor(v.lang)
+	v.th = themeFor(in.Dark)
+	v.today = snap.Day
+	if v.today.IsZero() {
+		v.today = c.WorkingDay(snap.Now)
+	}
+	v.target = snap.Totals.Target
+	if v.target <= 0 && snap.Scope.Kind == tiendo.ScopeProvince {
+		v.target = c.Target
+	}
+	for _, h := range in.Hours {
+		d := c.WorkingDay(h.Hour)
+		if d > v.today {
+			continue
+		}
+		v.dayTotals[d] += h.Records
+		row := v.byHour[d]
+		if row == nil {
+			row = new([24]int64)
+			v.byHour[d] = row
+		}
+		row[c.HourOfDay(h.Hour)] += h.Records
+		if c.IsLateNight(h.Hour) {
+			v.late[d] += h.Records
+		}
+	}
+	// The snapshot's total is the figure every other panel shows; make the
+	// series agree with it by letting today absorb any difference (records
+	// the hourly rollup has not caught up with yet).
+	if v.today >= c.Start {
+		var before int64
+		for d, n := range v.dayTotals {
+			if d >= c.Start && d < v.today {
+				before += n
+			}
+		}
+		if snap.Totals.Completed >= before {
+			v.dayTotals[v.today] = snap.Totals.Completed - before
+		}
+	}
+	for d, n := range v.dayTotals {
+		if d >= c.Start {
+			v.daily = append(v.daily, DayTotal{Day: d, Records: n})
+		}
+	}
+	sort.Slice(v.daily, func(i, j int) bool { return v.daily[i].Day < v.daily[j].Day })
+	v.scoped = *c
+	v.scoped.Target = v.target
+	v.proj = Project(&v.scoped, v.daily, v.today)
+	return v
+}
+
+// theme carries the colours of one screen type. The page owns fonts and
+// background; the option must still set every text colour, because ECharts'
+// defaults are dark grey and vanish on the command room's dark screen.
+type theme struct {
+	dark                                   bool
+	text, subtext, axis, split             string
+	done, needed, forecastOK, forecastLate string
+	target                                 string
+	perHour, offline                       string
+	today, yesterday                       string
+	queue, staff, idle, wait               string
+	ahead, behind, retries                 string
+	late                                   string
+	heat                                   []string
+	palette                                []string
+}
+
+func themeFor(dark bool) theme {
+	if dark {
+		return theme{
+			dark: true, text: "#f2f4f7", subtext: "#c3c9d2", axis: "#aab2bd", split: "#3a414e",
+			done: "#5aa9ff", needed: "#aab2bd", forecastOK: "#3ddc97", forecastLate: "#ff6b6b", target: "#ffc145",
+			perHour: "#5aa9ff", offline: "#6b7380", today: "#5aa9ff", yesterday: "#8a939f",
+			queue: "#7ea6ff", staff: "#9be07a", idle: "#ffc145", wait: "#ff6b6b",
+			ahead: "#3ddc97", behind: "#ff6b6b", retries: "#c39bff", late: "#ffc145",
+			heat:    []string{"#1f2a44", "#3b4f8c", "#8e5ea2", "#e46c5b", "#ffd166"},
+			palette: []string{"#5aa9ff", "#9be07a", "#ffc145", "#ff6b6b", "#7fd3f0", "#3ddc97", "#ff9f5a", "#c39bff"},
+		}
+	}
+	return theme{
+		text: "#1f2329", subtext: "#5c6470", axis: "#6e7079", split: "#e0e6f1",
+		done: "#2f6fd6", needed: "#8c929b", forecastOK: "#1f9d63", forecastLate: "#d64545", target: "#c98a00",
+		perHour: "#2f6fd6", offline: "#b8bec7", today: "#2f6fd6", yesterday: "#9aa1ab",
+		queue: "#4b6fd1", staff: "#5fae3e", idle: "#e89b0c", wait: "#d64545",
+		ahead: "#1f9d63", behind: "#d64545", retries: "#7b52c7", late: "#c26a00",
+		heat:    []string{"#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"},
+		palette: []string{"#2f6fd6", "#5fae3e", "#e89b0c", "#d64545", "#3ba7c9", "#1f9d63", "#f07f2e", "#7b52c7"},
+	}
+}
+
+func (th theme) title(text, sub string) opts.Title {
+	return opts.Title{Title: text, Subtitle: sub, Left: "left",
+		TitleStyle: &opts.TextStyle{Color: th.text}, SubtitleStyle: &opts.TextStyle{Color: th.subtext}}
+}
+
+func (th theme) legend() opts.Legend {
+	return opts.Legend{Show: opts.Bool(true), Bottom: "0", Left: "center", TextStyle: &opts.TextStyle{Color: th.text}}
+}
+
+func (th theme) axisLabel() *opts.AxisLabel { return &opts.AxisLabel{Color: th.subtext} }
+
+func (th theme) axisLine() *opts.AxisLine {
+	return &opts.AxisLine{Show: opts.Bool(true), LineStyle: &opts.LineStyle{Color: th.axis}}
+}
+
+func (th theme) splitLine(show bool) *opts.SplitLine {
+	return &opts.SplitLine{Show: opts.Bool(show), LineStyle: &opts.LineStyle{Color: th.split}}
+}
+
+// valueX and valueY are value axes; categoryX and categoryY category axes
+// whose labels come from Go (dates, hours, station names).
+func (th theme) valueX(name string, grid int) opts.XAxis {
+	return opts.XAxis{Type: "value", Name: name, GridIndex: grid, AxisLabel: th.axisLabel(),
+		AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}
+}
+
+func (th theme) valueY(name string, grid int) opts.YAxis {
+	return opts.YAxis{Type: "value", Name: name, GridIndex: grid, AxisLabel: th.axisLabel(),
+		AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}
+}
+
+func (th theme) categoryX(data any, grid int) opts.XAxis {
+	return opts.XAxis{Type: "category", Data: data, GridIndex: grid, AxisLabel: th.axisLabel(),
+		AxisLine: th.axisLine(), SplitLine: th.splitLine(false)}
+}
+
+func (th theme) categoryY(data any, grid int) opts.YAxis {
+	return opts.YAxis{Type: "category", Data: data, GridIndex: grid, Inverse: opts.Bool(true),
+		AxisLabel: &opts.AxisLabel{Color: th.subtext, Width: 200, Overflow: "truncate"},
+		AxisLine:  th.axisLine(), SplitLine: th.splitLine(false)}
+}
+
+// item is one data point. go-echarts' typed data items lack a per-item
+// tooltip and drop a zero value's key in some types, so the charts build
+// their own: every value is always written, and every tooltip is text
+// formatted in Go (the browser has no formatter function to call).
+type item struct {
+	Name      string          `json:"name,omitempty"`
+	Value     any             `json:"value"`
+	ItemStyle *opts.ItemStyle `json:"itemStyle,omitempty"`
+	Label     *opts.Label     `json:"label,omitempty"`
+	Tooltip   *itemTooltip    `json:"tooltip,omitempty"`
+}
+
+type itemTooltip struct {
+	Formatter string `json:"formatter"`
+}
+
+// tip builds a per-item tooltip from lines of already formatted text. The
+// tooltip is HTML, so lines are escaped: station names come from an
+// imported file and must not become markup.
+func tip(lines ...string) *itemTooltip {
+	var b bytes.Buffer
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString("<br/>")
+		}
+		b.WriteString(html.EscapeString(l))
+	}
+	return &itemTooltip{Formatter: b.String()}
+}
+
+// category is an axis label that can carry its own colour (idle stations,
+// late-night hours).
+type category struct {
+	Value     string          `json:"value"`
+	TextStyle *opts.TextStyle `json:"textStyle,omitempty"`
+}
+
+// withData sets a series' data to our own items (see item).
+func withData(data any) charts.SeriesOpts {
+	return charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Data = data })
+}
+
+// chart is what every go-echarts rectangular chart offers us.
+type chart interface {
+	Validate()
+	JSON() map[string]interface{}
+	Accept(charts.ConfigurationVisitor)
+}
+
+// visitor finishes an option after go-echarts has built it: the theme's
+// global text colour, dark mode, options go-echarts does not model (given
+// in extra), and an empty series list instead of null.
+type visitor struct {
+	charts.BaseConfigurationVisitor
+	th    theme
+	extra map[string]any
+}
+
+func (v visitor) VisitSeriesOpt(series charts.MultiSeries) interface{} {
+	if series == nil {
+		return charts.MultiSeries{}
+	}
+	return series
+}
+
+func (v visitor) Visit(obj map[string]interface{}) {
+	obj["textStyle"] = map[string]any{"color": v.th.text}
+	if v.th.dark {
+		obj["darkMode"] = true
+	}
+	for k, x := range v.extra {
+		obj[k] = x
+	}
+}
+
+// initOpts are the go-echarts initialization options every chart shares.
+func (v *view) initOpts(name string) charts.GlobalOpts {
+	return charts.WithInitializationOpts(opts.Initialization{
+		AssetsHost:      AssetsHost,
+		ChartID:         name, // fixed, so that nothing random enters the option
+		BackgroundColor: "transparent",
+	})
+}
+
+// render takes the option out of a chart as compact JSON without HTML
+// escaping, so tooltips stay readable in the golden files.
+func render(c chart, th theme, extra map[string]any) (json.RawMessage, error) {
+	c.Accept(visitor{th: th, extra: extra})
+	c.Validate()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c.JSON()); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
+
+// stationLabel is how a station is named on an axis and in a tooltip.
+func stationLabel(s tiendo.StationState) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}
+
+func (v *view) fmtInt(n int64) string             { return FormatInt(n, v.lang) }
+func (v *view) fmtPct(p float64) string           { return FormatPercent(p, v.lang) }
+func (v *view) fmtDay(d tiendo.Day) string        { return FormatDay(d, v.lang) }
+func (v *view) fmtDec(x float64, prec int) string { return FormatDecimal(x, prec, v.lang) }

@@ -1,0 +1,775 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"tiendo"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
+
+// mustCampaign loads the shipped Lạng Sơn campaign.
+func mustCampaign(tb testing.TB) *tiendo.Campaign {
+	tb.Helper()
+	data, err := os.ReadFile("../cmd/tiendo/langson2021/campaign.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := tiendo.ParseCampaign(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// mustRegistry loads the shipped campaign and its stations.
+func mustRegistry(tb testing.TB) *tiendo.Registry {
+	tb.Helper()
+	c := mustCampaign(tb)
+	f, err := os.Open("../cmd/tiendo/langson2021/stations.csv")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	st, err := tiendo.ParseStationsCSV(f, c.Districts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tiendo.NewRegistry(c, c.Districts, st)
+}
+
+// local is an instant on the campaign's wall clock.
+func local(c *tiendo.Campaign, y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, c.Location())
+}
+
+// hourWeights is a station day's shape: a morning peak, an afternoon peak,
+// and work tailing off past midnight (clock hour -> weight).
+var hourWeights = map[int]int{7: 3, 8: 6, 9: 8, 10: 8, 11: 7, 12: 4, 13: 5, 14: 7, 15: 8, 16: 7,
+	17: 5, 18: 4, 19: 5, 20: 5, 21: 4, 22: 3, 23: 2, 0: 1, 1: 1}
+
+// fixture is the fixed input of the golden tests: the shipped campaign and
+// stations, at 01:30 on 21 March 2021 (still the working day of 20 March),
+// with about 80,000 records done — the figure the source gives for 20 March.
+type fixture struct {
+	reg   *tiendo.Registry
+	now   time.Time
+	hours []tiendo.HourCount
+	stats []tiendo.StationStats
+	sh    []tiendo.HourCount
+}
+
+func dayTotal(k int) int64 { return 5200 + 420*int64(k) }
+
+func newFixture(tb testing.TB) *fixture {
+	tb.Helper()
+	reg := mustRegistry(tb)
+	c := reg.Campaign
+	fx := &fixture{reg: reg, now: local(c, 2021, time.March, 21, 1, 30)}
+	today := c.WorkingDay(fx.now)
+	clocks := make([]int, 0, len(hourWeights))
+	for h := range hourWeights {
+		clocks = append(clocks, h)
+	}
+	sort.Ints(clocks)
+	var total, todayTotal int64
+	for d := c.Start; d <= today; d++ {
+		k := int(d - c.Start)
+		n := dayTotal(k)
+		w := map[int]int{}
+		sum := 0
+		for h, x := range hourWeights {
+			// Odd days run later into the night.
+			if k%2 == 1 && (h >= 22 || h < 4) {
+				x *= 2
+			}
+			w[h] = x
+			sum += x
+		}
+		var given int64
+		y, m, dd := d.Date()
+		for _, h := range clocks {
+			r := n * int64(w[h]) / int64(sum)
+			if h == 9 {
+				continue
+			}
+			given += r
+			t := local(c, y, m, dd, h, 0)
+			if h < c.DayBoundaryHour {
+				t = local(c, y, m, dd+1, h, 0)
+			}
+			fx.hours = append(fx.hours, tiendo.HourCount{Hour: t.UTC(), Records: r})
+		}
+		fx.hours = append(fx.hours, tiendo.HourCount{Hour: local(c, y, m, dd, 9, 0).UTC(), Records: n - given})
+		total += n
+		if d == today {
+			todayTotal = n
+		}
+	}
+	sort.Slice(fx.hours, func(i, j int) bool { return fx.hours[i].Hour.Before(fx.hours[j].Hour) })
+
+	stations := reg.Stations()
+	weights := make([]int64, len(stations))
+	var wsum int64
+	for i := range stations {
+		weights[i] = 1 + int64(i*37%11)
+		wsum += weights[i]
+	}
+	var given, givenToday int64
+	for i, s := range stations {
+		st := tiendo.StationStats{Station: s.ID,
+			Completed:      total * weights[i] / wsum,
+			CompletedToday: todayTotal * weights[i] / wsum,
+			LastHour:       int64(s.Lanes * (6 + i%5)), // 6 minutes a record is 10 an hour per lane
+			HasHeartbeat:   i%9 != 4,
+			LastSeen:       fx.now.Add(-time.Duration(i%19) * time.Minute),
+			Status:         tiendo.StatusOpen,
+			Queue:          i * 7 % 25,
+			Staff:          1 + i%4,
+			Lanes:          s.Lanes,
+		}
+		if i%5 == 0 || i%7 == 0 {
+			st.Queue = 0
+		}
+		switch {
+		case i%23 == 0:
+			st.Status, st.LastHour = tiendo.StatusClosed, 0
+		case i%17 == 0:
+			st.Status = tiendo.StatusPaused
+		}
+		st.Retries = st.Completed * int64(3+i%10) / 10
+		given += st.Completed
+		givenToday += st.CompletedToday
+		fx.stats = append(fx.stats, st)
+	}
+	fx.stats[0].Completed += total - given
+	fx.stats[0].CompletedToday += todayTotal - givenToday
+
+	// Today per station: every twentieth station is still working after
+	// midnight; the others stop by 22:00.
+	y, m, dd := today.Date()
+	for i, s := range stations {
+		if i%4 != 0 {
+			continue
+		}
+		fx.sh = append(fx.sh, tiendo.HourCount{Station: s.ID, Hour: local(c, y, m, dd, 21, 0).UTC(), Records: 5})
+		if i%10 == 0 {
+			fx.sh = append(fx.sh, tiendo.HourCount{Station: s.ID, Hour: local(c, y, m, dd+1, 0, 0).UTC(), Records: 3})
+		}
+		if i%20 == 0 {
+			fx.sh = append(fx.sh, tiendo.HourCount{Station: s.ID, Hour: local(c, y, m, dd+1, 1, 0).UTC(), Records: 1})
+		}
+	}
+	return fx
+}
+
+func (fx *fixture) input(scope tiendo.Scope, lang string, dark bool) Input {
+	snap := tiendo.BuildSnapshot(fx.reg, scope, fx.stats, fx.now)
+	in := Input{Campaign: fx.reg.Campaign, Snapshot: snap, Lang: lang, Dark: dark, StationHours: fx.sh}
+	if scope.Kind == tiendo.ScopeProvince {
+		in.Hours = fx.hours
+	} else {
+		// A district's hours: scale the province's by its share.
+		share := float64(snap.Totals.Completed) / float64(fx.reg.Campaign.Target)
+		for _, h := range fx.hours {
+			in.Hours = append(in.Hours, tiendo.HourCount{Hour: h.Hour, Records: int64(float64(h.Records) * share * 7.7)})
+		}
+	}
+	return in
+}
+
+func mustBuild(tb testing.TB, in Input) Charts {
+	tb.Helper()
+	out, err := Build(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// option is a decoded ECharts option.
+type option map[string]any
+
+func decode(tb testing.TB, raw json.RawMessage) option {
+	tb.Helper()
+	var o option
+	if err := json.Unmarshal(raw, &o); err != nil {
+		tb.Fatalf("option is not JSON: %v", err)
+	}
+	return o
+}
+
+func (o option) series(tb testing.TB, i int) map[string]any {
+	tb.Helper()
+	s, ok := o["series"].([]any)
+	if !ok || i >= len(s) {
+		tb.Fatalf("no series %d in %v", i, o["series"])
+	}
+	return s[i].(map[string]any)
+}
+
+func (o option) axis(tb testing.TB, key string, i int) map[string]any {
+	tb.Helper()
+	a, ok := o[key].([]any)
+	if !ok || i >= len(a) {
+		tb.Fatalf("no %s[%d]", key, i)
+	}
+	return a[i].(map[string]any)
+}
+
+// categories returns an axis's category labels (plain strings or {value}).
+func (o option) categories(tb testing.TB, key string, i int) []string {
+	tb.Helper()
+	var out []string
+	for _, x := range o.axis(tb, key, i)["data"].([]any) {
+		switch v := x.(type) {
+		case string:
+			out = append(out, v)
+		case map[string]any:
+			out = append(out, v["value"].(string))
+		}
+	}
+	return out
+}
+
+// values returns a series' values; a pair value [x, y] gives y.
+func values(tb testing.TB, s map[string]any) []float64 {
+	tb.Helper()
+	var out []float64
+	data, _ := s["data"].([]any)
+	for _, d := range data {
+		v := d.(map[string]any)["value"]
+		switch x := v.(type) {
+		case float64:
+			out = append(out, x)
+		case []any:
+			out = append(out, x[len(x)-1].(float64))
+		default:
+			tb.Fatalf("unexpected value %#v", v)
+		}
+	}
+	return out
+}
+
+func title(o option) (string, string) {
+	t := o["title"].(map[string]any)
+	text, _ := t["text"].(string)
+	sub, _ := t["subtext"].(string)
+	return text, sub
+}
+
+// TestGolden pins every chart's option, in both languages and on the dark
+// screen. Run with -update after a deliberate change and review the diff.
+func TestGolden(t *testing.T) {
+	fx := newFixture(t)
+	variants := []struct {
+		suffix string
+		lang   string
+		dark   bool
+	}{{"vi", "vi", false}, {"en", "en", false}, {"vi-dark", "vi", true}}
+	for _, vr := range variants {
+		out := mustBuild(t, fx.input(tiendo.ProvinceScope, vr.lang, vr.dark))
+		want := []string{ChartProgress, ChartThroughput, ChartThroughputTrend, ChartQueue, ChartLateNight, ChartDistricts}
+		if len(out) != len(want) {
+			t.Errorf("%s: got %d charts, want %d", vr.suffix, len(out), len(want))
+		}
+		for _, name := range want {
+			raw, ok := out[name]
+			if !ok {
+				t.Errorf("%s: chart %q missing", vr.suffix, name)
+				continue
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, raw, "", "  "); err != nil {
+				t.Fatalf("%s %s: %v", vr.suffix, name, err)
+			}
+			pretty.WriteByte('\n')
+			path := filepath.Join("testdata", name+"."+vr.suffix+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			golden, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./dashboards/ -update to create it)", err)
+			}
+			if !bytes.Equal(golden, pretty.Bytes()) {
+				t.Errorf("%s differs from the golden file; run with -update if the change is intended", path)
+			}
+		}
+	}
+}
+
+// TestOptionsComplete checks what setOption needs from every option: a
+// series list, no go-echarts JavaScript-function markers (the browser
+// evaluates nothing), and the same bytes on every build.
+func TestOptionsComplete(t *testing.T) {
+	fx := newFixture(t)
+	for _, dark := range []bool{false, true} {
+		in := fx.input(tiendo.ProvinceScope, "vi", dark)
+		a, b := mustBuild(t, in), mustBuild(t, in)
+		for name, raw := range a {
+			if !bytes.Equal(raw, b[name]) {
+				t.Errorf("%s: two builds of one input differ", name)
+			}
+			if strings.Contains(string(raw), "__f__") || strings.Contains(string(raw), "function") {
+				t.Errorf("%s: option carries JavaScript", name)
+			}
+			o := decode(t, raw)
+			if _, ok := o["series"].([]any); !ok {
+				t.Errorf("%s: series is %v, want a list", name, o["series"])
+			}
+			for _, key := range []string{"title", "tooltip", "textStyle"} {
+				if _, ok := o[key]; !ok {
+					t.Errorf("%s: no %s", name, key)
+				}
+			}
+		}
+	}
+}
+
+func TestProgressCumulative(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	c := in.Campaign
+	o := decode(t, mustBuild(t, in)[ChartProgress])
+	done := values(t, o.series(t, 0))
+	if want := int(in.Snapshot.Day-c.Start) + 1; len(done) != want {
+		t.Fatalf("cumulative has %d points, want one per working day so far (%d)", len(done), want)
+	}
+	for i := 1; i < len(done); i++ {
+		if done[i] < done[i-1] {
+			t.Fatalf("cumulative decreases at day %d: %v -> %v", i, done[i-1], done[i])
+		}
+	}
+	if got, want := done[len(done)-1], float64(in.Snapshot.Totals.Completed); got != want {
+		t.Errorf("cumulative ends at %v, want the snapshot total %v", got, want)
+	}
+	// The fixture's hours run to 01:00 of 21 March: that late work belongs
+	// to 20 March, so 20 March's point is the full total and no 21 March
+	// point exists.
+	labels := o.categories(t, "xAxis", 0)
+	if labels[len(done)-1] != "20/3" {
+		t.Errorf("last point is %q, want 20/3", labels[len(done)-1])
+	}
+}
+
+func TestProgressNeededLine(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	c := in.Campaign
+	o := decode(t, mustBuild(t, in)[ChartProgress])
+	needed := values(t, o.series(t, 1))
+	days := int(c.Deadline - c.Start)
+	if len(needed) != days {
+		t.Fatalf("pace line has %d points, want %d", len(needed), days)
+	}
+	if got := needed[days-1]; got != float64(c.Target) {
+		t.Errorf("pace line ends at %v, want the target %d", got, c.Target)
+	}
+	labels := o.categories(t, "xAxis", 0)
+	if labels[days-1] != "30/6" {
+		t.Errorf("pace line reaches the target on %q, want 30/6 (whose end is the 1/7 deadline)", labels[days-1])
+	}
+	for i, v := range needed {
+		// Straight from 0 at the start: value i is target·(i+1)/days.
+		if want := float64(c.Target) * float64(i+1) / float64(days); math.Abs(v-want) > 0.5 {
+			t.Fatalf("pace line point %d = %v, want %v", i, v, want)
+		}
+	}
+}
+
+func TestProgressWorkingDayCut(t *testing.T) {
+	c := mustCampaign(t)
+	now := local(c, 2021, time.March, 11, 2, 0) // still the working day of 10 March
+	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
+		Totals: tiendo.Totals{Completed: 150, Target: c.Target}}
+	in := Input{Campaign: c, Snapshot: snap, Hours: []tiendo.HourCount{
+		{Hour: local(c, 2021, time.March, 10, 8, 0).UTC(), Records: 100},
+		{Hour: local(c, 2021, time.March, 11, 1, 0).UTC(), Records: 50}, // 01:00-02:00, the day before's session
+	}}
+	o := decode(t, mustBuild(t, in)[ChartProgress])
+	done := values(t, o.series(t, 0))
+	if len(done) != 1 || done[0] != 150 {
+		t.Errorf("cumulative = %v, want [150]: work at 01:00 belongs to 10 March", done)
+	}
+}
+
+func TestProgressSubtitle(t *testing.T) {
+	fx := newFixture(t)
+	for _, lang := range []string{"vi", "en"} {
+		in := fx.input(tiendo.ProvinceScope, lang, false)
+		v := newView(in)
+		o := decode(t, mustBuild(t, in)[ChartProgress])
+		text, sub := title(o)
+		p := v.proj
+		if p.FinishDay.IsZero() {
+			t.Fatalf("fixture pace should reach the target some day: %+v", p)
+		}
+		if want := FormatDay(p.FinishDay, lang); !strings.Contains(sub, want) {
+			t.Errorf("%s subtitle %q does not name the finish day %s", lang, sub, want)
+		}
+		if want := FormatInt(in.Snapshot.Totals.Completed, lang); !strings.Contains(text, want) {
+			t.Errorf("%s title %q does not show the total %s", lang, text, want)
+		}
+	}
+	// Vietnamese readers get "." thousands and "," decimals.
+	for lang, want := range map[string]string{
+		"vi": "Đã thu nhận 80.300 / 621.000 hồ sơ (12,9%)",
+		"en": "Collected 80,300 / 621,000 records (12.9%)",
+	} {
+		text, _ := title(decode(t, mustBuild(t, fx.input(tiendo.ProvinceScope, lang, false))[ChartProgress]))
+		if text != want {
+			t.Errorf("%s title %q, want %q", lang, text, want)
+		}
+	}
+}
+
+func TestProgressProjectionLine(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	c := in.Campaign
+	p := newView(in).proj
+	o := decode(t, mustBuild(t, in)[ChartProgress])
+	data := o.series(t, 2)["data"].([]any)
+	first := data[0].(map[string]any)["value"].([]any)
+	last := data[len(data)-1].(map[string]any)["value"].([]any)
+	if int(first[0].(float64)) != int(in.Snapshot.Day-c.Start) || first[1].(float64) != float64(in.Snapshot.Totals.Completed) {
+		t.Errorf("projection starts at %v, want today's point", first)
+	}
+	// It stops on the finish day, where it meets the target.
+	if int(last[0].(float64)) != int(p.FinishDay-c.Start) || last[1].(float64) < float64(c.Target) {
+		t.Errorf("projection ends at %v, want day %d at or above the target", last, p.FinishDay-c.Start)
+	}
+	for i := 1; i < len(data)-1; i++ {
+		if v := data[i].(map[string]any)["value"].([]any)[1].(float64); v >= float64(c.Target) {
+			t.Fatalf("projection passes the target before its last point")
+		}
+	}
+	if o.series(t, 2)["lineStyle"].(map[string]any)["type"] != "dashed" {
+		t.Error("projection is not dashed")
+	}
+}
+
+func TestProgressStationWithoutQuota(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-TP-CHILANG"}, "en", false)
+	in.Snapshot.Totals.Target = 0
+	o := decode(t, mustBuild(t, in)[ChartProgress])
+	if n := len(values(t, o.series(t, 1))); n != 0 {
+		t.Errorf("pace line with %d points for a station without a quota", n)
+	}
+	if text, _ := title(o); strings.Contains(text, "621,000") || !strings.HasPrefix(text, "Collected ") {
+		t.Errorf("title %q compares a station with the province target", text)
+	}
+}
+
+func TestProgressNotAtThisPace(t *testing.T) {
+	c := mustCampaign(t)
+	now := local(c, 2021, time.March, 20, 12, 0)
+	var hours []tiendo.HourCount
+	for d := 10; d < 20; d++ {
+		hours = append(hours, tiendo.HourCount{Hour: local(c, 2021, time.March, d, 9, 0).UTC(), Records: 1})
+	}
+	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
+		Totals: tiendo.Totals{Completed: 10, Target: c.Target}}
+	for lang, want := range map[string]string{"vi": "không kịp với tốc độ này", "en": "not at this pace"} {
+		o := decode(t, mustBuild(t, Input{Campaign: c, Snapshot: snap, Hours: hours, Lang: lang})[ChartProgress])
+		if _, sub := title(o); !strings.Contains(sub, want) {
+			t.Errorf("%s subtitle %q, want %q", lang, sub, want)
+		}
+	}
+}
+
+// heatCell finds the heatmap cell of a working day label and an hour label.
+func heatCell(tb testing.TB, o option, day, hour string) (float64, bool) {
+	tb.Helper()
+	days := o.categories(tb, "xAxis", 0)
+	hours := o.categories(tb, "yAxis", 0)
+	for _, d := range o.series(tb, 0)["data"].([]any) {
+		v := d.(map[string]any)["value"].([]any)
+		x, y := int(v[0].(float64)), int(v[1].(float64))
+		if days[x] == day && hours[y] == hour {
+			return v[2].(float64), true
+		}
+	}
+	return 0, false
+}
+
+func TestLateNightPreviousDay(t *testing.T) {
+	c := mustCampaign(t)
+	now := local(c, 2021, time.March, 21, 2, 0)
+	snap := &tiendo.Snapshot{Scope: tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-BS-VULE"}, Now: now.UTC(), Day: c.WorkingDay(now),
+		Totals: tiendo.Totals{Completed: 12, Target: 1000}}
+	in := Input{Campaign: c, Snapshot: snap, Hours: []tiendo.HourCount{
+		// A record stamped 01:30 (not hour-aligned, to be strict).
+		{Hour: local(c, 2021, time.March, 21, 1, 30).UTC(), Records: 5},
+		{Hour: local(c, 2021, time.March, 20, 1, 30).UTC(), Records: 7},
+	}}
+	o := decode(t, mustBuild(t, in)[ChartLateNight])
+	if n, ok := heatCell(t, o, "20/3", "01:00"); !ok || n != 5 {
+		t.Errorf("01:30 on 21/3: cell (20/3, 01:00) = %v, %v; want 5 in the previous working day's column", n, ok)
+	}
+	if n, ok := heatCell(t, o, "19/3", "01:00"); !ok || n != 7 {
+		t.Errorf("01:30 on 20/3: cell (19/3, 01:00) = %v, %v; want 7", n, ok)
+	}
+	if _, ok := heatCell(t, o, "21/3", "01:00"); ok {
+		t.Error("a cell for 21/3 exists; the working day of 21/3 has not begun at 02:00")
+	}
+	hours := o.categories(t, "yAxis", 0)
+	if hours[0] != "07:00" || hours[len(hours)-1] != "03:00" {
+		t.Errorf("hour rows run %s…%s, want 07:00…03:00", hours[0], hours[len(hours)-1])
+	}
+}
+
+func TestLateNightShareAndStations(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	c := in.Campaign
+	o := decode(t, mustBuild(t, in)[ChartLateNight])
+	days := o.categories(t, "xAxis", 1)
+	share := values(t, o.series(t, 1))
+	if len(days) != LateNightDays && len(days) != int(in.Snapshot.Day-c.Start)+1 {
+		t.Fatalf("%d day columns", len(days))
+	}
+	// Recompute today's share from the raw hours.
+	var late, total int64
+	for _, h := range in.Hours {
+		if c.WorkingDay(h.Hour) != in.Snapshot.Day {
+			continue
+		}
+		total += h.Records
+		if c.IsLateNight(h.Hour) {
+			late += h.Records
+		}
+	}
+	want := math.Round(1000*float64(late)/float64(total)) / 10
+	if got := share[len(share)-1]; got != want {
+		t.Errorf("today's late share = %v, want %v", got, want)
+	}
+	after := map[string]bool{}
+	for _, h := range in.StationHours {
+		if h.Hour.In(c.Location()).Hour() < c.DayBoundaryHour {
+			after[h.Station] = true
+		}
+	}
+	_, sub := title(o)
+	if w := fmt.Sprintf("%d điểm còn làm việc sau nửa đêm", len(after)); !strings.Contains(sub, w) || len(after) == 0 {
+		t.Errorf("subtitle %q, want %q", sub, w)
+	}
+	if w := FormatPercent(want, "vi") + " hồ sơ sau 22:00"; !strings.Contains(sub, w) {
+		t.Errorf("subtitle %q, want %q", sub, w)
+	}
+}
+
+func stationsByName(snap *tiendo.Snapshot) map[string]tiendo.StationState {
+	m := map[string]tiendo.StationState{}
+	for _, s := range snap.Stations {
+		m[stationLabel(s)] = s
+	}
+	return m
+}
+
+func TestQueueSortedByWaitAndIdleFlagged(t *testing.T) {
+	fx := newFixture(t)
+	for _, scope := range []tiendo.Scope{tiendo.ProvinceScope, {Kind: tiendo.ScopeDistrict, ID: "LS-BS"}} {
+		in := fx.input(scope, "vi", false)
+		o := decode(t, mustBuild(t, in)[ChartQueue])
+		names := o.categories(t, "yAxis", 0)
+		byName := stationsByName(in.Snapshot)
+		if scope.Kind == tiendo.ScopeProvince && len(names) != ProvinceLimit {
+			t.Errorf("province: %d rows, want %d", len(names), ProvinceLimit)
+		}
+		if scope.Kind == tiendo.ScopeDistrict && len(names) != len(in.Snapshot.Stations) {
+			t.Errorf("district: %d rows, want all %d stations", len(names), len(in.Snapshot.Stations))
+		}
+		wait := values(t, o.series(t, 0))
+		staff := values(t, o.series(t, 2))
+		idle := values(t, o.series(t, 3))
+		cats := o.axis(t, "yAxis", 0)["data"].([]any)
+		idleRows := 0
+		for i, name := range names {
+			s, ok := byName[name]
+			if !ok {
+				t.Fatalf("row %q is no station", name)
+			}
+			if wait[i] != math.Round(s.WaitMinutes) {
+				t.Errorf("%s: wait %v, want %v", name, wait[i], s.WaitMinutes)
+			}
+			if i > 0 && wait[i] > wait[i-1] {
+				t.Errorf("row %d (%s) waits longer than the row above", i, name)
+			}
+			_, coloured := cats[i].(map[string]any)["textStyle"]
+			if s.Staff > 0 && s.Queue == 0 && s.Status == tiendo.StatusOpen { // idle: open, staffed, nobody waiting
+				idleRows++
+				if idle[i] != float64(s.Staff) || staff[i] != 0 || !coloured {
+					t.Errorf("%s is idle (staff %d, no queue) but idle=%v staff=%v coloured=%v", name, s.Staff, idle[i], staff[i], coloured)
+				}
+			} else if idle[i] != 0 || staff[i] != float64(s.Staff) || coloured {
+				t.Errorf("%s is not idle but idle=%v staff=%v coloured=%v", name, idle[i], staff[i], coloured)
+			}
+		}
+		if idleRows == 0 {
+			t.Errorf("%v: no idle station shown; the fixture has some and they must stay visible", scope)
+		}
+	}
+}
+
+func TestThroughputSortedAndLimited(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "en", false)
+	o := decode(t, mustBuild(t, in)[ChartThroughput])
+	per := values(t, o.series(t, 0))
+	if len(per) != ProvinceLimit {
+		t.Fatalf("province shows %d stations, want %d", len(per), ProvinceLimit)
+	}
+	var best int64
+	for _, s := range in.Snapshot.Stations {
+		best = max(best, s.PerHour)
+	}
+	if per[0] != float64(best) {
+		t.Errorf("first bar %v, want the best station's %d", per[0], best)
+	}
+	for i := 1; i < len(per); i++ {
+		if per[i] > per[i-1] {
+			t.Fatalf("bars not descending at %d", i)
+		}
+	}
+	in = fx.input(tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: "LS-HL"}, "en", false)
+	o = decode(t, mustBuild(t, in)[ChartThroughput])
+	if n := len(values(t, o.series(t, 0))); n != len(in.Snapshot.Stations) {
+		t.Errorf("district shows %d stations, want all %d", n, len(in.Snapshot.Stations))
+	}
+}
+
+func TestThroughputTrendStopsNow(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	o := decode(t, mustBuild(t, in)[ChartThroughputTrend])
+	labels := o.categories(t, "xAxis", 0)
+	today := values(t, o.series(t, 0))
+	// Now is 01:30: today's line runs 07:00 … 01:00.
+	if got := labels[len(today)-1]; got != "01:00" {
+		t.Errorf("today's line ends at %s, want 01:00", got)
+	}
+	if len(values(t, o.series(t, 1))) != len(labels) {
+		t.Error("yesterday's line should cover every hour")
+	}
+}
+
+func TestDistricts(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	out := mustBuild(t, in)
+	o := decode(t, out[ChartDistricts])
+	names := o.categories(t, "yAxis", 0)
+	if len(names) != len(in.Snapshot.Districts) {
+		t.Fatalf("%d districts, want %d", len(names), len(in.Snapshot.Districts))
+	}
+	expected := ExpectedPercent(in.Campaign, in.Snapshot.Now)
+	ahead, behind := values(t, o.series(t, 0)), values(t, o.series(t, 1))
+	retries := values(t, o.series(t, 2))
+	byName := map[string]tiendo.DistrictState{}
+	for _, d := range in.Snapshot.Districts {
+		byName[d.Name] = d
+	}
+	for i, name := range names {
+		d := byName[name]
+		pct := math.Round(1000*float64(d.Completed)/float64(d.Quota)) / 10
+		if 100*float64(d.Completed)/float64(d.Quota) >= expected {
+			if ahead[i] != pct || behind[i] != 0 {
+				t.Errorf("%s ahead: ahead=%v behind=%v, want %v", name, ahead[i], behind[i], pct)
+			}
+		} else if behind[i] != pct || ahead[i] != 0 {
+			t.Errorf("%s behind: ahead=%v behind=%v, want %v", name, ahead[i], behind[i], pct)
+		}
+		// Retries weighted by records.
+		var r, n float64
+		for _, s := range in.Snapshot.Stations {
+			if s.District == d.ID {
+				r += s.RetriesPerRec * float64(s.Completed)
+				n += float64(s.Completed)
+			}
+		}
+		if want := math.Round(100*r/n) / 100; retries[i] != want {
+			t.Errorf("%s retries %v, want %v", name, retries[i], want)
+		}
+		if i > 0 {
+			prev := byName[names[i-1]]
+			if float64(prev.Completed)/float64(prev.Quota) > float64(d.Completed)/float64(d.Quota) {
+				t.Errorf("%s is above %s but further behind", names[i-1], name)
+			}
+		}
+	}
+
+	for _, scope := range []tiendo.Scope{{Kind: tiendo.ScopeDistrict, ID: "LS-TP"}, {Kind: tiendo.ScopeStation, ID: "LS-TP-CHILANG"}} {
+		out := mustBuild(t, fx.input(scope, "vi", false))
+		if _, ok := out[ChartDistricts]; ok {
+			t.Errorf("%v: districts chart present outside the province scope", scope)
+		}
+		if len(out) != 5 {
+			t.Errorf("%v: %d charts, want 5", scope, len(out))
+		}
+	}
+}
+
+func TestDarkTheme(t *testing.T) {
+	fx := newFixture(t)
+	light, dark := themeFor(false), themeFor(true)
+	out := mustBuild(t, fx.input(tiendo.ProvinceScope, "vi", true))
+	for name, raw := range out {
+		o := decode(t, raw)
+		if o["darkMode"] != true {
+			t.Errorf("%s: darkMode not set", name)
+		}
+		tt := o["title"].(map[string]any)
+		if c := tt["textStyle"].(map[string]any)["color"]; c != dark.text {
+			t.Errorf("%s: title colour %v, want %s", name, c, dark.text)
+		}
+		for _, c := range []string{light.text, light.subtext} {
+			if strings.Contains(string(raw), c) {
+				t.Errorf("%s: dark option uses the light theme's text colour %s", name, c)
+			}
+		}
+	}
+}
+
+func TestBuildRejectsIncompleteInput(t *testing.T) {
+	if _, err := Build(Input{}); err == nil {
+		t.Error("Build without campaign succeeded")
+	}
+	if _, err := Build(Input{Campaign: mustCampaign(t)}); err == nil {
+		t.Error("Build without snapshot succeeded")
+	}
+}
+
+func TestEmptyScope(t *testing.T) {
+	// A campaign's first minutes: no station, no hour, nothing done.
+	c := mustCampaign(t)
+	now := local(c, 2021, time.March, 10, 7, 5)
+	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
+		Totals: tiendo.Totals{Target: c.Target}}
+	out := mustBuild(t, Input{Campaign: c, Snapshot: snap})
+	for name, raw := range out {
+		o := decode(t, raw)
+		if _, ok := o["series"].([]any); !ok {
+			t.Errorf("%s: no series list", name)
+		}
+	}
+	_, sub := title(decode(t, out[ChartProgress]))
+	if !strings.Contains(sub, "chưa đủ dữ liệu") {
+		t.Errorf("first-day subtitle %q", sub)
+	}
+}

@@ -1,0 +1,108 @@
+package dashboards
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"tiendo"
+)
+
+// Lang values Build understands; anything else falls back to Vietnamese, the
+// language of the people the product is for.
+const (
+	LangVI = "vi"
+	LangEN = "en"
+)
+
+// normLang maps a requested language to LangVI or LangEN.
+func normLang(lang string) string {
+	l := strings.ToLower(strings.TrimSpace(lang))
+	if l == LangEN || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_") {
+		return LangEN
+	}
+	return LangVI
+}
+
+// separators returns the thousands and decimal marks of lang. Vietnamese
+// writes 621.000 and 12,5: printing 621,000 to a Vietnamese reader would say
+// "621 point 000".
+func separators(lang string) (thousands, decimal string) {
+	if normLang(lang) == LangEN {
+		return ",", "."
+	}
+	return ".", ","
+}
+
+// FormatInt writes n with the thousands separator of lang: 621000 is
+// "621.000" in Vietnamese and "621,000" in English.
+func FormatInt(n int64, lang string) string {
+	th, _ := separators(lang)
+	return groupDigits(strconv.FormatInt(n, 10), th)
+}
+
+// groupDigits puts sep between groups of three digits of an integer string
+// that may start with '-'.
+func groupDigits(s, sep string) string {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// FormatDecimal writes x rounded to prec decimals with lang's separators:
+// 1234.5 is "1.234,5" in Vietnamese and "1,234.5" in English.
+func FormatDecimal(x float64, prec int, lang string) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	th, dec := separators(lang)
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if s == "-0" || strings.HasPrefix(s, "-0.") && strings.Trim(s[3:], "0") == "" {
+		s = s[1:] // no "-0,0" for a value that rounds to zero
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	out := groupDigits(intPart, th)
+	if hasFrac {
+		out += dec + frac
+	}
+	return out
+}
+
+// FormatPercent writes a percentage given in points (12.86 means 12.86 %)
+// with one decimal: "12,9%" in Vietnamese, "12.9%" in English.
+func FormatPercent(p float64, lang string) string {
+	return FormatDecimal(p, 1, lang) + "%"
+}
+
+var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// FormatDay writes a working day the way the reader says it: "20/3" in
+// Vietnamese, "20 Mar" in English. The year is left out: a campaign runs
+// for months, not years.
+func FormatDay(d tiendo.Day, lang string) string {
+	_, m, dd := d.Date()
+	if normLang(lang) == LangEN {
+		return fmt.Sprintf("%d %s", dd, monthsEN[m-time.January])
+	}
+	return fmt.Sprintf("%d/%d", dd, int(m))
+}
+
+// hourLabel names a clock hour as "07:00"; both languages use the 24-hour clock.
+func hourLabel(clock int) string { return fmt.Sprintf("%02d:00", clock) }
+
+// hourSpan names the hour starting at clock, "01:00–02:00".
+func hourSpan(clock int) string { return hourLabel(clock) + "–" + hourLabel((clock+1)%24) }

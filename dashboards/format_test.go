@@ -1,0 +1,60 @@
+package dashboards
+
+import (
+	"testing"
+
+	"tiendo"
+)
+
+func TestFormatInt(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		lang string
+		want string
+	}{
+		{621000, "vi", "621.000"},
+		{621000, "en", "621,000"},
+		{621000, "", "621.000"},
+		{79850, "vi", "79.850"},
+		{1234567, "vi", "1.234.567"},
+		{999, "vi", "999"},
+		{0, "en", "0"},
+		{-1500, "vi", "-1.500"},
+		{-100, "en", "-100"},
+	} {
+		if got := FormatInt(tc.n, tc.lang); got != tc.want {
+			t.Errorf("FormatInt(%d, %q) = %q, want %q", tc.n, tc.lang, got, tc.want)
+		}
+	}
+}
+
+func TestFormatPercentAndDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{FormatPercent(12.86, "vi"), "12,9%"},
+		{FormatPercent(12.86, "en"), "12.9%"},
+		{FormatPercent(100, "vi"), "100,0%"},
+		{FormatPercent(-0.01, "vi"), "0,0%"},
+		{FormatDecimal(1234.5, 1, "vi"), "1.234,5"},
+		{FormatDecimal(1234.5, 2, "en"), "1,234.50"},
+		{FormatDecimal(1.25, 2, "vi"), "1,25"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestFormatDay(t *testing.T) {
+	d := tiendo.DayOf(2021, 3, 20)
+	if got := FormatDay(d, "vi"); got != "20/3" {
+		t.Errorf("vi: %q", got)
+	}
+	if got := FormatDay(d, "en"); got != "20 Mar" {
+		t.Errorf("en: %q", got)
+	}
+	if got := FormatDay(tiendo.DayOf(2021, 7, 1), "en-GB"); got != "1 Jul" {
+		t.Errorf("en-GB: %q", got)
+	}
+}

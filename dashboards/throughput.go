@@ -1,0 +1,197 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"tiendo"
+)
+
+// buildThroughput answers "who is producing right now?": records of the last
+// 60 minutes per station, most first. The province shows its top
+// ProvinceLimit; a district or station scope shows all of its stations.
+// Stations that are not open are greyed so a zero reads as "closed", not as
+// "slow". Today's hourly line is the separate chart throughput_trend, so each
+// panel can be placed and sized on its own.
+func buildThroughput(v *view) (json.RawMessage, error) {
+	tx, th := v.tx, v.th
+	st := append([]tiendo.StationState(nil), v.snap.Stations...)
+	sort.SliceStable(st, func(i, j int) bool {
+		a, b := st[i], st[j]
+		if a.PerHour != b.PerHour {
+			return a.PerHour > b.PerHour
+		}
+		if a.CompletedToday != b.CompletedToday {
+			return a.CompletedToday > b.CompletedToday
+		}
+		return a.ID < b.ID
+	})
+	truncated := false
+	if v.snap.Scope.Kind == tiendo.ScopeProvince && len(st) > ProvinceLimit {
+		st, truncated = st[:ProvinceLimit], true
+	}
+	names := make([]string, len(st))
+	data := make([]item, len(st))
+	for i, s := range st {
+		names[i] = stationLabel(s)
+		it := item{Value: s.PerHour, Tooltip: tip(
+			names[i],
+			tx.lastHour+": "+v.fmtInt(s.PerHour)+" "+tx.records,
+			tx.todayTotal+": "+v.fmtInt(s.CompletedToday)+" "+tx.records,
+			tx.queue+": "+v.fmtInt(int64(s.Queue))+" · "+tx.staff+": "+v.fmtInt(int64(s.Staff))+" · "+v.statusWord(s.Status),
+		)}
+		if s.Status != tiendo.StatusOpen {
+			it.ItemStyle = &opts.ItemStyle{Color: th.offline}
+		}
+		data[i] = it
+	}
+	sub := fmt.Sprintf(tx.throughputSub, v.fmtInt(v.snap.Totals.PerHour),
+		v.fmtInt(int64(v.snap.Totals.StationsOpen)), v.fmtInt(int64(v.snap.Totals.Stations)))
+	if truncated {
+		sub += " · " + fmt.Sprintf(tx.topN, ProvinceLimit)
+	}
+
+	bar := charts.NewBar()
+	bar.SetGlobalOptions(
+		v.initOpts(ChartThroughput),
+		charts.WithColorsOpts(opts.Colors{th.perHour}),
+		charts.WithTitleOpts(th.title(tx.throughputTitle, sub)),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "48", Top: "72", Bottom: "36", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.recordsPerHour, NameLocation: "middle", NameGap: 26, MinInterval: 1,
+			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
+		charts.WithYAxisOpts(th.categoryY(names, 0)),
+	)
+	bar.AddSeries(tx.lastHour, nil, withData(data),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.perHour}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
+	)
+	return render(bar, th, nil)
+}
+
+// buildThroughputTrend answers "how is today going, hour by hour?": the
+// scope's records per hour of today's working day against yesterday's. Hours
+// run from opening (7:00) past midnight to the day boundary, in the
+// campaign's time zone, so a 01:00 hour sits after 23:00, not before 7:00.
+func buildThroughputTrend(v *view) (json.RawMessage, error) {
+	tx, th, c := v.tx, v.th, v.c
+	yesterday := v.today - 1
+	first := v.firstHour(v.today, yesterday)
+	// Today's hours stop at the current one: later hours have not happened
+	// and must not read as zero.
+	nowPos := 23
+	if c.WorkingDay(v.snap.Now) == v.today {
+		nowPos = c.HourOfDay(v.snap.Now)
+	}
+	var labels []string
+	var todayData, yestData []item
+	peakPos := -1
+	var peak int64
+	todayRow, yestRow := v.byHour[v.today], v.byHour[yesterday]
+	for pos := first; pos < 24; pos++ {
+		clock := c.ClockHour(pos)
+		labels = append(labels, hourLabel(clock))
+		var y int64
+		if yestRow != nil {
+			y = yestRow[pos]
+		}
+		yestData = append(yestData, item{Value: y,
+			Tooltip: tip(v.fmtDay(yesterday)+" · "+hourSpan(clock), v.fmtInt(y)+" "+tx.records)})
+		if pos <= nowPos && v.today >= c.Start {
+			var t int64
+			if todayRow != nil {
+				t = todayRow[pos]
+			}
+			if t > peak {
+				peak, peakPos = t, pos
+			}
+			todayData = append(todayData, item{Value: t,
+				Tooltip: tip(v.fmtDay(v.today)+" · "+hourSpan(clock), v.fmtInt(t)+" "+tx.records)})
+		}
+	}
+	sub := fmt.Sprintf(tx.trendSubNoPeak, v.fmtInt(v.snap.Totals.CompletedToday))
+	if peakPos >= 0 {
+		sub = fmt.Sprintf(tx.trendSub, v.fmtInt(v.snap.Totals.CompletedToday), hourLabel(c.ClockHour(peakPos)), v.fmtInt(peak))
+	}
+
+	line := charts.NewLine()
+	line.SetGlobalOptions(
+		v.initOpts(ChartThroughputTrend),
+		charts.WithColorsOpts(opts.Colors{th.today, th.yesterday}),
+		charts.WithTitleOpts(th.title(tx.trendTitle, sub)),
+		charts.WithLegendOpts(th.legend()),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "84", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(v.hourAxisX()),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: tx.recordsPerHour, MinInterval: 1,
+			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
+	)
+	line.SetXAxis(v.hourCategories(first))
+	line.AddSeries(fmt.Sprintf(tx.todaySeries, v.fmtDay(v.today)), nil, withData(todayData),
+		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 6}),
+		charts.WithLineStyleOpts(opts.LineStyle{Width: 3, Color: th.today}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.today}),
+		charts.WithAreaStyleOpts(opts.AreaStyle{Color: th.today, Opacity: opts.Float(0.15)}),
+	)
+	line.AddSeries(fmt.Sprintf(tx.yesterdaySerie, v.fmtDay(yesterday)), nil, withData(yestData),
+		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 3}),
+		charts.WithLineStyleOpts(opts.LineStyle{Width: 2, Type: "dashed", Color: th.yesterday}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.yesterday}),
+	)
+	return render(line, th, nil)
+}
+
+// firstHour is the first hour position the hourly charts show: opening time,
+// or earlier if any of days has records before it (an early mobile team).
+func (v *view) firstHour(days ...tiendo.Day) int {
+	first := (v.c.OpenHour - v.c.DayBoundaryHour + 24) % 24 // HourOfDay of opening time
+	for _, d := range days {
+		if row := v.byHour[d]; row != nil {
+			for pos := 0; pos < first; pos++ {
+				if row[pos] > 0 {
+					first = pos
+					break
+				}
+			}
+		}
+	}
+	return first
+}
+
+// hourCategories labels hour positions first..23 with their clock hours and
+// marks the late-night ones (from LateNightHour to the boundary) in the
+// theme's late colour, so the eye finds overtime at once.
+func (v *view) hourCategories(first int) []category {
+	var out []category
+	for pos := first; pos < 24; pos++ {
+		clock := v.c.ClockHour(pos)
+		cat := category{Value: hourLabel(clock)}
+		if v.isLateHour(clock) {
+			cat.TextStyle = &opts.TextStyle{Color: v.th.late, FontWeight: "bold"}
+		}
+		out = append(out, cat)
+	}
+	return out
+}
+
+func (v *view) isLateHour(clock int) bool {
+	return clock >= v.c.LateNightHour || clock < v.c.DayBoundaryHour
+}
+
+func (v *view) hourAxisX() opts.XAxis {
+	return opts.XAxis{Type: "category", AxisLabel: v.th.axisLabel(), AxisLine: v.th.axisLine(),
+		SplitLine: v.th.splitLine(false)}
+}
+
+func (v *view) statusWord(s tiendo.StationStatus) string {
+	if w, ok := v.tx.statusWord[string(s)]; ok {
+		return w
+	}
+	return strings.TrimSpace(string(s))
+}

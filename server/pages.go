@@ -1,0 +1,203 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"tiendo"
+	"tiendo/static"
+)
+
+// Cookies that keep a browser's choices across pages.
+const (
+	langCookie  = "tiendo_lang"
+	themeCookie = "tiendo_theme"
+)
+
+// contentSecurityPolicy lets pages run only our own scripts (no inline
+// script, no eval) and talk only to this server. ECharts sets element
+// styles, hence 'unsafe-inline' for styles only.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+
+// pageRoutes registers the HTML pages and the embedded assets. The pages
+// are shells; their figures come over /ws.
+func (s *Server) pageRoutes() {
+	if s.live.build == "" {
+		// Assets are the part of a build a screen runs; when they change,
+		// open screens must reload.
+		s.live.build = static.BuildID()
+	}
+	s.app.Get("/static/*", s.staticAsset)
+	s.app.Get("/", s.overviewPage)
+	s.app.Get("/district/:id", s.districtPage)
+	s.app.Get("/station/:id", s.stationPage)
+	s.app.Get("/screen", s.screenPage)
+	s.app.Get("/report", s.reportPage)
+}
+
+// staticAsset serves an embedded asset: hashed names forever, logical names
+// never from cache; gzip when the client takes it.
+func (s *Server) staticAsset(c *fiber.Ctx) error {
+	a, immutable, ok := static.Lookup(c.Params("*"))
+	if !ok {
+		return tiendo.Errorf(tiendo.ENotFound, "no asset %q", c.Params("*"))
+	}
+	if immutable {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+	}
+	c.Set(fiber.HeaderETag, a.ETag)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if c.Get(fiber.HeaderIfNoneMatch) == a.ETag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, a.ContentType)
+	body := a.Body
+	if a.Gzip != nil && c.AcceptsEncodings("gzip") == "gzip" {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		body = a.Gzip
+	}
+	// The embedded bytes are never written to, so fasthttp may send them as they are.
+	c.Response().SetBodyRaw(body)
+	return nil
+}
+
+// pageBase fills what every page shares: language and theme (from the
+// query, remembered in cookies), the campaign, the build.
+func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static.Page {
+	lang := c.Query("lang")
+	if lang == "vi" || lang == "en" {
+		s.remember(c, langCookie, lang)
+	} else {
+		lang = c.Cookies(langCookie)
+	}
+	if lang != "en" {
+		lang = "vi"
+	}
+	theme := c.Query("theme")
+	if theme == "light" || theme == "dark" {
+		if !forceDark {
+			s.remember(c, themeCookie, theme)
+		}
+	} else if forceDark {
+		theme = "dark"
+	} else {
+		theme = c.Cookies(themeCookie)
+	}
+	camp := s.Registry().Campaign
+	name := camp.Name
+	if lang == "en" && camp.NameEN != "" {
+		name = camp.NameEN
+	}
+	return static.Page{Kind: kind, Lang: lang, Theme: theme, Campaign: name, TimeZone: camp.TimeZone,
+		Build: s.live.build, Path: utils.CopyString(c.Path()), Scope: "province"}
+}
+
+func (s *Server) remember(c *fiber.Ctx, name, value string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", MaxAge: 365 * 24 * 3600,
+		SameSite: fiber.CookieSameSiteLaxMode, HTTPOnly: true})
+}
+
+func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
+	var buf bytes.Buffer
+	if err := static.Render(&buf, p); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	// Shells are small and name the current hashed assets: always revalidate.
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+// tr picks the Vietnamese or English form of a page label.
+func tr(lang, vi, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return vi
+}
+
+func provinceCrumb(lang string, here bool) static.Crumb {
+	cr := static.Crumb{Label: tr(lang, "Toàn tỉnh", "Province"), Href: "/"}
+	if here {
+		cr.Href = ""
+	}
+	return cr
+}
+
+func (s *Server) overviewPage(c *fiber.Ctx) error {
+	p := s.pageBase(c, static.KindOverview, false)
+	p.Title = p.Campaign
+	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, true)}
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+func (s *Server) districtPage(c *fiber.Ctx) error {
+	id := utils.CopyString(c.Params("id"))
+	p := s.pageBase(c, static.KindDistrict, false)
+	d := s.Registry().District(id)
+	if d == nil {
+		return s.notFound(c, p, tr(p.Lang, "Không có quận/huyện mã ", "There is no district with id ")+strconv.Quote(id)+".")
+	}
+	p.Scope = string(tiendo.ScopeDistrict) + ":" + d.ID
+	p.Title = d.Name
+	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: d.Name}}
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+func (s *Server) stationPage(c *fiber.Ctx) error {
+	id := utils.CopyString(c.Params("id"))
+	p := s.pageBase(c, static.KindStation, false)
+	reg := s.Registry()
+	st := reg.Station(id)
+	if st == nil {
+		return s.notFound(c, p, tr(p.Lang, "Không có điểm cấp mã ", "There is no station with id ")+strconv.Quote(id)+".")
+	}
+	p.Scope = string(tiendo.ScopeStation) + ":" + st.ID
+	p.Title = st.Name
+	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false)}
+	if d := reg.District(st.District); d != nil {
+		p.Crumbs = append(p.Crumbs, static.Crumb{Label: d.Name, Href: "/district/" + d.ID})
+	}
+	p.Crumbs = append(p.Crumbs, static.Crumb{Label: st.Name})
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+func (s *Server) screenPage(c *fiber.Ctx) error {
+	p := s.pageBase(c, static.KindScreen, true)
+	p.Title = tr(p.Lang, "Phòng chỉ huy", "Command room") + " — " + p.Campaign
+	if r, err := strconv.Atoi(c.Query("rotate")); err == nil && r >= 3 && r <= int((24*time.Hour)/time.Second) {
+		p.Rotate = r
+	}
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+func (s *Server) reportPage(c *fiber.Ctx) error {
+	p := s.pageBase(c, static.KindReport, false)
+	p.Title = tr(p.Lang, "Báo cáo thủ công", "Manual report")
+	p.Subtitle = p.Campaign
+	if id := c.Query("station"); id != "" && s.Registry().Station(id) != nil {
+		p.Station = utils.CopyString(id)
+	}
+	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: p.Title}}
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+func (s *Server) notFound(c *fiber.Ctx, p static.Page, msg string) error {
+	p.Kind = static.KindNotFound
+	p.Title = tr(p.Lang, "Không tìm thấy", "Not found")
+	p.Message = msg
+	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: p.Title}}
+	return s.renderPage(c, fiber.StatusNotFound, p)
+}

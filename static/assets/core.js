@@ -1,0 +1,697 @@
+// core.js: what every live page shares — text in two languages, number and
+// time formatting in the campaign's zone, the live stream (WebSocket with
+// seq checks, resync, backoff and build checks) and the chart panels.
+
+export const page = document.body.dataset;
+export const lang = page.lang === 'en' ? 'en' : 'vi';
+export const tz = page.tz || 'Asia/Ho_Chi_Minh';
+const locale = lang === 'en' ? 'en-US' : 'vi-VN';
+
+// ---------------------------------------------------------------- text
+
+const TEXT = {
+  vi: {
+    connecting: 'Đang kết nối…',
+    live: 'Trực tiếp',
+    updated: 'cập nhật {ago}',
+    retrying: 'Mất kết nối · thử lại sau {s} giây',
+    stale: 'Dữ liệu chậm',
+    bannerDown: 'Mất kết nối từ {time} — số liệu trên màn hình có thể đã cũ. Đang tự kết nối lại…',
+    bannerStale: 'Dữ liệu chậm từ {time} — máy chủ chưa cập nhật được số liệu.',
+    bannerSilent: 'Dữ liệu chậm từ {time} — không nhận được cập nhật.',
+    bannerDownStore: 'Dữ liệu chậm từ {time} — kho dữ liệu không trả lời; đang hiện số liệu đọc lần cuối cộng các báo cáo mới nhận.',
+    bannerPartial: 'Kho dữ liệu đang chậm: {n} sự kiện đã nhận chưa được tính vào số liệu.',
+    behind: 'kho dữ liệu chậm, {n} sự kiện chờ ghi (đã tính)',
+    bannerReload: 'Máy chủ đã được nâng cấp. Hãy tải lại trang.',
+    noECharts: 'ECharts not installed: run scripts/install-deps.sh (chưa cài ECharts).',
+    dataAt: 'Số liệu lúc {time}',
+    completed: 'Đã thu nhận',
+    ofTarget: 'chỉ tiêu {n}',
+    today: 'Hôm nay',
+    todaySub: 'ngày làm việc {d}',
+    perHour: 'Hồ sơ/giờ',
+    perHourSub: 'trong 60 phút qua',
+    waiting: 'Người đang chờ',
+    waitingSub: 'chờ lâu nhất {w} · {s}',
+    waitingNone: 'không có hàng chờ',
+    open: 'Điểm đang mở',
+    openSub: '{n} điểm mất tín hiệu',
+    openSubNone: 'tất cả có tín hiệu',
+    finish: 'Dự kiến hoàn thành',
+    finishSub: 'bình quân {avg}/ngày · cần {need}/ngày',
+    finishNever: 'chưa đủ số liệu',
+    onPace: 'Đúng tiến độ',
+    ahead: 'Vượt tiến độ {n} hồ sơ',
+    behind: 'Chậm tiến độ {n} hồ sơ',
+    notStarted: 'Chưa bắt đầu',
+    ended: 'Đã qua hạn chót',
+    dayOf: 'Ngày làm việc {d} · ngày {n}/{total} · hạn chót {deadline}',
+    staffShort: 'cán bộ',
+    chart: {
+      progress: 'Tiến độ so với chỉ tiêu',
+      districts: 'Quận/huyện so với chỉ tiêu',
+      throughput: 'Năng suất theo điểm (hồ sơ/giờ)',
+      throughput_trend: 'Năng suất hôm nay theo giờ',
+      queue: 'Hàng chờ, cán bộ và thời gian chờ',
+      latenight: 'Làm việc ban đêm',
+    },
+    attention: 'Cần chú ý',
+    longestWaits: 'Chờ lâu nhất',
+    idle: 'Có cán bộ, không có người chờ',
+    noneWaits: 'Không nơi nào có hàng chờ.',
+    noneIdle: 'Không có điểm nào để cán bộ ngồi không.',
+    district: 'Quận/huyện',
+    districtsSorted: 'Quận/huyện (thấp nhất trước)',
+    stationsSorted: 'Điểm cấp (chờ lâu nhất trước)',
+    station: 'Điểm cấp',
+    done: 'Đã làm',
+    quota: 'Chỉ tiêu',
+    pctDone: '% chỉ tiêu',
+    queue: 'Đang chờ',
+    wait: 'Chờ ước tính',
+    staff: 'Cán bộ',
+    lanes: 'Số máy',
+    status: 'Trạng thái',
+    perHourCol: 'Hồ sơ/giờ',
+    todayCol: 'Hôm nay',
+    minutes: '{n} phút',
+    hoursMinutes: '{h} giờ {m} phút',
+    hoursShort: '{h} giờ {m}',
+    st: { open: 'Đang mở', paused: 'Tạm dừng', closed: 'Đã đóng', offline: 'Mất tín hiệu' },
+    kind: { fixed: 'Điểm cố định', mobile: 'Tổ lưu động', home_visit: 'Tổ cấp tại nhà' },
+    retries: 'Lấy lại vân tay / hồ sơ',
+    lastSeen: 'Tín hiệu cuối',
+    never: 'chưa có',
+    quotaProgress: 'Đã làm so với chỉ tiêu',
+    staffLanes: 'Cán bộ / số máy',
+    report: 'Báo cáo thủ công cho điểm này',
+    stationsOf: '{n} điểm',
+    wait0: '—',
+  },
+  en: {
+    connecting: 'Connecting…',
+    live: 'Live',
+    updated: 'updated {ago}',
+    retrying: 'Disconnected · retrying in {s}s',
+    stale: 'Data delayed',
+    bannerDown: 'Disconnected since {time} — figures on screen may be out of date. Reconnecting…',
+    bannerStale: 'Data delayed since {time} — the server could not refresh the figures.',
+    bannerSilent: 'Data delayed since {time} — no updates received.',
+    bannerDownStore: 'Data delayed since {time} — storage is not answering; showing its last figures plus the reports received since.',
+    bannerPartial: 'Storage is behind: {n} received events are not in the figures yet.',
+    behind: 'storage behind, {n} events waiting (counted)',
+    bannerReload: 'The server was upgraded. Please reload the page.',
+    noECharts: 'ECharts not installed: run scripts/install-deps.sh',
+    dataAt: 'Figures as of {time}',
+    completed: 'Records collected',
+    ofTarget: 'of target {n}',
+    today: 'Today',
+    todaySub: 'working day {d}',
+    perHour: 'Records/hour',
+    perHourSub: 'in the last 60 minutes',
+    waiting: 'People waiting',
+    waitingSub: 'longest wait {w} · {s}',
+    waitingNone: 'no queues',
+    open: 'Stations open',
+    openSub: '{n} stations offline',
+    openSubNone: 'all stations reporting',
+    finish: 'Projected finish',
+    finishSub: 'averaging {avg}/day · needs {need}/day',
+    finishNever: 'not enough data yet',
+    onPace: 'On pace',
+    ahead: 'Ahead of pace by {n} records',
+    behind: 'Behind pace by {n} records',
+    notStarted: 'Not started',
+    ended: 'Past the deadline',
+    dayOf: 'Working day {d} · day {n} of {total} · deadline {deadline}',
+    staffShort: 'staff',
+    chart: {
+      progress: 'Progress against target',
+      districts: 'Districts against quota',
+      throughput: 'Throughput per station (records/hour)',
+      throughput_trend: 'Throughput today by hour',
+      queue: 'Queues, staff and waiting time',
+      latenight: 'Late-night workload',
+    },
+    attention: 'Needs attention',
+    longestWaits: 'Longest waits',
+    idle: 'Staff on duty, nobody waiting',
+    noneWaits: 'No station has a queue.',
+    noneIdle: 'No station has idle staff.',
+    district: 'District',
+    districtsSorted: 'Districts (lowest first)',
+    stationsSorted: 'Stations (longest wait first)',
+    station: 'Station',
+    done: 'Done',
+    quota: 'Quota',
+    pctDone: '% of quota',
+    queue: 'Waiting',
+    wait: 'Estimated wait',
+    staff: 'Staff',
+    lanes: 'Lanes',
+    status: 'Status',
+    perHourCol: 'Records/h',
+    todayCol: 'Today',
+    minutes: '{n} min',
+    hoursMinutes: '{h} h {m} min',
+    hoursShort: '{h} h {m}',
+    st: { open: 'Open', paused: 'Paused', closed: 'Closed', offline: 'Offline' },
+    kind: { fixed: 'Fixed station', mobile: 'Mobile team', home_visit: 'Home-visit team' },
+    retries: 'Fingerprint retries / record',
+    lastSeen: 'Last heartbeat',
+    never: 'never',
+    quotaProgress: 'Done against quota',
+    staffLanes: 'Staff / lanes',
+    report: 'Manual report for this station',
+    stationsOf: '{n} stations',
+    wait0: '—',
+  },
+};
+
+/** t looks up a text (dotted keys reach nested tables) and fills {vars}. */
+export function t(key, vars) {
+  let v = key.split('.').reduce((o, k) => (o == null ? o : o[k]), TEXT[lang]);
+  if (v == null) v = key;
+  if (vars) v = String(v).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
+  return v;
+}
+
+// ---------------------------------------------------------------- formatting
+
+const nf0 = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+const nf1 = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const nf2 = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+const pf = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const timeF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const timeSecF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const dateF = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: '2-digit', month: '2-digit', year: 'numeric' });
+const dateTimeF = new Intl.DateTimeFormat(locale, { timeZone: tz, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
+
+export const num = (n) => (n == null || Number.isNaN(+n) ? '—' : nf0.format(n));
+export const dec1 = (n) => (n == null || Number.isNaN(+n) ? '—' : nf1.format(n));
+export const dec2 = (n) => (n == null || Number.isNaN(+n) ? '—' : nf2.format(n));
+/** pct formats a percentage given as 0–100. */
+export const pct = (p) => (p == null || Number.isNaN(+p) ? '—' : pf.format(p / 100));
+/** hhmm formats an instant as HH:MM in the campaign's zone. */
+export const hhmm = (d) => timeF.format(d instanceof Date ? d : new Date(d));
+export const hhmmss = (d) => timeSecF.format(d instanceof Date ? d : new Date(d));
+export const dateTime = (d) => dateTimeF.format(d instanceof Date ? d : new Date(d));
+
+/** dayNum turns "2021-03-20" into days since 1970-01-01. */
+export const dayNum = (s) => Math.round(Date.parse(s + 'T00:00:00Z') / 86400000);
+/** dayStr formats a day (string or day number) as a date. */
+export const dayStr = (d) => dateF.format(new Date((typeof d === 'number' ? d : dayNum(d)) * 86400000));
+
+/** ago says how long ago, e.g. "12 giây trước". */
+export function ago(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return rtf.format(-s, 'second');
+  if (s < 3600) return rtf.format(-Math.floor(s / 60), 'minute');
+  if (s < 86400) return rtf.format(-Math.floor(s / 3600), 'hour');
+  return rtf.format(-Math.floor(s / 86400), 'day');
+}
+
+/** waitShort is a wait for a big number: "45 phút", "1 giờ 05". */
+export function waitShort(m) {
+  if (!m || m <= 0) return t('wait0');
+  m = Math.round(m);
+  if (m < 60) return t('minutes', { n: num(m) });
+  return t('hoursShort', { h: num(Math.floor(m / 60)), m: String(m % 60).padStart(2, '0') });
+}
+
+/** minutes formats a duration in minutes, e.g. "1 giờ 5 phút". */
+export function minutes(m) {
+  if (!m || m <= 0) return t('wait0');
+  m = Math.round(m);
+  if (m < 60) return t('minutes', { n: num(m) });
+  return t('hoursMinutes', { h: num(Math.floor(m / 60)), m: num(m % 60) });
+}
+
+// ---------------------------------------------------------------- DOM
+
+/** h builds an element; attrs "text" sets textContent, "on…" adds listeners. */
+export function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  for (const k of kids.flat(Infinity)) {
+    if (k == null || k === false) continue;
+    el.append(k instanceof Node ? k : String(k));
+  }
+  return el;
+}
+
+/** setText changes an element's text only when it differs (no needless reflow). */
+export function setText(el, s) {
+  if (el && el.textContent !== s) el.textContent = s;
+}
+
+/** bar is a thin progress bar; mark (0–100) draws where the pace says one should be. */
+export function bar(percent, mark, cls) {
+  const fill = h('span', { class: 'fill' });
+  fill.style.width = Math.max(0, Math.min(100, percent)) + '%';
+  const el = h('span', { class: 'bar ' + (cls || ''), role: 'presentation' }, fill);
+  if (mark != null && mark > 0) {
+    const m = h('span', { class: 'mark' });
+    m.style.left = Math.max(0, Math.min(100, mark)) + '%';
+    el.append(m);
+  }
+  return el;
+}
+
+// ---------------------------------------------------------------- campaign arithmetic
+
+/**
+ * pace compares a scope with the straight line from campaign start to
+ * deadline, using what was done before today (today is still running).
+ */
+export function pace(snap) {
+  const c = snap.campaign;
+  const day = dayNum(snap.day);
+  const start = dayNum(c.start);
+  const deadline = dayNum(c.deadline);
+  const total = Math.max(1, deadline - start);
+  const tot = snap.totals;
+  const target = tot.target || 0;
+  const elapsed = Math.max(0, Math.min(total, day - start)); // whole days before today
+  const doneBefore = Math.max(0, tot.completed - tot.completed_today);
+  const expectedBefore = (target * elapsed) / total;
+  const daysLeft = Math.max(0, deadline - day);
+  const remaining = Math.max(0, target - tot.completed);
+  const avg = elapsed > 0 ? doneBefore / elapsed : tot.completed_today;
+  const need = daysLeft > 0 ? remaining / daysLeft : remaining;
+  let finish = null;
+  if (remaining === 0) finish = day;
+  else if (avg > 0) finish = day + Math.ceil(remaining / avg);
+  let state = 'on';
+  if (day < start) state = 'notStarted';
+  else if (day >= deadline) state = remaining > 0 ? 'ended' : 'on';
+  else if (doneBefore - expectedBefore >= target * 0.005) state = 'ahead';
+  else if (doneBefore - expectedBefore < -target * 0.005) state = 'behind';
+  return {
+    day, start, deadline, total, elapsed, daysLeft, remaining, avg, need, finish, state,
+    gap: Math.round(doneBefore - expectedBefore),
+    expectedPct: (100 * elapsed) / total,
+    late: finish != null && finish > deadline,
+  };
+}
+
+/** verdict is the pill that answers "are we on pace?". */
+export function verdict(p) {
+  const cls = { on: 'good', ahead: 'good', behind: 'bad', notStarted: 'muted', ended: 'bad' }[p.state];
+  const text = p.state === 'ahead' ? t('ahead', { n: num(p.gap) })
+    : p.state === 'behind' ? t('behind', { n: num(-p.gap) })
+    : p.state === 'notStarted' ? t('notStarted')
+    : p.state === 'ended' ? t('ended') : t('onPace');
+  return { cls, text };
+}
+
+/** attention finds the stations a chief should look at first. */
+export function attention(stations, n = 6) {
+  const waits = stations.filter((s) => s.status === 'open' && s.queue > 0)
+    .sort((a, b) => b.wait_minutes - a.wait_minutes || b.queue - a.queue).slice(0, n);
+  const idle = stations.filter((s) => s.status === 'open' && s.staff > 0 && s.queue === 0)
+    .sort((a, b) => b.staff - a.staff || a.per_hour - b.per_hour).slice(0, n);
+  return { waits, idle };
+}
+
+export const stationURL = (id) => '/station/' + encodeURIComponent(id);
+export const districtURL = (id) => '/district/' + encodeURIComponent(id);
+
+// ---------------------------------------------------------------- charts
+
+// Pairs sit side by side on wide pages: districts with today's trend, and
+// the two per-station bar charts (throughput, queue) together.
+export const CHART_ORDER = ['progress', 'districts', 'throughput_trend', 'throughput', 'queue', 'latenight'];
+export const chartRank = (k) => {
+  const i = CHART_ORDER.indexOf(k);
+  return i < 0 ? CHART_ORDER.length : i;
+};
+export const hasECharts = () => typeof window.echarts === 'object' && window.echarts !== null;
+
+/**
+ * chartHeight gives a chart room for its rows: a horizontal bar chart of
+ * twenty stations needs more height than a line chart.
+ */
+export function chartHeight(option, compact) {
+  const axes = [].concat(option.yAxis || []);
+  let rows = 0;
+  for (const a of axes) if (a && a.type === 'category' && Array.isArray(a.data)) rows = Math.max(rows, a.data.length);
+  if (compact) return Math.max(270, Math.min(480, 130 + rows * 14));
+  return Math.max(340, Math.min(900, 150 + rows * 22));
+}
+
+/**
+ * ChartSet keeps one ECharts instance per chart name, each in its own panel.
+ * slot(name) returns the element a new panel goes into (null: not shown);
+ * panels within a slot are kept in CHART_ORDER, unknown names last.
+ */
+export class ChartSet {
+  // autoHeight: 'full' or 'compact' sizes each panel for its rows.
+  // scale > 1 draws charts larger than the server's sizes (the command
+  // room's screen is read from across the room): the chart is laid out
+  // smaller and scaled up, at a pixel ratio that keeps it sharp.
+  constructor({ slot, theme, panelClass, autoHeight, scale }) {
+    this.slot = slot;
+    this.autoHeight = autoHeight || '';
+    this.scale = scale || 1;
+    this.theme = theme;
+    this.panelClass = panelClass || (() => '');
+    this.panels = new Map();
+    this.ro = typeof ResizeObserver === 'function' ? new ResizeObserver((es) => {
+      for (const e of es) {
+        const p = e.target.__panel;
+        if (p && p.chart && e.contentRect.width > 0) p.chart.resize();
+      }
+    }) : null;
+    window.addEventListener('resize', () => this.resize());
+  }
+
+  resize() {
+    for (const p of this.panels.values()) if (p.chart) p.chart.resize();
+  }
+
+  panel(name, option) {
+    let p = this.panels.get(name);
+    if (p) return p;
+    const parent = this.slot(name);
+    if (!parent) return null;
+    const ownTitle = option && option.title && !Array.isArray(option.title) && option.title.text && option.title.show !== false;
+    const body = h('div', { class: 'chart-body', 'data-chart-body': name });
+    let target = body;
+    if (this.scale !== 1) {
+      target = h('div', { class: 'chart-scale' });
+      target.style.width = (100 / this.scale) + '%';
+      target.style.height = (100 / this.scale) + '%';
+      target.style.transform = `scale(${this.scale})`;
+      body.append(target);
+    }
+    const el = h('section', { class: 'panel chart ' + this.panelClass(name), 'data-chart': name, 'aria-label': t('chart.' + name) },
+      ownTitle ? null : h('h2', { class: 'panel-title', text: t('chart.' + name) === 'chart.' + name ? name : t('chart.' + name) }),
+      body);
+    const rank = chartRank(name);
+    const after = [...parent.querySelectorAll(':scope > [data-chart]')].find((x) => {
+      const r = chartRank(x.dataset.chart);
+      return r > rank || (r === rank && x.dataset.chart > name);
+    });
+    parent.insertBefore(el, after || null);
+    p = { name, el, body, chart: null };
+    body.__panel = p;
+    if (hasECharts()) {
+      p.chart = window.echarts.init(target, this.theme === 'dark' ? 'dark' : null,
+        { renderer: 'canvas', locale: 'EN', devicePixelRatio: (window.devicePixelRatio || 1) * this.scale });
+      if (this.ro) this.ro.observe(body);
+    } else {
+      body.append(h('p', { class: 'chart-error', text: t('noECharts') }));
+    }
+    this.panels.set(name, p);
+    return p;
+  }
+
+  /** update applies chart options; full replaces every chart's state. */
+  update(charts, full) {
+    if (!charts) return;
+    for (const [name, option] of Object.entries(charts)) {
+      if (!option || typeof option !== 'object') continue;
+      const p = this.panel(name, option);
+      if (!p || !p.chart) continue;
+      if (option.backgroundColor == null) option.backgroundColor = 'transparent';
+      if (this.autoHeight) {
+        const px = chartHeight(option, this.autoHeight === 'compact');
+        if (p.body.style.height !== px + 'px') {
+          p.body.style.height = px + 'px';
+          p.chart.resize();
+        }
+      }
+      try {
+        p.chart.setOption(option, full ? { notMerge: true } : { replaceMerge: ['series'] });
+        p.el.classList.remove('chart-failed');
+      } catch (err) {
+        p.el.classList.add('chart-failed');
+        console.error('chart', name, err);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the live stream
+
+const STALE_AFTER = 12000; // the server sends at least every 5 s
+const DEAD_AFTER = 25000; // silent this long: reconnect
+
+/**
+ * Live follows one scope over /ws. It keeps the merged snapshot, asks for a
+ * resync on a gap in seq, reconnects with exponential backoff (1 s → 30 s,
+ * jittered) and reloads the page when the server's build changes.
+ *
+ * onData(snapshot, charts, full) runs after each snapshot or update;
+ * onStatus(status) runs every second and on every change.
+ */
+export class Live {
+  constructor({ scope, theme, onData, onStatus }) {
+    this.scope = scope || 'province';
+    this.theme = theme || page.theme || 'light';
+    this.onData = onData || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.build = page.build || '';
+    this.ws = null;
+    this.seq = 0;
+    this.snap = null;
+    this.attempt = 0;
+    this.retryAt = 0;
+    this.timer = 0;
+    this.lastMsg = 0;
+    this.lastGood = Date.now();
+    this.storageOK = true;
+    this.connected = false;
+    this.resyncAt = 0;
+    this.badSince = 0;
+  }
+
+  start() {
+    this.connect();
+    setInterval(() => this.tick(), 1000);
+    const now = () => { if (!this.ws) { clearTimeout(this.timer); this.connect(); } };
+    window.addEventListener('online', now);
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) now(); });
+    return this;
+  }
+
+  url() {
+    const q = new URLSearchParams({ scope: this.scope, lang, theme: this.theme });
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws?' + q;
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch (err) {
+      this.lost();
+      return;
+    }
+    this.ws = ws;
+    const openTimer = setTimeout(() => ws.close(), 10000);
+    ws.onopen = () => clearTimeout(openTimer);
+    ws.onmessage = (e) => this.message(ws, e.data);
+    ws.onclose = () => {
+      clearTimeout(openTimer);
+      if (this.ws === ws) {
+        this.ws = null;
+        this.lost();
+      }
+    };
+  }
+
+  lost() {
+    if (this.connected || !this.badSince) this.badSince = this.lastGood;
+    this.connected = false;
+    const base = Math.min(30000, 1000 * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 10);
+    const delay = Math.min(30000, base * (0.75 + Math.random() * 0.5));
+    this.retryAt = Date.now() + delay;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.report();
+  }
+
+  send(obj) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(obj));
+  }
+
+  resync() {
+    if (Date.now() - this.resyncAt < 3000) return;
+    this.resyncAt = Date.now();
+    this.send({ type: 'resync' });
+  }
+
+  reload() {
+    // Guard against a reload loop if pages and stream ever disagree.
+    let hist = [];
+    try { hist = JSON.parse(sessionStorage.getItem('tiendo.reloads') || '[]'); } catch (e) { /* ignore */ }
+    hist = hist.filter((x) => Date.now() - x < 60000);
+    if (hist.length >= 3) {
+      this.needReload = true;
+      this.report();
+      return;
+    }
+    hist.push(Date.now());
+    try { sessionStorage.setItem('tiendo.reloads', JSON.stringify(hist)); } catch (e) { /* ignore */ }
+    location.reload();
+  }
+
+  message(ws, data) {
+    if (ws !== this.ws) return;
+    let msg;
+    try { msg = JSON.parse(data); } catch (e) { return; }
+    this.lastMsg = Date.now();
+    this.connected = true;
+    if (msg.build && this.build && msg.build !== this.build) {
+      this.reload();
+      return;
+    }
+    if (msg.build && !this.build) this.build = msg.build;
+    // "ok"; "behind": ClickHouse inserts fail but accepted events are
+    // counted from the server's spool (figures complete); "down": ClickHouse
+    // does not answer and the figures are its last answer plus the spool;
+    // "unavailable": the figures could not be refreshed at all.
+    this.storage = msg.storage || 'ok';
+    const storageOK = this.storage === 'ok' || this.storage === 'behind';
+    if (!storageOK && this.storageOK) this.badSince = this.lastGood;
+    this.storageOK = storageOK;
+
+    let charts = null;
+    let full = false;
+    if (msg.type === 'snapshot' && msg.snapshot) {
+      this.seq = msg.seq;
+      this.snap = msg.snapshot;
+      this.snap.stations = this.snap.stations || [];
+      this.resyncAt = 0;
+      charts = msg.charts || {};
+      full = true;
+    } else if (msg.type === 'update' && msg.snapshot) {
+      if (!this.snap || msg.seq > this.seq + 1) {
+        this.resync();
+        this.report();
+        return;
+      }
+      if (msg.seq <= this.seq) return;
+      this.seq = msg.seq;
+      this.merge(msg.snapshot);
+      charts = msg.charts || null;
+    } else {
+      this.report();
+      return;
+    }
+    this.attempt = 0;
+    if (storageOK) {
+      this.lastGood = Date.now();
+      this.badSince = 0;
+    }
+    try {
+      this.onData(this.snap, charts, full);
+    } finally {
+      this.report();
+    }
+  }
+
+  merge(d) {
+    const s = this.snap;
+    for (const k of ['scope', 'now', 'day', 'totals', 'storage']) if (k in d) s[k] = d[k];
+    if (d.districts) s.districts = d.districts;
+    if (d.stations && d.stations.length) {
+      const idx = new Map(s.stations.map((x, i) => [x.id, i]));
+      for (const st of d.stations) {
+        if (idx.has(st.id)) s.stations[idx.get(st.id)] = st;
+        else s.stations.push(st);
+      }
+    }
+  }
+
+  tick() {
+    if (this.ws && this.connected && Date.now() - this.lastMsg > DEAD_AFTER) {
+      // Open but silent: the server sends at least every 5 s, so start over.
+      const ws = this.ws;
+      this.ws = null;
+      ws.close();
+      this.lost();
+      return;
+    }
+    this.report();
+  }
+
+  /** status says what the page should show about its data's freshness. */
+  status() {
+    const now = Date.now();
+    let state = 'live';
+    if (this.needReload) state = 'reload';
+    else if (!this.connected && !this.snap) state = this.badSince ? 'down' : 'connecting';
+    else if (!this.connected) state = 'down';
+    else if (!this.storageOK) state = 'stale';
+    else if (now - this.lastMsg > STALE_AFTER) state = 'silent';
+    return {
+      state,
+      since: this.badSince || this.lastGood,
+      storage: this.storage || 'ok',
+      age: (now - this.lastGood) / 1000,
+      retryIn: Math.max(0, Math.ceil((this.retryAt - now) / 1000)),
+      snap: this.snap,
+    };
+  }
+
+  report() {
+    this.onStatus(this.status());
+  }
+}
+
+/**
+ * showStatus renders a Live status into the header pill (#live) and the
+ * banner (#banner) that every live page has.
+ */
+export function showStatus(st) {
+  const pill = document.getElementById('live');
+  const banner = document.getElementById('banner');
+  document.body.dataset.live = st.state;
+  if (pill) {
+    pill.dataset.state = st.state;
+    const text = pill.querySelector('.live-text');
+    let s;
+    switch (st.state) {
+      case 'connecting': s = t('connecting'); break;
+      case 'down': s = t('retrying', { s: st.retryIn }); break;
+      case 'stale':
+      case 'silent': s = t('stale') + ' · ' + t('updated', { ago: ago(st.age) }); break;
+      default: s = t('live') + ' · ' + t('updated', { ago: ago(st.age) });
+    }
+    const pending = st.snap && st.snap.storage ? st.snap.storage.pending : 0;
+    if (st.state === 'live' && st.storage === 'behind') {
+      s += ' · ' + t('behind', { n: num(pending) });
+      pill.dataset.state = 'behind';
+    }
+    if (st.snap && st.snap.now) s += ' · ' + t('dataAt', { time: dateTime(st.snap.now) });
+    setText(text, s);
+  }
+  if (banner) {
+    let msg = '';
+    if (st.state === 'down') msg = t('bannerDown', { time: hhmm(st.since) });
+    else if (st.state === 'stale' && st.storage === 'down') msg = t('bannerDownStore', { time: hhmm(st.since) });
+    else if (st.state === 'stale') msg = t('bannerStale', { time: hhmm(st.since) });
+    else if (st.state === 'live' && st.snap && st.snap.storage && st.snap.storage.partial) {
+      msg = t('bannerPartial', { n: num(st.snap.storage.pending) });
+    }
+    else if (st.state === 'silent') msg = t('bannerSilent', { time: hhmm(st.since) });
+    else if (st.state === 'reload') msg = t('bannerReload');
+    banner.hidden = !msg;
+    banner.dataset.state = st.state;
+    setText(banner, msg);
+  }
+}

@@ -1,0 +1,210 @@
+// screen.js: the command-room kiosk (/screen). Full screen, no controls,
+// dark, type readable across a room. A KPI strip stays on top; below it the
+// views rotate on a timer (?rotate=SECONDS, default 20; ?view=NAME pins one).
+// The stream reconnects by itself, and the page reloads when the server's
+// build changes.
+
+import {
+  page, lang, t, num, pct, minutes, dayStr, hhmm, h, setText, bar, pace, verdict, attention,
+  ChartSet, Live, showStatus,
+} from './core.js';
+
+const TEXT = {
+  vi: {
+    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
+    pace: 'Tiến độ',
+    need: 'Cần mỗi ngày',
+    avg: 'Bình quân mỗi ngày',
+    finish: 'Dự kiến hoàn thành',
+    deadline: 'Hạn chót',
+    daysLeft: 'Còn lại',
+    todayVsNeed: 'Hôm nay so với mức cần',
+    days: '{n} ngày',
+  },
+  en: {
+    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
+    pace: 'Pace',
+    need: 'Needed per day',
+    avg: 'Average per day',
+    finish: 'Projected finish',
+    deadline: 'Deadline',
+    daysLeft: 'Left',
+    todayVsNeed: 'Today against need',
+    days: '{n} days',
+  },
+}[lang];
+
+const q = new URLSearchParams(location.search);
+const rotateSec = Math.max(3, parseInt(q.get('rotate'), 10) || parseInt(page.rotate, 10) || 20);
+const pinned = q.get('view');
+
+const VIEWS = ['overview', 'districts', 'queues', 'throughput', 'latenight', 'other'];
+const CHART_VIEW = { progress: 'overview', districts: 'districts', queue: 'queues', throughput: 'throughput', throughput_trend: 'throughput', latenight: 'latenight' };
+
+const app = document.getElementById('app');
+
+function kpi(key, label) {
+  return h('div', { class: 'skpi skpi-' + key },
+    h('div', { class: 'skpi-label', text: label }),
+    h('div', { class: 'skpi-value', 'data-kpi': key, text: '—' }),
+    h('div', { class: 'skpi-note', 'data-note': key }));
+}
+
+const panes = {};
+for (const v of VIEWS) {
+  panes[v] = h('section', { class: 'pane pane-' + v, 'data-view': v, 'aria-label': TEXT.views[v] },
+    h('div', { class: 'pane-charts', 'data-slot': v }));
+}
+panes.overview.append(h('div', { class: 'pane-side pace-card', id: 'pace' }));
+panes.districts.append(h('div', { class: 'pane-side', id: 'districts' }));
+panes.queues.append(h('div', { class: 'pane-side', id: 'queues' }));
+
+app.replaceChildren(
+  h('header', { class: 'scr-top' },
+    h('div', { class: 'scr-brand' },
+      h('div', { class: 'scr-campaign', text: page.campaign || '' }),
+      h('div', { class: 'scr-viewname', id: 'viewname' })),
+    h('div', { class: 'scr-dots', id: 'dots', 'aria-hidden': 'true' }),
+    h('div', { class: 'live', id: 'live' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' })),
+    h('div', { class: 'scr-clock' }, h('div', { id: 'clock', text: '--:--' }), h('div', { id: 'date' }))),
+  h('section', { class: 'scr-kpis' },
+    kpi('completed', t('completed')),
+    kpi('today', t('today')),
+    kpi('per_hour', t('perHour')),
+    kpi('queue', t('waiting')),
+    kpi('open', t('open')),
+    h('div', { class: 'skpi skpi-verdict' }, h('div', { class: 'skpi-label', text: TEXT.pace }), h('div', { class: 'verdict big', id: 'verdict' }), h('div', { class: 'skpi-bar', id: 'bigbar' }))),
+  h('main', { class: 'scr-views' }, ...VIEWS.map((v) => panes[v])),
+  h('div', { class: 'scr-timer', 'aria-hidden': 'true' }, h('span', { class: 'fill', id: 'timer' })));
+app.removeAttribute('aria-busy');
+
+const charts = new ChartSet({
+  slot: (name) => panes[CHART_VIEW[name] || 'other'].querySelector('.pane-charts'),
+  theme: 'dark',
+  // The server's charts are sized for a desk; read across a room they need
+  // to be about 1.4 times larger on a 1920-pixel-wide screen.
+  scale: Math.max(1, Math.min(2.5, window.innerWidth / 1400)),
+});
+
+// ---------------------------------------------------------------- rotation
+
+let current = -1;
+
+function available() {
+  return VIEWS.filter((v) => panes[v].querySelector('[data-chart]') || (v === 'overview'));
+}
+
+function dots() {
+  const view = VIEWS[current];
+  document.getElementById('dots').replaceChildren(...available().map((v) => h('span', { class: v === view ? 'on' : '' })));
+}
+
+function show(view) {
+  for (const v of VIEWS) panes[v].classList.toggle('active', v === view);
+  document.body.dataset.view = view;
+  setText(document.getElementById('viewname'), TEXT.views[view]);
+  dots();
+  // Restart the timer bar's animation.
+  const old = document.getElementById('timer');
+  const fresh = h('span', { class: 'fill' + (pinned ? '' : ' run'), id: 'timer' });
+  fresh.style.animationDuration = rotateSec + 's';
+  old.replaceWith(fresh);
+  charts.resize();
+}
+
+function next() {
+  const avail = available();
+  if (pinned && VIEWS.includes(pinned)) {
+    if (VIEWS[current] !== pinned) {
+      current = VIEWS.indexOf(pinned);
+      show(pinned);
+    }
+    return;
+  }
+  const cur = avail.indexOf(VIEWS[current]);
+  const nxt = avail[(cur + 1) % avail.length];
+  current = VIEWS.indexOf(nxt);
+  show(nxt);
+}
+
+// ---------------------------------------------------------------- figures
+
+const prev = {};
+function setKPI(key, value, note) {
+  const el = app.querySelector('[data-kpi="' + key + '"]');
+  if (el && el.textContent !== value) {
+    if (prev[key] != null) {
+      el.classList.remove('changed');
+      void el.offsetWidth; // restart the highlight
+      el.classList.add('changed');
+    }
+    el.textContent = value;
+    prev[key] = value;
+  }
+  if (note != null) setText(app.querySelector('[data-note="' + key + '"]'), note);
+}
+
+function render(snap) {
+  const tot = snap.totals;
+  const p = pace(snap);
+  setKPI('completed', num(tot.completed), pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) }));
+  setKPI('today', num(tot.completed_today), dayStr(snap.day));
+  setKPI('per_hour', num(tot.per_hour), t('perHourSub'));
+  const att = attention(snap.stations, 7);
+  setKPI('queue', num(tot.queue), att.waits[0] ? t('waitingSub', { w: minutes(att.waits[0].wait_minutes), s: att.waits[0].name }) : t('waitingNone'));
+  const offline = snap.stations.filter((s) => s.status === 'offline').length;
+  setKPI('open', num(tot.stations_open) + '/' + num(tot.stations), offline ? t('openSub', { n: num(offline) }) : t('openSubNone'));
+  const v = verdict(p);
+  const ve = document.getElementById('verdict');
+  ve.className = 'verdict big ' + v.cls;
+  setText(ve, v.text);
+  document.getElementById('bigbar').replaceChildren(bar(tot.percent_done, p.expectedPct, p.state === 'behind' ? 'bad' : 'good'));
+  setText(document.getElementById('clock'), hhmm(snap.now));
+  setText(document.getElementById('date'), dayStr(snap.day));
+
+  const fact = (label, value, cls) => h('div', { class: 'fact ' + (cls || '') }, h('div', { class: 'fact-label', text: label }), h('div', { class: 'fact-value', text: value }));
+  document.getElementById('pace').replaceChildren(
+    fact(TEXT.finish, p.finish != null ? dayStr(p.finish) : '—', p.late ? 'bad' : 'good'),
+    fact(TEXT.deadline, dayStr(p.deadline)),
+    fact(TEXT.need, num(p.need)),
+    fact(TEXT.avg, num(p.avg), p.avg < p.need ? 'bad' : 'good'),
+    fact(TEXT.todayVsNeed, p.need > 0 ? pct((100 * tot.completed_today) / p.need) : '—', tot.completed_today >= p.need ? 'good' : 'bad'),
+    fact(TEXT.daysLeft, TEXT.days.replace('{n}', num(p.daysLeft))));
+
+  const ds = [...(snap.districts || [])].sort((a, b) => a.percent_done - b.percent_done);
+  document.getElementById('districts').replaceChildren(h('ol', { class: 'scr-list inline-bars' }, ds.map((d) => {
+    const behind = d.percent_done < p.expectedPct - 0.5;
+    return h('li', null,
+      h('span', { class: 'name', text: d.name }),
+      bar(d.percent_done, p.expectedPct, behind ? 'bad' : 'good'),
+      h('span', { class: 'val ' + (behind ? 'bad' : 'good'), text: pct(d.percent_done) }));
+  })));
+
+  const li = (s, val, cls) => h('li', null, h('span', { class: 'name', text: s.name }), h('span', { class: 'val ' + (cls || ''), text: val }));
+  document.getElementById('queues').replaceChildren(
+    h('h3', { text: t('longestWaits') }),
+    h('ol', { class: 'scr-list' }, att.waits.length ? att.waits.map((s) => li(s, minutes(s.wait_minutes) + ' · ' + num(s.queue), s.wait_minutes >= 60 ? 'bad' : 'warn')) : h('li', { class: 'none', text: t('noneWaits') })),
+    h('h3', { text: t('idle') }),
+    h('ol', { class: 'scr-list' }, att.idle.length ? att.idle.map((s) => li(s, num(s.staff) + ' ' + t('staffShort'), 'info')) : h('li', { class: 'none', text: t('noneIdle') })));
+}
+
+// ---------------------------------------------------------------- start
+
+next();
+setInterval(next, rotateSec * 1000);
+document.addEventListener('dblclick', () => {
+  if (document.fullscreenElement == null && document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
+});
+
+new Live({
+  scope: 'province',
+  theme: 'dark',
+  onData(snap, ch, full) {
+    render(snap);
+    charts.update(ch, full);
+    if (current < 0 || !available().includes(VIEWS[current])) next();
+    else dots();
+    document.body.dataset.seq = this.seq;
+  },
+  onStatus: showStatus,
+}).start();

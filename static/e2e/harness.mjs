@@ -1,0 +1,292 @@
+// Harness for the browser tests: starts the real tiendo binary on the
+// embedded engine, issues station tokens with its CLI, seeds a campaign
+// through the ingest API, and drives Debian's Chromium with playwright-core.
+//
+// Environment (set by static/browser_test.go):
+//   TIENDO_BIN        the tiendo binary to test (required)
+//   TIENDO_ARTIFACTS  where screenshots go (default: <repo>/test-artifacts)
+//   CHDB_LIB_PATH     passed through to the server (libchdb.so)
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '..', '..');
+export const BIN = process.env.TIENDO_BIN;
+export const ARTIFACTS = process.env.TIENDO_ARTIFACTS || path.join(ROOT, 'test-artifacts');
+if (!BIN) throw new Error('TIENDO_BIN is not set: run these tests through `go test ./static/`');
+if (!process.env.CHDB_LIB_PATH) {
+  process.env.CHDB_LIB_PATH = path.join(ROOT, 'node_modules/@chdb/lib-linux-x64-gnu/libchdb.so');
+}
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Server is one `tiendo serve` process on the embedded engine, replay clock. */
+export class Server {
+  constructor({ dataDir, port } = {}) {
+    this.dataDir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'tiendo-e2e-'));
+    this.port = port;
+    this.proc = null;
+    this.log = '';
+  }
+
+  get url() { return `http://127.0.0.1:${this.port}`; }
+
+  async start() {
+    if (!this.port) this.port = await freePort();
+    const proc = spawn(BIN, ['serve', '--data', this.dataDir, '--addr', `127.0.0.1:${this.port}`, '--clock', 'replay'],
+      { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const onData = (b) => { this.log += b.toString(); };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+    this.exited = exited;
+    const deadline = Date.now() + 90000;
+    for (;;) {
+      const done = await Promise.race([exited, sleep(150).then(() => null)]);
+      if (done) throw new Error(`tiendo serve exited (${done.code ?? done.sig}) before it was healthy:\n${this.log}`);
+      try {
+        const r = await fetch(this.url + '/healthz');
+        if (r.ok) return this;
+      } catch (e) { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error('tiendo serve did not become healthy in 90 s:\n' + this.log);
+    }
+  }
+
+  /** kill sends sig (SIGKILL by default) and waits for the process to end. */
+  async kill(sig = 'SIGKILL') {
+    if (!this.proc || this.proc.exitCode != null || this.proc.signalCode != null) return;
+    this.proc.kill(sig);
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 15000);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  async stop() {
+    await this.kill('SIGTERM');
+  }
+
+  async cleanup() {
+    await this.kill('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** token issues a station token with the CLI; the token is stdout's last line. */
+  async token(station) {
+    const { stdout } = await promisify(execFile)(BIN,
+      ['token', 'issue', '--server', this.url, '--data', this.dataDir, '--station', station], { env: process.env });
+    const lines = stdout.trim().split('\n');
+    return lines[lines.length - 1].trim();
+  }
+
+  async post(token, events) {
+    const r = await fetch(this.url + '/api/v1/events', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+      body: JSON.stringify(events),
+    });
+    const body = await r.json().catch(() => null);
+    return { status: r.status, body };
+  }
+
+  async snapshot(scope = 'province') {
+    const r = await fetch(this.url + '/api/v1/snapshot?scope=' + encodeURIComponent(scope));
+    assert.equal(r.status, 200, 'snapshot ' + scope);
+    return r.json();
+  }
+}
+
+// ---------------------------------------------------------------- seed data
+
+/** stations reads the shipped registry (cmd/tiendo/langson2021/stations.csv). */
+export function stations() {
+  const csv = readFileSync(path.join(ROOT, 'cmd/tiendo/langson2021/stations.csv'), 'utf8').trim().split('\n');
+  const head = csv[0].split(',');
+  return csv.slice(1).map((line) => {
+    const f = line.split(',');
+    const o = Object.fromEntries(head.map((k, i) => [k, f[i]]));
+    o.lanes = +o.lanes;
+    o.quota = +o.quota;
+    return o;
+  });
+}
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+/** vn formats a Vietnam wall-clock time (UTC+7) as RFC 3339. */
+export const vn = (y, mo, d, h, mi = 0, s = 0) => {
+  const t = new Date(Date.UTC(y, mo - 1, d, h - 7, mi, s));
+  return t.toISOString().replace('.000Z', 'Z');
+};
+
+export const TODAY = { y: 2021, m: 3, d: 20 };
+export const NOW = { h: 21, mi: 15 }; // the replay clock's "now" after seeding
+
+/**
+ * seed posts ten working days (10–19 March 2021) and today until 21:15 for a
+ * few stations of every district, heartbeats included, so that every chart
+ * has data, some stations have long queues, some idle staff, and some are
+ * offline. It returns the tokens by station.
+ */
+export async function seed(server, { perDistrict = 3 } = {}) {
+  const all = stations();
+  const byDistrict = new Map();
+  for (const s of all) {
+    if (!byDistrict.has(s.district)) byDistrict.set(s.district, []);
+    byDistrict.get(s.district).push(s);
+  }
+  const picked = [];
+  for (const list of byDistrict.values()) picked.push(...list.filter((s) => s.kind === 'fixed').slice(0, perDistrict));
+  if (!picked.find((s) => s.id === 'LS-BS-VULE')) picked.push(all.find((s) => s.id === 'LS-BS-VULE'));
+
+  const tokens = {};
+  await Promise.all(picked.map(async (s) => { tokens[s.id] = await server.token(s.id); }));
+
+  const rand = rng(20210320);
+  let n = 0;
+  const id = () => 'seed-' + (++n).toString(36);
+  await Promise.all(picked.map(async (s, idx) => {
+    const events = [];
+    const lanes = s.lanes || 1;
+    const offline = idx % 9 === 4; // a few stations stopped reporting
+    for (let d = 10; d <= TODAY.d; d++) {
+      const today = d === TODAY.d;
+      const lastHour = today ? NOW.h : (d % 3 === 0 ? 25 : 23); // some nights run to 01:00
+      for (let h = 7; h <= lastHour; h++) {
+        if (today && offline && h > 15) break;
+        const rate = lanes * (5 + Math.floor(rand() * 5)) * (h >= 22 ? 0.6 : 1);
+        const count = Math.max(1, Math.round(rate));
+        const hh = h % 24;
+        const day = h >= 24 ? d + 1 : d;
+        const mi = today && h === NOW.h ? NOW.mi - 5 : 40;
+        events.push({ id: id(), type: 'completion', station: s.id, ts: vn(2021, 3, day, hh, mi, idx % 60), count,
+          fingerprint_retries: Math.floor(count * rand() * 0.8), kind: rand() < 0.15 ? 'student' : 'standard' });
+        if (h % 3 === 0 || (today && h === NOW.h)) {
+          const queue = today && h === NOW.h ? [0, 3, 12, 25, 48, 70][idx % 6] : Math.floor(rand() * 40);
+          events.push({ id: id(), type: 'heartbeat', station: s.id, ts: vn(2021, 3, day, hh, today && h === NOW.h ? NOW.mi - 2 : 50, idx % 60),
+            queue, staff: lanes + (idx % 3), lanes, status: 'open' });
+        }
+      }
+    }
+    const r = await server.post(tokens[s.id], events);
+    assert.equal(r.status, 202, `seed ${s.id}: ${JSON.stringify(r.body)}`);
+  }));
+  // The newest event sets the replay clock: 20 March 2021, 21:15 in Lạng Sơn.
+  const vule = await server.post(tokens['LS-BS-VULE'], [{ id: id(), type: 'heartbeat', station: 'LS-BS-VULE',
+    ts: vn(2021, 3, TODAY.d, NOW.h, NOW.mi), queue: 37, staff: 4, lanes: 3, status: 'open', lat: 21.90, lon: 106.31 }]);
+  assert.equal(vule.status, 202);
+  return { tokens, stations: picked };
+}
+
+// ---------------------------------------------------------------- browser
+
+/**
+ * browser launches Chromium with a fresh profile and records every request,
+ * console error and page error, so tests can assert that nothing left
+ * 127.0.0.1 and that the pages ran cleanly.
+ */
+export async function browser({ viewport = { width: 1600, height: 1000 } } = {}) {
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'tiendo-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    viewport,
+    locale: 'vi-VN',
+    timezoneId: 'UTC', // the pages must use the campaign's zone, not the machine's
+  });
+  const requests = [];
+  const problems = [];
+  const watch = (page) => {
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error') {
+        const text = m.text();
+        // Expected while a test has the server killed.
+        if (/ERR_CONNECTION_REFUSED|WebSocket connection|Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(text)) return;
+        problems.push(`console: ${text}`);
+      }
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  };
+  context.on('page', watch);
+  for (const p of context.pages()) watch(p);
+  return {
+    context,
+    requests,
+    problems,
+    async page() {
+      const existing = context.pages().find((p) => p.url() === 'about:blank');
+      return existing || context.newPage();
+    },
+    /** assertLocal checks that every request went to 127.0.0.1. */
+    assertLocal() {
+      const foreign = requests.filter((u) => {
+        const url = new URL(u);
+        if (url.protocol === 'data:' || url.protocol === 'blob:' || u === 'about:blank') return false;
+        return url.hostname !== '127.0.0.1';
+      });
+      assert.deepEqual(foreign, [], 'requests that left 127.0.0.1');
+      assert.ok(requests.length > 0, 'no requests recorded');
+    },
+    assertClean() {
+      assert.deepEqual(problems, [], 'console errors or page errors');
+    },
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const shot = (page, name, opts = {}) => page.screenshot({ path: path.join(ARTIFACTS, name), ...opts });
+
+/** waitLive waits until the page has drawn a snapshot from the stream. */
+export async function waitLive(page, timeout = 20000) {
+  await page.waitForFunction(() => document.body.dataset.live === 'live' && document.body.dataset.seq, null, { timeout });
+}
+
+/** chartsDrawn returns, per chart panel, whether its canvas has visible pixels. */
+export async function chartsDrawn(page) {
+  return page.evaluate(() => {
+    const out = {};
+    for (const el of document.querySelectorAll('[data-chart]')) {
+      const c = el.querySelector('canvas');
+      let ink = 0;
+      if (c && c.width > 0 && c.height > 0) {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < data.length; i += 4 * 7) if (data[i] > 0) ink++;
+      }
+      out[el.dataset.chart] = { canvas: !!c, width: c ? c.width : 0, height: c ? c.height : 0, ink };
+    }
+    return out;
+  });
+}

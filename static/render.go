@@ -1,0 +1,144 @@
+package static
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+)
+
+// Kind is which page a shell is for; the page's module reads it from
+// <body data-page>.
+type Kind string
+
+const (
+	KindOverview Kind = "overview" // province overview, for leadership
+	KindDistrict Kind = "district" // one district
+	KindStation  Kind = "station"  // one station, for its chief on a phone
+	KindScreen   Kind = "screen"   // command-room kiosk
+	KindReport   Kind = "report"   // phone form for stations without an agent
+	KindNotFound Kind = "notfound" // unknown district or station
+)
+
+// Crumb is one step of the breadcrumb above a page's title.
+type Crumb struct {
+	Label string
+	Href  string // empty for the current page
+}
+
+// Page is what a server-rendered shell needs; the rest comes over the live
+// stream. Strings are escaped by html/template.
+type Page struct {
+	Kind     Kind
+	Scope    string // live scope: "province", "district:<id>" or "station:<id>"
+	Lang     string // "vi" (default) or "en"
+	Theme    string // "light" or "dark"
+	Title    string
+	Subtitle string
+	Crumbs   []Crumb
+	Campaign string // the campaign's name in Lang
+	TimeZone string // IANA zone of the campaign, for times on the page
+	Build    string // the live protocol's build this shell belongs to
+	Path     string // the request path, for the language and theme links
+	Rotate   int    // /screen: seconds per view; 0 for the default
+	Message  string // KindNotFound: what was not found
+	Station  string // KindReport: station id to preselect
+}
+
+// entries are the module each kind of page runs.
+var entries = map[Kind]string{
+	KindOverview: "dash.js",
+	KindDistrict: "dash.js",
+	KindStation:  "dash.js",
+	KindScreen:   "screen.js",
+	KindReport:   "report.js",
+}
+
+// shellText is the little text the shell itself shows; the modules carry the rest.
+var shellText = map[string]map[string]string{
+	"vi": {
+		"noscript":  "Trang này cần JavaScript để hiển thị số liệu trực tiếp.",
+		"noecharts": "ECharts not installed: run scripts/install-deps.sh — chưa cài ECharts: chạy scripts/install-deps.sh rồi build lại.",
+		"loading":   "Đang tải số liệu…",
+		"lang":      "Ngôn ngữ",
+		"theme":     "Giao diện sáng/tối",
+		"themeDark": "Tối",
+		"themeLite": "Sáng",
+		"skip":      "Bỏ qua đến nội dung",
+		"notfound":  "Không tìm thấy",
+		"home":      "Về trang tổng quan",
+		"brand":     "Tiến Độ",
+		"nav":       "Điều hướng",
+		"report":    "Báo cáo",
+		"screen":    "Màn hình lớn",
+		"overview":  "Tổng quan",
+	},
+	"en": {
+		"noscript":  "This page needs JavaScript to show live figures.",
+		"noecharts": "ECharts not installed: run scripts/install-deps.sh and rebuild.",
+		"loading":   "Loading figures…",
+		"lang":      "Language",
+		"theme":     "Light/dark theme",
+		"themeDark": "Dark",
+		"themeLite": "Light",
+		"skip":      "Skip to content",
+		"notfound":  "Not found",
+		"home":      "Back to the overview",
+		"brand":     "Tiến Độ",
+		"nav":       "Navigation",
+		"report":    "Report",
+		"screen":    "Big screen",
+		"overview":  "Overview",
+	},
+}
+
+var shell = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"asset": func(name string) (string, error) {
+		if u := URL(name); u != "" {
+			return u, nil
+		}
+		return "", fmt.Errorf("static: no asset %q", name)
+	},
+}).ParseFS(files, "templates/page.html"))
+
+// view is the template's data: the page plus what the package adds.
+type view struct {
+	Page
+	T        map[string]string
+	Entry    string
+	ECharts  bool
+	Charts   bool // the page draws charts, so it loads ECharts
+	LangHref map[string]string
+	ThemeAlt string // the other theme
+	ThemeURL string
+}
+
+// Render writes the HTML shell of p. It loads only our own hashed assets:
+// no inline script, nothing that needs 'unsafe-eval'.
+func Render(w io.Writer, p Page) error {
+	if p.Lang != "en" {
+		p.Lang = "vi"
+	}
+	if p.Theme != "dark" {
+		p.Theme = "light"
+	}
+	if p.Path == "" {
+		p.Path = "/"
+	}
+	v := view{Page: p, T: shellText[p.Lang], Entry: entries[p.Kind], ECharts: HasECharts(),
+		LangHref: map[string]string{}}
+	v.Charts = p.Kind == KindOverview || p.Kind == KindDistrict || p.Kind == KindStation || p.Kind == KindScreen
+	for _, l := range []string{"vi", "en"} {
+		q := url.Values{"lang": {l}}
+		if p.Kind == KindReport && p.Station != "" {
+			q.Set("station", p.Station)
+		}
+		v.LangHref[l] = p.Path + "?" + q.Encode()
+	}
+	v.ThemeAlt = "dark"
+	if p.Theme == "dark" {
+		v.ThemeAlt = "light"
+	}
+	v.ThemeURL = p.Path + "?" + url.Values{"theme": {v.ThemeAlt}}.Encode()
+	return shell.Execute(w, v)
+}
