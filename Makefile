@@ -5,7 +5,7 @@ GO ?= go
 DATA ?= $(CURDIR)/.cache/demo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: deps build test test-go demo bench-ingest clean
+.PHONY: deps build test fuzz demo bench-ingest clean
 
 deps:
 	@scripts/install-deps.sh
@@ -17,7 +17,15 @@ build: deps
 # start their own clickhouse-server on a free loopback port).
 test: deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+# Fuzz the decoders of untrusted input: event batches and WebSocket frames.
+# make test runs each briefly; run longer with e.g. make fuzz FUZZTIME=10m.
+FUZZTIME ?= 2m
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./ingest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseClientMessage$$' -fuzztime $(FUZZTIME) ./server/
 
 demo: build
 	@scripts/demo.sh "$(DATA)" "$(ADDR)"
@@ -28,3 +36,4 @@ bench-ingest: deps
 
 clean:
 	rm -rf bin .cache
+

@@ -2,14 +2,15 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"tiendo"
-	"tiendo/ingest"
 	"tiendo/store/local"
 )
 
@@ -36,24 +37,6 @@ func EnsureAdminToken(dataDir string, db *local.DB) (string, error) {
 		return "", err
 	}
 	return secret, os.Rename(tmp, path)
-}
-
-// requireRole lets a request through only with a live bearer token of role.
-func (s *Server) requireRole(role string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		secret := ingest.BearerToken(c)
-		if secret == "" {
-			return tiendo.Errorf(tiendo.EUnauthorized, "missing Authorization: Bearer <%s token>", role)
-		}
-		tok, err := s.local.LookupToken(secret)
-		if err != nil {
-			return err
-		}
-		if tok.Role != role {
-			return tiendo.Errorf(tiendo.EForbidden, "this needs a %s token", role)
-		}
-		return c.Next()
-	}
 }
 
 type issueRequest struct {
@@ -146,4 +129,105 @@ func (s *Server) importStations(c *fiber.Ctx) error {
 	s.registry.Store(tiendo.NewRegistry(s.campaign, s.campaign.Districts, stations))
 	s.log.Info("stations imported", "count", len(stations))
 	return c.JSON(fiber.Map{"imported": len(stations)})
+}
+
+// screenLinkTTL is how long a one-time screen link may wait to be opened.
+const screenLinkTTL = 15 * time.Minute
+
+// screenSessionTTL is how long a command-room screen stays signed in; the
+// token's revocation ends it sooner.
+const screenSessionTTL = 365 * 24 * time.Hour
+
+// screenLink makes a one-time link that signs a browser in as a screen token.
+func (s *Server) screenLink(c *fiber.Ctx) error {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := c.BodyParser(&req); err != nil || req.ID == "" {
+		return tiendo.Errorf(tiendo.EInvalid, "want JSON {\"id\": SCREEN_TOKEN_ID}")
+	}
+	toks, err := s.local.Tokens()
+	if err != nil {
+		return err
+	}
+	var tok *local.Token
+	for i := range toks {
+		if toks[i].ID == req.ID {
+			tok = &toks[i]
+		}
+	}
+	if tok == nil || tok.Revoked || tok.Role != "screen" {
+		return tiendo.Errorf(tiendo.ENotFound, "no live screen token with id %q", req.ID)
+	}
+	code, err := s.local.NewOneTimeCode(local.OneTime{Expires: time.Now().Add(screenLinkTTL),
+		Session: local.Session{Role: "screen", TokenID: tok.ID, Expires: time.Now().Add(screenSessionTTL)}})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"path": "/screen/activate/" + code,
+		"expires": time.Now().Add(screenLinkTTL).UTC()})
+}
+
+// addUser creates (or resets) a person's account; without a password in the
+// request, one is generated and returned once.
+func (s *Server) addUser(c *fiber.Ctx) error {
+	var req struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		Subject  string `json:"subject"`
+		Password string `json:"password"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return tiendo.Errorf(tiendo.EInvalid, "want JSON {\"name\", \"role\", \"subject\", \"password\"}")
+	}
+	bad := func(field, reason string) error {
+		return &tiendo.Error{Code: tiendo.EInvalid, Message: "cannot add user",
+			Fields: []tiendo.FieldError{{Index: -1, Field: field, Reason: reason}}}
+	}
+	if !tiendo.ValidStationID(req.Name) {
+		return bad("name", "1–48 letters, digits, '.', '_' or '-'")
+	}
+	reg := s.Registry()
+	switch req.Role {
+	case "admin", "leader", "screen":
+		req.Subject = ""
+	case "district":
+		if reg.District(req.Subject) == nil {
+			return bad("subject", "unknown district "+req.Subject)
+		}
+	case "chief":
+		if reg.Station(req.Subject) == nil {
+			return bad("subject", "unknown station "+req.Subject)
+		}
+	default:
+		return bad("role", "must be admin, leader, district, chief or screen")
+	}
+	generated := req.Password == ""
+	if generated {
+		req.Password = randomPassword()
+	} else if len(req.Password) < 10 {
+		return bad("password", "at least 10 characters")
+	}
+	u, err := s.local.PutUser(req.Name, req.Role, req.Subject, req.Password)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"name": u.Name, "role": u.Role, "subject": u.Subject}
+	if generated {
+		out["password"] = req.Password
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+// randomPassword makes a 20-character password from an unambiguous alphabet.
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }

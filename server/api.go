@@ -12,9 +12,17 @@ import (
 	"tiendo"
 )
 
+// metricsHandler serves Prometheus metrics to scrapers on this host, or to
+// anyone with an admin token.
 func (s *Server) metricsHandler() fiber.Handler {
 	h := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	admin := s.requireRole("admin")
 	return func(c *fiber.Ctx) error {
+		if !c.Context().RemoteIP().IsLoopback() {
+			if err := admin(c); err != nil {
+				return err
+			}
+		}
 		h(c.Context())
 		return nil
 	}
@@ -125,6 +133,9 @@ func (c *figureCache) put(key string, v any) {
 func (s *Server) getSnapshot(c *fiber.Ctx) error {
 	scope, err := tiendo.ParseScope(c.Query("scope"))
 	if err != nil {
+		return err
+	}
+	if _, err := s.requireRead(c, scope); err != nil {
 		return err
 	}
 	snap, err := s.Snapshot(c.UserContext(), scope)

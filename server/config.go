@@ -23,12 +23,17 @@ type Config struct {
 	Clock      string // "wall" or "replay"
 	// AllowedOrigins are the origins whose pages may open WebSockets, besides the server's own.
 	AllowedOrigins []string
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto; from
+	// anyone else those headers are ignored.
+	TrustedProxies []string
+	// MaxConnsPerUser caps one account's concurrent live connections.
+	MaxConnsPerUser int
 }
 
 // Default returns the configuration `tiendo serve` starts from.
 func Default() Config {
 	return Config{Addr: ":8080", BodyLimit: 4 << 20, Linger: 5 * time.Millisecond, FlushEvery: time.Second, SpoolMax: 5_000_000,
-		RatePerSec: 50, RateBurst: 200, Clock: "wall"}
+		RatePerSec: 50, RateBurst: 200, Clock: "wall", MaxConnsPerUser: 50}
 }
 
 // Validate reports the first bad setting.
@@ -50,6 +55,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RatePerSec <= 0 || c.RateBurst < 1 {
 		return errors.New("config: rate limit must be positive")
+	}
+	if c.MaxConnsPerUser < 1 {
+		return errors.New("config: connections per user must be at least 1")
 	}
 	switch c.Clock {
 	case "wall", "replay":

@@ -113,6 +113,13 @@ func startTestServer(t *testing.T) *testServer {
 
 func (ts *testServer) token(t *testing.T, body string) string {
 	t.Helper()
+	secret, _ := ts.issue(t, body)
+	return secret
+}
+
+// issue makes a token through the admin API and returns its secret and id.
+func (ts *testServer) issue(t *testing.T, body string) (string, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ts.url+"/api/v1/admin/tokens", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+ts.admin)
 	req.Header.Set("Content-Type", "application/json")
@@ -121,11 +128,11 @@ func (ts *testServer) token(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Token string }
+	var out struct{ Token, ID string }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
 		t.Fatalf("issue token: %d %v", resp.StatusCode, err)
 	}
-	return out.Token
+	return out.Token, out.ID
 }
 
 func (ts *testServer) post(t *testing.T, token, ndjson string) {
@@ -161,7 +168,15 @@ func (m wsMessage) totals(t *testing.T) tiendo.Totals {
 	return s.Totals
 }
 
+// dial opens /ws with the admin token unless header already carries credentials.
 func dial(t *testing.T, ts *testServer, query string, header http.Header) (*websocket.Conn, *http.Response, error) {
+	if header == nil {
+		header = http.Header{}
+	}
+	if header.Get("Authorization") == "" && header.Get("Cookie") == "" && header.Get("X-Anonymous") == "" {
+		header.Set("Authorization", "Bearer "+ts.admin)
+	}
+	header.Del("X-Anonymous")
 	u := strings.Replace(ts.url, "http://", "ws://", 1) + "/ws?" + query
 	return websocket.DefaultDialer.Dial(u, header)
 }
@@ -248,11 +263,15 @@ func TestLiveRefusals(t *testing.T) {
 		{"foreign origin", "scope=province", "http://evil.example", 403},
 		{"bad scope", "scope=galaxy:1", "", 400},
 		{"unknown station", "scope=station:NOPE", "", 404},
+		{"no credentials", "scope=province", "", 401},
 	}
 	for _, c := range cases {
 		h := http.Header{}
 		if c.origin != "" {
 			h.Set("Origin", c.origin)
+		}
+		if c.status == 401 {
+			h.Set("X-Anonymous", "1")
 		}
 		conn, resp, err := dial(t, ts, c.query, h)
 		if err == nil {

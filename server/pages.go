@@ -138,6 +138,9 @@ func provinceCrumb(lang string, here bool) static.Crumb {
 
 func (s *Server) overviewPage(c *fiber.Ctx) error {
 	p := s.pageBase(c, static.KindOverview, false)
+	if done, err := s.pageAccess(c, p, tiendo.ProvinceScope); done {
+		return err
+	}
 	p.Title = p.Campaign
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, true)}
 	return s.renderPage(c, fiber.StatusOK, p)
@@ -151,6 +154,9 @@ func (s *Server) districtPage(c *fiber.Ctx) error {
 		return s.notFound(c, p, tr(p.Lang, "Không có quận/huyện mã ", "There is no district with id ")+strconv.Quote(id)+".")
 	}
 	p.Scope = string(tiendo.ScopeDistrict) + ":" + d.ID
+	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: d.ID}); done {
+		return err
+	}
 	p.Title = d.Name
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: d.Name}}
 	return s.renderPage(c, fiber.StatusOK, p)
@@ -165,6 +171,9 @@ func (s *Server) stationPage(c *fiber.Ctx) error {
 		return s.notFound(c, p, tr(p.Lang, "Không có điểm cấp mã ", "There is no station with id ")+strconv.Quote(id)+".")
 	}
 	p.Scope = string(tiendo.ScopeStation) + ":" + st.ID
+	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeStation, ID: st.ID}); done {
+		return err
+	}
 	p.Title = st.Name
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false)}
 	if d := reg.District(st.District); d != nil {
@@ -176,6 +185,9 @@ func (s *Server) stationPage(c *fiber.Ctx) error {
 
 func (s *Server) screenPage(c *fiber.Ctx) error {
 	p := s.pageBase(c, static.KindScreen, true)
+	if done, err := s.pageAccess(c, p, tiendo.ProvinceScope); done {
+		return err
+	}
 	p.Title = tr(p.Lang, "Phòng chỉ huy", "Command room") + " — " + p.Campaign
 	if r, err := strconv.Atoi(c.Query("rotate")); err == nil && r >= 3 && r <= int((24*time.Hour)/time.Second) {
 		p.Rotate = r

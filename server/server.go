@@ -43,11 +43,14 @@ type Server struct {
 	replay   *tiendo.ReplayClock // non-nil in replay mode
 	batcher  *ingest.Batcher
 	flusher  *ingest.Flusher
-	cache    figureCache
-	live     *liveState
-	log      *slog.Logger
-	metrics  *prometheus.Registry
-	http     *prometheus.CounterVec
+	conns    connLimiter
+	// loginLimiter slows password guessing: per client address and name.
+	loginLimiter *ingest.RateLimiter
+	cache        figureCache
+	live         *liveState
+	log          *slog.Logger
+	metrics      *prometheus.Registry
+	http         *prometheus.CounterVec
 }
 
 // New builds the server and its routes; Run serves them.
@@ -109,17 +112,32 @@ func New(d Deps) (*Server, error) {
 	s.live = newLiveState(s, d.Build)
 	s.batcher.OnAccept = func([]tiendo.Event) { s.live.Wake() }
 
+	s.conns.max = d.Config.MaxConnsPerUser
+	s.loginLimiter = ingest.NewRateLimiter(0.2, 10)
+
 	s.app = fiber.New(fiber.Config{
-		AppName:               "tiendo",
-		BodyLimit:             d.Config.BodyLimit,
-		ErrorHandler:          errorHandler(d.Log),
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		AppName:                 "tiendo",
+		BodyLimit:               d.Config.BodyLimit,
+		ErrorHandler:            errorHandler(d.Log),
+		DisableStartupMessage:   true,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
 	})
 	s.routes(events)
 	return s, nil
+}
+
+// proxyHeader reads client addresses from X-Forwarded-For only when some
+// proxy is trusted (Fiber then takes it only from those proxies).
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // Registry is the current campaign registry (replaced on station import).
@@ -142,6 +160,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metricsHandler())
 
+	s.loginRoutes()
 	s.pageRoutes()
 	s.app.Get("/ws", s.wsUpgrade, s.wsRoute())
 
@@ -155,6 +174,8 @@ func (s *Server) routes(events *ingest.Handler) {
 	admin.Post("/tokens/revoke", s.revokeToken)
 	admin.Get("/stations", s.exportStations)
 	admin.Post("/stations", s.importStations)
+	admin.Post("/users", s.addUser)
+	admin.Post("/screen-links", s.screenLink)
 }
 
 // countRequests runs the error handler itself so the status it records is

@@ -2,8 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -49,31 +47,11 @@ func (w wsConn) Write(msg []byte) error {
 
 func (w wsConn) Close() error { return w.c.Close() }
 
-// originAllowed accepts requests without an Origin (non-browser clients),
-// from the server's own host, or from a configured origin. Browsers always
-// send Origin on a WebSocket upgrade, so a foreign page cannot subscribe.
-func (s *Server) originAllowed(c *fiber.Ctx) bool {
-	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" {
-		return true
-	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
-}
-
 // wsUpgrade validates the request before the upgrade, so that bad scopes and
 // foreign origins get a plain HTTP error with a reason.
 func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return tiendo.Errorf(tiendo.EInvalid, "this endpoint speaks WebSocket only")
-	}
-	if !s.originAllowed(c) {
-		return tiendo.Errorf(tiendo.EForbidden, "origin %q may not open the live stream", c.Get(fiber.HeaderOrigin))
 	}
 	scope, err := tiendo.ParseScope(c.Query("scope"))
 	if err != nil {
@@ -84,8 +62,23 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 		scope.Kind == tiendo.ScopeDistrict && reg.District(scope.ID) == nil {
 		return tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
 	}
+	who, err := s.requireRead(c, scope)
+	if err != nil {
+		return err
+	}
+	if !s.originAllowed(c, who) {
+		origin := c.Get(fiber.HeaderOrigin)
+		if origin == "" {
+			origin = "(none)"
+		}
+		return tiendo.Errorf(tiendo.EForbidden, "origin %s may not open the live stream", origin)
+	}
+	if !s.conns.acquire(who.ID) {
+		return tiendo.Errorf(tiendo.ERateLimited, "too many live connections for this account (at most %d)", s.conns.max)
+	}
 	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark"}
 	c.Locals("topic", t.String())
+	c.Locals("principal", who.ID)
 	return c.Next()
 }
 
@@ -116,6 +109,9 @@ func (s *Server) wsHandler(c *websocket.Conn) {
 	}
 	client.Close()
 	<-client.Done()
+	if id, ok := c.Locals("principal").(string); ok {
+		s.conns.release(id)
+	}
 }
 
 func (s *Server) wsRoute() fiber.Handler {

@@ -17,7 +17,8 @@ const (
 	KindStation  Kind = "station"  // one station, for its chief on a phone
 	KindScreen   Kind = "screen"   // command-room kiosk
 	KindReport   Kind = "report"   // phone form for stations without an agent
-	KindNotFound Kind = "notfound" // unknown district or station
+	KindNotFound Kind = "notfound" // unknown district or station, or a page the account may not see
+	KindLogin    Kind = "login"    // sign-in form
 )
 
 // Crumb is one step of the breadcrumb above a page's title.
@@ -43,6 +44,7 @@ type Page struct {
 	Rotate   int    // /screen: seconds per view; 0 for the default
 	Message  string // KindNotFound: what was not found
 	Station  string // KindReport: station id to preselect
+	Next     string // KindLogin: the local path to return to after signing in
 }
 
 // entries are the module each kind of page runs.
@@ -72,6 +74,10 @@ var shellText = map[string]map[string]string{
 		"report":    "Báo cáo",
 		"screen":    "Màn hình lớn",
 		"overview":  "Tổng quan",
+		"username":  "Tên đăng nhập",
+		"password":  "Mật khẩu",
+		"signin":    "Đăng nhập",
+		"loginhint": "Tài khoản do quản trị viên cấp (tiendo user add). Màn hình phòng chỉ huy mở bằng đường dẫn dùng một lần.",
 	},
 	"en": {
 		"noscript":  "This page needs JavaScript to show live figures.",
@@ -89,6 +95,10 @@ var shellText = map[string]map[string]string{
 		"report":    "Report",
 		"screen":    "Big screen",
 		"overview":  "Overview",
+		"username":  "User name",
+		"password":  "Password",
+		"signin":    "Sign in",
+		"loginhint": "Accounts are made by an administrator (tiendo user add). Command-room screens open with a one-time link.",
 	},
 }
 

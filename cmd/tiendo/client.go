@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -117,6 +118,11 @@ func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "# token %s, role %s %s (shown once; revoke with: tiendo token revoke --id %s)\n", out.ID, out.Role, out.Subject, out.ID)
+	if out.Role == "screen" {
+		if link, expires, err := c.screenLink(ctx, out.ID); err == nil {
+			fmt.Fprintf(stdout, "# one-time link for the command-room browser (until %s): %s\n", expires.Local().Format("15:04"), link)
+		}
+	}
 	fmt.Fprintln(stdout, out.Token)
 	return nil
 }
@@ -215,4 +221,85 @@ func runStationsExport(ctx context.Context, args []string, stdout io.Writer) err
 		return err
 	}
 	return c.do(ctx, http.MethodGet, "/api/v1/admin/stations", "", nil, stdout)
+}
+
+func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	name := fs.String("name", "", "user name (letters, digits, '.', '_', '-')")
+	role := fs.String("role", "", "admin, leader, district, chief or screen")
+	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *name == "" || *role == "" {
+		return usageError{"user add needs --name and --role"}
+	}
+	password := ""
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("read password from stdin: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"name": *name, "role": *role, "subject": *subject, "password": password})
+	var out struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		Subject  string `json:"subject"`
+		Password string `json:"password"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/users", "application/json", body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# user %s, role %s %s: sign in at %s/login\n", out.Name, out.Role, out.Subject, c.server)
+	if out.Password != "" {
+		fmt.Fprintln(stdout, "# generated password (shown once):")
+		fmt.Fprintln(stdout, out.Password)
+	}
+	return nil
+}
+
+// screenLink asks for a one-time link that signs a command-room browser in
+// as screen token id, and returns its full URL.
+func (c *adminClient) screenLink(ctx context.Context, id string) (string, time.Time, error) {
+	body, _ := json.Marshal(map[string]string{"id": id})
+	var out struct {
+		Path    string    `json:"path"`
+		Expires time.Time `json:"expires"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/screen-links", "application/json", body, &out); err != nil {
+		return "", time.Time{}, err
+	}
+	return c.server + out.Path, out.Expires, nil
+}
+
+func runScreenLink(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("screen link", flag.ContinueOnError)
+	id := fs.String("id", "", "id of a screen token (from token issue --role screen, or token list)")
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *id == "" {
+		return usageError{"screen link needs --id TOKEN_ID"}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	link, expires, err := c.screenLink(ctx, *id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# open once on the command-room PC before %s; revoke with: tiendo token revoke --id %s\n",
+		expires.Local().Format("15:04"), *id)
+	fmt.Fprintln(stdout, link)
+	return nil
 }

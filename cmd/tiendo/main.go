@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the campaign's zone must load on hosts without zoneinfo files
 )
 
 const usage = `tiendo — live dashboard of an enrolment campaign
@@ -20,8 +21,11 @@ Usage:
   tiendo token issue (--station ID | --role ROLE [--subject ID]) [client flags]
   tiendo token revoke (--id ID | --token SECRET) [client flags]
   tiendo token list [client flags]
+  tiendo user add --name NAME --role ROLE [--subject ID] [--password-stdin] [client flags]
+  tiendo screen link --id SCREEN_TOKEN_ID [client flags]
   tiendo stations import FILE [client flags]
   tiendo stations export [client flags]
+  tiendo simulate --server URL (--data DIR | --admin-token T) [--from 2021-03-10] [--to 2021-07-01] [--speed N|max] [--live] [--seed N]
 
 Client flags:
   --server URL        the running server (default http://127.0.0.1:8080)
@@ -66,10 +70,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTokenRevoke(ctx, rest[1:], stdout)
 	case cmd == "token" && sub == "list":
 		return runTokenList(ctx, rest[1:], stdout)
+	case cmd == "user" && sub == "add":
+		return runUserAdd(ctx, rest[1:], os.Stdin, stdout)
+	case cmd == "screen" && sub == "link":
+		return runScreenLink(ctx, rest[1:], stdout)
 	case cmd == "stations" && sub == "import":
 		return runStationsImport(ctx, rest[1:], stdout)
 	case cmd == "stations" && sub == "export":
 		return runStationsExport(ctx, rest[1:], stdout)
+	case cmd == "simulate":
+		return runSimulate(ctx, rest, stdout, stderr)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

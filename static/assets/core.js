@@ -168,6 +168,22 @@ const TEXT = {
   },
 };
 
+/**
+ * localiseValueAxes gives value axes without a formatter of their own the
+ * reader's number format (621.000 in Vietnamese): options come from the
+ * server as JSON, which cannot carry the formatter function ECharts needs.
+ */
+function localiseValueAxes(option) {
+  for (const key of ['xAxis', 'yAxis']) {
+    const axes = Array.isArray(option[key]) ? option[key] : option[key] ? [option[key]] : [];
+    for (const axis of axes) {
+      if (axis.type !== 'value' && axis.type !== 'log') continue;
+      axis.axisLabel = axis.axisLabel || {};
+      if (axis.axisLabel.formatter == null) axis.axisLabel.formatter = (v) => nf2.format(v);
+    }
+  }
+}
+
 /** t looks up a text (dotted keys reach nested tables) and fills {vars}. */
 export function t(key, vars) {
   let v = key.split('.').reduce((o, k) => (o == null ? o : o[k]), TEXT[lang]);
@@ -424,6 +440,7 @@ export class ChartSet {
       const p = this.panel(name, option);
       if (!p || !p.chart) continue;
       if (option.backgroundColor == null) option.backgroundColor = 'transparent';
+      localiseValueAxes(option);
       if (this.autoHeight) {
         const px = chartHeight(option, this.autoHeight === 'compact');
         if (p.body.style.height !== px + 'px') {

@@ -110,8 +110,32 @@ export class Server {
     return { status: r.status, body };
   }
 
+  /** adminToken is the token serve wrote on first start. */
+  adminToken() {
+    return readFileSync(path.join(this.dataDir, 'admin.token'), 'utf8').trim();
+  }
+
+  /** user makes an account with the CLI and returns its generated password. */
+  async user(name, role, subject = '') {
+    const args = ['user', 'add', '--server', this.url, '--data', this.dataDir, '--name', name, '--role', role];
+    if (subject) args.push('--subject', subject);
+    const { stdout } = await promisify(execFile)(BIN, args, { env: process.env });
+    const lines = stdout.trim().split('\n');
+    return lines[lines.length - 1].trim();
+  }
+
+  /** screenLink issues a screen token and returns its one-time sign-in link. */
+  async screenLink() {
+    const { stdout } = await promisify(execFile)(BIN,
+      ['token', 'issue', '--server', this.url, '--data', this.dataDir, '--role', 'screen'], { env: process.env });
+    const m = stdout.match(/one-time link.*?(http\S+)/);
+    assert.ok(m, 'token issue --role screen printed no one-time link:\n' + stdout);
+    return m[1];
+  }
+
   async snapshot(scope = 'province') {
-    const r = await fetch(this.url + '/api/v1/snapshot?scope=' + encodeURIComponent(scope));
+    const r = await fetch(this.url + '/api/v1/snapshot?scope=' + encodeURIComponent(scope),
+      { headers: { Authorization: 'Bearer ' + this.adminToken() } });
     assert.equal(r.status, 200, 'snapshot ' + scope);
     return r.json();
   }
@@ -243,6 +267,21 @@ export async function browser({ viewport = { width: 1600, height: 1000 } } = {})
     context,
     requests,
     problems,
+    /**
+     * signIn makes a leader account and signs this browser in through the
+     * real form, so pages and /ws see a session cookie.
+     */
+    async signIn(server, role = 'leader', subject = '') {
+      const name = `e2e-${role}-${Math.random().toString(36).slice(2, 8)}`;
+      const password = await server.user(name, role, subject);
+      const page = await this.page();
+      await page.goto(server.url + '/login');
+      await page.fill('#login-name', name);
+      await page.fill('#login-password', password);
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      assert.ok(!page.url().includes('/login'), 'sign-in failed: still on ' + page.url());
+      return page;
+    },
     async page() {
       const existing = context.pages().find((p) => p.url() === 'about:blank');
       return existing || context.newPage();

@@ -10,6 +10,7 @@ before(async () => {
   server = await new Server().start();
   await seed(server);
   b = await browser({ viewport: { width: 1600, height: 1000 } });
+  await b.signIn(server);
 });
 
 after(async () => {
@@ -88,7 +89,8 @@ test('?lang=en shows English, the choice persists, and the toggle switches back'
 });
 
 test('assets are content-hashed and cached for good; shells are not', async () => {
-  const html = await (await fetch(server.url + '/')).text();
+  const auth = { headers: { Authorization: 'Bearer ' + server.adminToken() } };
+  const html = await (await fetch(server.url + '/', auth)).text();
   const urls = [...html.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
   assert.ok(urls.length >= 4, 'assets in the shell: ' + urls);
   for (const u of urls) {
@@ -98,10 +100,31 @@ test('assets are content-hashed and cached for good; shells are not', async () =
     assert.match(r.headers.get('cache-control'), /immutable/, u);
   }
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'inline script in the shell');
-  const r = await fetch(server.url + '/');
+  const r = await fetch(server.url + '/', auth);
   assert.equal(r.headers.get('cache-control'), 'no-cache');
   assert.match(r.headers.get('content-security-policy'), /script-src 'self';/);
   assert.equal((await fetch(server.url + '/static/nope.js')).status, 404);
+});
+
+test('pages need a sign-in; an account sees only its own scope', async () => {
+  const anon = await fetch(server.url + '/district/LS-BS', { redirect: 'manual' });
+  assert.equal(anon.status, 303);
+  assert.match(anon.headers.get('location'), /^\/login\?next=%2Fdistrict%2FLS-BS/);
+  const password = await server.user('chief-vule', 'chief', 'LS-BS-VULE');
+  const form = new URLSearchParams({ name: 'chief-vule', password, next: '/' });
+  const login = await fetch(server.url + '/login', { method: 'POST', body: form, redirect: 'manual',
+    headers: { Origin: server.url } });
+  assert.equal(login.status, 303);
+  assert.equal(login.headers.get('location'), '/station/LS-BS-VULE', 'a chief lands on their station');
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  assert.match(login.headers.get('set-cookie'), /HttpOnly/i);
+  const own = await fetch(server.url + '/station/LS-BS-VULE', { headers: { Cookie: cookie }, redirect: 'manual' });
+  assert.equal(own.status, 200);
+  const other = await fetch(server.url + '/station/LS-HL-TN1', { headers: { Cookie: cookie }, redirect: 'manual' });
+  assert.equal(other.status, 403);
+  const bad = await fetch(server.url + '/login', { method: 'POST', redirect: 'manual',
+    body: new URLSearchParams({ name: 'chief-vule', password: 'wrong-password' }) });
+  assert.equal(bad.status, 401);
 });
 
 test('no request left 127.0.0.1 and no page logged an error', () => {

@@ -12,6 +12,7 @@ before(async () => {
   server = await new Server().start();
   ({ tokens } = await seed(server, { perDistrict: 1 }));
   b = await browser({ viewport: { width: 390, height: 844 } });
+  await b.signIn(server);
 });
 
 after(async () => {

@@ -10,6 +10,7 @@ before(async () => {
   server = await new Server().start();
   await seed(server);
   b = await browser({ viewport: { width: 390, height: 844 } });
+  await b.signIn(server);
 });
 
 after(async () => {

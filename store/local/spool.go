@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -179,11 +180,17 @@ func (db *DB) AckSpool(first, last uint64) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		spool, meta := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta)
 		count, size := getUint(meta, keySpoolCount), getUint(meta, keySpoolBytes)
+		// Walk the range once, then delete: deleting under a cursor makes
+		// bbolt's Next skip keys, and re-seeking after each delete is quadratic.
+		var doomed [][]byte
 		c := spool.Cursor()
-		for k, v := c.Seek(seqKey(first)); k != nil && binary.BigEndian.Uint64(k) <= last; k, v = c.Seek(seqKey(first)) {
+		for k, v := c.Seek(seqKey(first)); k != nil && binary.BigEndian.Uint64(k) <= last; k, v = c.Next() {
 			size -= min(size, uint64(len(v)))
 			count -= min(count, 1)
-			if err := c.Delete(); err != nil {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		for _, k := range doomed {
+			if err := spool.Delete(k); err != nil {
 				return err
 			}
 		}

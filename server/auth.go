@@ -1,0 +1,179 @@
+package server
+
+import (
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"tiendo"
+	"tiendo/ingest"
+)
+
+// Principal is who a request acts for. Identity comes only from a bearer
+// token or a session cookie, never from the request body.
+type Principal struct {
+	Role    string // admin, leader, district, chief, screen, station
+	Subject string // district id (district), station id (chief, station)
+	ID      string // token id, user name or session, for per-user limits and logs
+	Cookie  bool   // authenticated by a session cookie (a browser): Origin rules apply
+}
+
+// sessionCookie carries a browser's session id.
+const sessionCookie = "tiendo_session"
+
+// sessionTTL is how long a sign-in lasts: one long working day.
+const sessionTTL = 20 * time.Hour
+
+// authenticate finds the request's principal, or nil for an anonymous one.
+// A bearer token that is unknown or revoked is an error, not anonymity.
+func (s *Server) authenticate(c *fiber.Ctx) (*Principal, error) {
+	if secret := ingest.BearerToken(c); secret != "" {
+		tok, err := s.local.LookupToken(secret)
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Role: tok.Role, Subject: tok.Subject, ID: "token:" + tok.ID}, nil
+	}
+	if id := c.Cookies(sessionCookie); id != "" {
+		sess, err := s.local.LookupSession(id)
+		if err != nil {
+			return nil, nil // an ended session is anonymous: the page offers sign-in
+		}
+		who := "user:" + sess.User
+		if sess.TokenID != "" {
+			who = "token:" + sess.TokenID
+		}
+		return &Principal{Role: sess.Role, Subject: sess.Subject, ID: who, Cookie: true}, nil
+	}
+	return nil, nil
+}
+
+// CanRead reports whether p may watch scope. Leaders and admins see
+// everything; a screen sees the province and district aggregates; a district
+// account its district and its stations; a chief their own station.
+func CanRead(reg *tiendo.Registry, p *Principal, scope tiendo.Scope) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Role {
+	case "admin", "leader":
+		return true
+	case "screen":
+		return scope.Kind == tiendo.ScopeProvince || scope.Kind == tiendo.ScopeDistrict
+	case "district":
+		switch scope.Kind {
+		case tiendo.ScopeDistrict:
+			return scope.ID == p.Subject
+		case tiendo.ScopeStation:
+			st := reg.Station(scope.ID)
+			return st != nil && st.District == p.Subject
+		}
+	case "chief":
+		return scope.Kind == tiendo.ScopeStation && scope.ID == p.Subject
+	}
+	return false
+}
+
+// homeScope is where a principal's pages start: what they may see in full.
+func homeScope(p *Principal) tiendo.Scope {
+	switch p.Role {
+	case "district":
+		return tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: p.Subject}
+	case "chief":
+		return tiendo.Scope{Kind: tiendo.ScopeStation, ID: p.Subject}
+	}
+	return tiendo.ProvinceScope
+}
+
+// requireRead checks that the request's principal may read scope. It returns
+// EUnauthorized for anonymous requests and EForbidden for the wrong scope.
+func (s *Server) requireRead(c *fiber.Ctx, scope tiendo.Scope) (*Principal, error) {
+	p, err := s.authenticate(c)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, tiendo.Errorf(tiendo.EUnauthorized, "sign in, or send Authorization: Bearer <token>")
+	}
+	if !CanRead(s.Registry(), p, scope) {
+		return nil, tiendo.Errorf(tiendo.EForbidden, "a %s account may not see %s", p.Role, scope)
+	}
+	return p, nil
+}
+
+// requireRole lets a request through only with a live bearer token of role.
+func (s *Server) requireRole(role string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		secret := ingest.BearerToken(c)
+		if secret == "" {
+			return tiendo.Errorf(tiendo.EUnauthorized, "missing Authorization: Bearer <%s token>", role)
+		}
+		tok, err := s.local.LookupToken(secret)
+		if err != nil {
+			return err
+		}
+		if tok.Role != role {
+			return tiendo.Errorf(tiendo.EForbidden, "this needs a %s token", role)
+		}
+		return c.Next()
+	}
+}
+
+// originAllowed applies the WebSocket origin rules. A browser always sends
+// Origin on an upgrade, and a cookie session is a browser: it must come from
+// this server's own host or a configured origin, never from a foreign page,
+// "null" (sandboxed frames, files) or nowhere. A bearer client (a
+// command-room player, a script) may omit Origin, but a foreign one is refused.
+func (s *Server) originAllowed(c *fiber.Ctx, p *Principal) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return !p.Cookie
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
+}
+
+// connLimiter caps concurrent live connections per principal, so one leaked
+// or hostile account cannot exhaust the server.
+type connLimiter struct {
+	mu  sync.Mutex
+	n   map[string]int
+	max int
+}
+
+func (l *connLimiter) acquire(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[string]int{}
+	}
+	if l.n[id] >= l.max {
+		return false
+	}
+	l.n[id]++
+	return true
+}
+
+func (l *connLimiter) release(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n[id]--; l.n[id] <= 0 {
+		delete(l.n, id)
+	}
+}
+
+// newSessionCookie sets the session cookie: HttpOnly (no script reads it),
+// SameSite=Lax (no cross-site POST carries it), Secure when the request
+// came over HTTPS (directly or through a trusted proxy).
+func newSessionCookie(c *fiber.Ctx, id string, ttl time.Duration) *fiber.Cookie {
+	return &fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: "Lax",
+		Secure: c.Protocol() == "https", Expires: time.Now().Add(ttl), MaxAge: int(ttl.Seconds())}
+}

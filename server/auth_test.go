@@ -1,0 +1,238 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// principals of every role, as bearer tokens, plus nobody.
+func principals(t *testing.T, ts *testServer) map[string]string {
+	return map[string]string{
+		"anonymous":   "",
+		"admin":       ts.admin,
+		"leader":      ts.token(t, `{"role":"leader"}`),
+		"screen":      ts.token(t, `{"role":"screen"}`),
+		"district:D1": ts.token(t, `{"role":"district","subject":"D1"}`),
+		"chief:S1":    ts.token(t, `{"role":"chief","subject":"S1"}`),
+		"station:S1":  ts.token(t, `{"station":"S1"}`),
+	}
+}
+
+func request(t *testing.T, method, u, token, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Every role against every read scope, over REST and over the WebSocket:
+// each combination is allowed or refused exactly as CanRead says.
+func TestRoleScopeMatrix(t *testing.T) {
+	ts := startTestServer(t)
+	who := principals(t, ts)
+	scopes := []string{"province", "district:D1", "district:D2", "station:S1", "station:S2"}
+	allowed := map[string][]string{
+		"admin":       scopes,
+		"leader":      scopes,
+		"screen":      {"province", "district:D1", "district:D2"},
+		"district:D1": {"district:D1", "station:S1"},
+		"chief:S1":    {"station:S1"},
+	}
+	for name, tok := range who {
+		ok := map[string]bool{}
+		for _, s := range allowed[name] {
+			ok[s] = true
+		}
+		for _, scope := range scopes {
+			want := 200
+			switch {
+			case name == "anonymous":
+				want = 401
+			case !ok[scope]:
+				want = 403
+			}
+			if got := request(t, http.MethodGet, ts.url+"/api/v1/snapshot?scope="+url.QueryEscape(scope), tok, ""); got != want {
+				t.Errorf("%s GET snapshot %s = %d, want %d", name, scope, got, want)
+			}
+			h := http.Header{}
+			if tok != "" {
+				h.Set("Authorization", "Bearer "+tok)
+			} else {
+				h.Set("X-Anonymous", "1")
+			}
+			conn, resp, err := dial(t, ts, "scope="+url.QueryEscape(scope), h)
+			got := 101
+			if err != nil {
+				got = 0
+				if resp != nil {
+					got = resp.StatusCode
+				}
+			} else {
+				conn.Close()
+			}
+			wantWS := want
+			if want == 200 {
+				wantWS = 101
+			}
+			if got != wantWS {
+				t.Errorf("%s /ws %s = %d, want %d", name, scope, got, wantWS)
+			}
+		}
+	}
+}
+
+// Admin routes take the admin token only; ingest takes station tokens only.
+func TestRoleRouteMatrix(t *testing.T) {
+	ts := startTestServer(t)
+	who := principals(t, ts)
+	routes := []struct {
+		method, path, body string
+		okFor              string
+		okStatus           int
+	}{
+		{"GET", "/api/v1/admin/tokens", "", "admin", 200},
+		{"GET", "/api/v1/admin/stations", "", "admin", 200},
+		{"POST", "/api/v1/admin/tokens", `{"role":"leader"}`, "admin", 201},
+		{"POST", "/api/v1/admin/users", `{"name":"u1","role":"leader"}`, "admin", 201},
+		{"POST", "/api/v1/events", `[{"id":"m1","type":"completion","station":"S1","ts":"2021-03-20T10:00:00+07:00","count":1}]`, "station:S1", 202},
+	}
+	for _, r := range routes {
+		for name, tok := range who {
+			want := r.okStatus
+			if name != r.okFor {
+				want = 403
+				if name == "anonymous" {
+					want = 401
+				}
+			}
+			if got := request(t, r.method, ts.url+r.path, tok, r.body); got != want {
+				t.Errorf("%s %s %s = %d, want %d", name, r.method, r.path, got, want)
+			}
+		}
+	}
+	// A revoked token is refused everywhere at once.
+	leader, id := ts.issue(t, `{"role":"leader"}`)
+	if got := request(t, "GET", ts.url+"/api/v1/snapshot?scope=province", leader, ""); got != 200 {
+		t.Fatalf("live leader token: %d", got)
+	}
+	if got := request(t, "POST", ts.url+"/api/v1/admin/tokens/revoke", ts.admin, fmt.Sprintf(`{"id":%q}`, id)); got != 200 {
+		t.Fatalf("revoke = %d", got)
+	}
+	if got := request(t, "GET", ts.url+"/api/v1/snapshot?scope=province", leader, ""); got != 401 {
+		t.Fatalf("revoked leader token: %d, want 401", got)
+	}
+}
+
+// Cookie sessions are browsers: their upgrade needs our own Origin; a
+// missing, foreign or "null" Origin is refused. Bearer clients may omit it.
+func TestWebSocketOriginRules(t *testing.T) {
+	ts := startTestServer(t)
+	cookie := signIn(t, ts, "watcher", "leader", "")
+	cases := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"cookie, own origin", http.Header{"Cookie": {cookie}, "Origin": {ts.url}}, 101},
+		{"cookie, no origin", http.Header{"Cookie": {cookie}}, 403},
+		{"cookie, foreign origin", http.Header{"Cookie": {cookie}, "Origin": {"http://evil.example"}}, 403},
+		{"cookie, null origin", http.Header{"Cookie": {cookie}, "Origin": {"null"}}, 403},
+		{"bearer, no origin", http.Header{"Authorization": {"Bearer " + ts.admin}}, 101},
+		{"bearer, foreign origin", http.Header{"Authorization": {"Bearer " + ts.admin}, "Origin": {"http://evil.example"}}, 403},
+	}
+	for _, c := range cases {
+		conn, resp, err := dial(t, ts, "scope=province", c.header)
+		got := 101
+		if err != nil {
+			got = 0
+			if resp != nil {
+				got = resp.StatusCode
+			}
+		} else {
+			conn.Close()
+		}
+		if got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// One account cannot hold more live connections than the cap; others are unaffected.
+func TestConnectionsPerUserCapped(t *testing.T) {
+	ts := startTestServer(t)
+	h := func() http.Header { return http.Header{"Authorization": {"Bearer " + ts.admin}} }
+	var open []interface{ Close() error }
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	refused := 0
+	for i := 0; i < 60; i++ {
+		conn, resp, err := dial(t, ts, "scope=province", h())
+		if err != nil {
+			if resp == nil || resp.StatusCode != 429 {
+				t.Fatalf("connection %d: %v %v", i, resp, err)
+			}
+			refused++
+			continue
+		}
+		open = append(open, conn)
+	}
+	if len(open) != 50 || refused != 10 {
+		t.Fatalf("%d open, %d refused; want the cap of 50 and 10 refused with 429", len(open), refused)
+	}
+	leader := ts.token(t, `{"role":"leader"}`)
+	conn, _, err := dial(t, ts, "scope=province", http.Header{"Authorization": {"Bearer " + leader}})
+	if err != nil {
+		t.Fatalf("another account was refused: %v", err)
+	}
+	conn.Close()
+}
+
+// signIn creates a user and signs in through the form, returning the cookie.
+func signIn(t *testing.T, ts *testServer, name, role, subject string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":%q,"role":%q,"subject":%q,"password":"correct horse battery"}`, name, role, subject)
+	if got := request(t, "POST", ts.url+"/api/v1/admin/users", ts.admin, body); got != 201 {
+		t.Fatalf("add user: %d", got)
+	}
+	form := url.Values{"name": {name}, "password": {"correct horse battery"}, "next": {"/"}}
+	req, _ := http.NewRequest("POST", ts.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "tiendo_session" {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("session cookie not HttpOnly/SameSite=Lax: %+v", c)
+			}
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}

@@ -1,0 +1,724 @@
+// Package simulate is the campaign simulator: a deterministic model of every
+// station's working days (Model) and a driver that replays them against the
+// real ingest API with station tokens, as real stations would (Run).
+//
+// The model is pure: given the campaign, the station registry and a seed, the
+// events of a station on a working day are always the same, whatever else is
+// simulated, in whatever order. Event ids are made from the seed, the working
+// day and a sequence number, so a batch sent again after a lost answer, or
+// after a station comes back online, carries the same ids and is recognised
+// by the server as a duplicate.
+package simulate
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"tiendo"
+)
+
+// Params tunes the model.
+type Params struct {
+	// Heartbeat is how often a station reports queue, staff and status.
+	Heartbeat time.Duration
+	// OfflineRate is the chance that a station drops off the network for a
+	// while on a given day; its events of that time are sent when it is back.
+	OfflineRate float64
+	// EarlyDays and EarlyShare are the early calibration point: the share of
+	// the target collected in the first EarlyDays days. The source (Lạng Sơn,
+	// 2021) says almost 80,000 of 621,000 records in 10–20 March: 11 days.
+	EarlyDays  int
+	EarlyShare float64
+	// Margin is the expected total at the deadline over the target (the
+	// province met its target, so a little over 1).
+	Margin float64
+}
+
+// DefaultParams are the model's calibrated settings.
+func DefaultParams() Params {
+	return Params{Heartbeat: 5 * time.Minute, OfflineRate: 0.03, EarlyDays: 11, EarlyShare: 80_000.0 / 621_000.0, Margin: 1.05}
+}
+
+// Event is one simulated event and the moment its station can send it: its
+// own time, or, if the station was offline then, when it is back online.
+type Event struct {
+	tiendo.Event
+	Deliver time.Time
+}
+
+// DayStats sums up one station's working day.
+type DayStats struct {
+	Records     int       // records completed
+	Retries     int       // fingerprint retries of those records
+	Completions int       // completion events
+	Heartbeats  int       // heartbeat events
+	SentHome    int       // citizens still waiting at the cut-off, asked to come back
+	Open, Close time.Time // when the station opened and when it closed
+	LateRecords int       // records completed in the late-night window
+	Offline     bool      // the station dropped off the network this day
+	OfflineFrom time.Time // the outage, when Offline
+	OfflineTo   time.Time
+}
+
+// Model is the campaign's stations and their working days.
+type Model struct {
+	c        *tiendo.Campaign
+	stations []tiendo.Station
+	seed     uint64
+	p        Params
+
+	share  []float64 // each station's share of a day's provincial demand
+	hash   []uint64  // per-station seed material
+	jitter []float64 // per-station heartbeat offset, minutes
+	base   float64   // provincial records per day at full intensity
+	level  float64   // the later steady level, relative to base
+	days   int       // campaign length in days
+}
+
+// Weights of a station's kind in the split of demand: a home-visit team
+// cannot do what a post with the same quota does.
+var kindWeight = map[tiendo.StationKind]float64{tiendo.KindFixed: 1, tiendo.KindMobile: 1, tiendo.KindHomeVisit: 0.4}
+
+// NewModel builds the model. Zero Heartbeat, EarlyDays, EarlyShare and Margin
+// take DefaultParams' values; OfflineRate is taken as given.
+func NewModel(c *tiendo.Campaign, stations []tiendo.Station, seed uint64, p Params) (*Model, error) {
+	def := DefaultParams()
+	if p.Heartbeat <= 0 {
+		p.Heartbeat = def.Heartbeat
+	}
+	if p.EarlyDays <= 0 {
+		p.EarlyDays = def.EarlyDays
+	}
+	if p.EarlyShare <= 0 {
+		p.EarlyShare = def.EarlyShare
+	}
+	if p.Margin <= 0 {
+		p.Margin = def.Margin
+	}
+	if p.OfflineRate < 0 || p.OfflineRate > 1 {
+		return nil, fmt.Errorf("simulate: offline rate %v must be between 0 and 1", p.OfflineRate)
+	}
+	if p.Heartbeat < time.Minute || p.Heartbeat > time.Hour {
+		return nil, fmt.Errorf("simulate: heartbeat interval %v must be between 1m and 1h", p.Heartbeat)
+	}
+	if len(stations) == 0 {
+		return nil, fmt.Errorf("simulate: no stations")
+	}
+	m := &Model{c: c, stations: stations, seed: seed, p: p, days: int(c.Deadline - c.Start)}
+	if p.EarlyDays >= m.days {
+		return nil, fmt.Errorf("simulate: early calibration window of %d days is not shorter than the campaign (%d days)", p.EarlyDays, m.days)
+	}
+	var sum float64
+	m.share = make([]float64, len(stations))
+	m.hash = make([]uint64, len(stations))
+	m.jitter = make([]float64, len(stations))
+	for i, s := range stations {
+		w := float64(s.Quota) * kindWeight[s.Kind]
+		if w <= 0 {
+			w = 1
+		}
+		m.share[i] = w
+		sum += w
+		h := fnv.New64a()
+		h.Write([]byte(s.ID))
+		m.hash[i] = h.Sum64()
+		m.jitter[i] = float64(m.hash[i]%60) / 60 // 0–59 s after the interval
+	}
+	for i := range m.share {
+		m.share[i] /= sum
+	}
+	m.calibrate()
+	return m, nil
+}
+
+// Campaign is the model's campaign.
+func (m *Model) Campaign() *tiendo.Campaign { return m.c }
+
+// Stations are the model's stations, in the order Day's index refers to.
+func (m *Model) Stations() []tiendo.Station { return m.stations }
+
+// Params are the model's settings.
+func (m *Model) Params() Params { return m.p }
+
+// Seed is the model's seed.
+func (m *Model) Seed() uint64 { return m.seed }
+
+// The province's demand curve, relative to its full intensity: a ramp over
+// the first days, a plateau through the early window, a decline over three
+// weeks to a steady level, and a final push in the last two weeks. Weekends
+// bring a little more, as people are free.
+const (
+	rampDays    = 4
+	declineDays = 21
+	pushDays    = 14
+	pushFactor  = 1.2
+)
+
+func weekdayFactor(d tiendo.Day) float64 {
+	switch d.Weekday() {
+	case time.Saturday:
+		return 1.1
+	case time.Sunday:
+		return 1.15
+	}
+	return 0.95
+}
+
+// shape is the curve at day index k for a given steady level.
+func (m *Model) shape(k int, level float64) float64 {
+	var f float64
+	early := m.p.EarlyDays
+	switch {
+	case k < 0:
+		return 0
+	case k < early:
+		f = min(1, 0.4+0.6*float64(k)/float64(rampDays-1))
+	case k < early+declineDays:
+		f = 1 + (level-1)*float64(k-early+1)/declineDays
+	case k >= m.days-pushDays && k < m.days:
+		f = level * pushFactor
+	default:
+		f = level
+	}
+	return f * weekdayFactor(m.c.Start+tiendo.Day(k))
+}
+
+// calibrate sets base from the early point and solves the steady level so
+// that the expected total at the deadline is Target × Margin.
+func (m *Model) calibrate() {
+	var early float64
+	for k := 0; k < m.p.EarlyDays; k++ {
+		early += m.shape(k, 1)
+	}
+	m.base = float64(m.c.Target) * m.p.EarlyShare / early
+	// The total is linear in the level: a + b·level.
+	total := func(level float64) float64 {
+		var s float64
+		for k := 0; k < m.days; k++ {
+			s += m.shape(k, level)
+		}
+		return s
+	}
+	a := total(0)
+	b := total(1) - a
+	want := float64(m.c.Target) * m.p.Margin / m.base
+	m.level = (want - a) / b
+	if m.level < 0.1 {
+		m.level = 0.1
+	}
+}
+
+// Expected is the model's expected provincial records on working day d.
+func (m *Model) Expected(d tiendo.Day) float64 {
+	k := int(d - m.c.Start)
+	if k >= m.days {
+		// A live run after the deadline keeps the steady level.
+		return m.base * m.level * weekdayFactor(d)
+	}
+	return m.base * m.shape(k, m.level)
+}
+
+// Level is the steady level after the early rush, relative to its peak.
+func (m *Model) Level() float64 { return m.level }
+
+// --- one station's working day -------------------------------------------
+
+// Times inside a day are minutes since local midnight of the working day's
+// calendar date: the working day runs from the boundary hour (240 for 4:00)
+// to the next day's (1680), so 01:30 the next morning is 1530.
+
+type citizen struct {
+	arrive, start, end float64
+	retries            int
+	kind               tiendo.RecordKind
+	served             bool
+}
+
+// seg is a stretch of the day with a number of working lanes, staff beside
+// them, and a position moving from (lat0, lon0) to (lat1, lon1).
+type seg struct {
+	from, to   float64
+	lanes      int
+	helpers    int
+	lat0, lon0 float64
+	lat1, lon1 float64
+}
+
+type dayPlan struct {
+	open, close float64
+	cits        []citizen // by arrival; start times do not decrease
+	segs        []seg
+	busyExtra   bool // one more helper when the queue is long
+}
+
+func (m *Model) rng(i int, d tiendo.Day) *rand.Rand {
+	return rand.New(rand.NewPCG(splitmix(m.seed^m.hash[i]), splitmix(uint64(int64(d))^0x9e3779b97f4a7c15^m.seed)))
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Day appends the events of station i on working day d to buf, in time
+// order, and returns them with the day's figures. It depends on nothing but
+// the model, i and d.
+func (m *Model) Day(i int, d tiendo.Day, buf []Event) ([]Event, DayStats) {
+	return m.day(i, d, buf, true)
+}
+
+// Stats is Day's figures without the events: the same day, cheaper, for
+// questions about records alone (calibration over a whole campaign).
+func (m *Model) Stats(i int, d tiendo.Day) DayStats {
+	_, s := m.day(i, d, nil, false)
+	return s
+}
+
+func (m *Model) day(i int, d tiendo.Day, buf []Event, events bool) ([]Event, DayStats) {
+	st := &m.stations[i]
+	r := m.rng(i, d)
+	mean := m.Expected(d) * m.share[i]
+	openMin := float64(m.c.OpenHour * 60)
+	var plan dayPlan
+	switch st.Kind {
+	case tiendo.KindMobile:
+		plan = m.mobileDay(st, r, d, mean, openMin)
+	case tiendo.KindHomeVisit:
+		plan = m.homeVisitDay(st, r, mean, openMin)
+	default:
+		plan = m.fixedDay(st, r, mean, openMin)
+	}
+	return m.emit(i, d, r, &plan, buf, events)
+}
+
+// serviceTime draws one record's time in minutes: five steps (declare,
+// fingerprints, photo, check, sign), about 6 minutes in all, plus the
+// repeated fingerprint captures of worn or scratched fingers.
+func serviceTime(r *rand.Rand, worn float64) (float64, int) {
+	steps := [5]float64{1.0, 1.5, 0.8, 1.7, 1.0}
+	var t float64
+	for _, s := range steps {
+		t += s * (0.75 + 0.5*r.Float64())
+	}
+	retries := 0
+	switch u := r.Float64(); {
+	case u < worn:
+		retries = 2
+		for retries < 15 && r.Float64() < 0.6 {
+			retries++
+		}
+	case u < worn+0.15:
+		retries = 1
+	}
+	return t + 0.75*float64(retries), retries
+}
+
+func poisson(r *rand.Rand, mu float64) int {
+	if mu <= 0 {
+		return 0
+	}
+	if mu < 30 {
+		l, k, p := math.Exp(-mu), 0, 1.0
+		for {
+			p *= r.Float64()
+			if p <= l {
+				return k
+			}
+			k++
+		}
+	}
+	n := math.Round(mu + math.Sqrt(mu)*r.NormFloat64())
+	if n < 0 {
+		return 0
+	}
+	return int(n)
+}
+
+func truncNormal(r *rand.Rand, mean, sd, lo, hi float64) float64 {
+	for range 16 {
+		if x := mean + sd*r.NormFloat64(); x >= lo && x <= hi {
+			return x
+		}
+	}
+	return lo + (hi-lo)*r.Float64()
+}
+
+// Big invitation days: on about one day in four a commune invites whole
+// villages (or a school) for a session; other days bring walk-ins only.
+const (
+	bigDayChance = 0.2
+	bigDayFactor = 3.5
+	arrivalsEnd  = 22*60 + 30 // nobody new is taken after 22:30
+	cutoff       = 27 * 60    // 03:00: whoever still waits is asked to come back
+)
+
+func (m *Model) fixedDay(st *tiendo.Station, r *rand.Rand, mean, open float64) dayPlan {
+	big := r.Float64() < bigDayChance
+	if big {
+		mean *= bigDayFactor
+	} else {
+		mean *= (1 - bigDayChance*bigDayFactor) / (1 - bigDayChance)
+	}
+	n := poisson(r, mean)
+	cits := make([]citizen, 0, n)
+	invited, invTime, invKind := 0, 0.0, tiendo.RecordStandard
+	if big {
+		invited = int(float64(n) * (0.65 + 0.2*r.Float64()))
+		if r.Float64() < 0.85 { // evening session, after the fields and the factories
+			invTime = float64(17*60+30) + 30*float64(r.IntN(3))
+		} else {
+			invTime = open + 30*float64(r.IntN(3))
+		}
+		if r.Float64() < 0.15 {
+			invKind = tiendo.RecordStudent
+		}
+	}
+	for k := range n {
+		c := citizen{kind: tiendo.RecordStandard}
+		if k < invited {
+			c.arrive = min(invTime-10+r.ExpFloat64()*40, invTime+180, arrivalsEnd)
+			c.kind = invKind
+		} else {
+			switch u := r.Float64(); {
+			case u < 0.4:
+				c.arrive = truncNormal(r, 8*60+45, 70, open, 11*60+30)
+			case u < 0.6:
+				c.arrive = 13*60 + 240*r.Float64()
+			default:
+				c.arrive = truncNormal(r, 19*60, 60, 17*60, 22*60)
+			}
+		}
+		c.arrive = max(c.arrive, open-20) // early birds wait at the door
+		cits = append(cits, c)
+	}
+	slices.SortFunc(cits, func(a, b citizen) int { return cmp.Compare(a.arrive, b.arrive) })
+
+	lanes := st.Lanes
+	lunch := (lanes + 1) / 2
+	if lanes == 1 {
+		lunch = 0
+	}
+	afternoon := lanes
+	if lanes > 1 && r.Float64() < 0.3 { // an officer called away to other duties
+		afternoon--
+	}
+	night := lanes
+	if lanes > 1 && r.Float64() < 0.5 { // the late shift is thinner
+		night--
+	}
+	h := func() int { return 1 + r.IntN(2) }
+	segs := []seg{
+		{from: open, to: 11*60 + 30, lanes: lanes, helpers: h()},
+		{from: 11*60 + 30, to: 13 * 60, lanes: lunch, helpers: 1},
+		{from: 13 * 60, to: 17 * 60, lanes: afternoon, helpers: h()},
+		{from: 17 * 60, to: 22 * 60, lanes: lanes, helpers: 1 + h()},
+		{from: 22 * 60, to: math.Inf(1), lanes: night, helpers: 1},
+	}
+	for k := range segs {
+		segs[k].lat0, segs[k].lon0, segs[k].lat1, segs[k].lon1 = st.Lat, st.Lon, st.Lat, st.Lon
+	}
+	last := serve(cits, lanes, segs, r, 0.12)
+	return dayPlan{open: open, close: max(last, 17*60+30), cits: cits, segs: segs, busyExtra: true}
+}
+
+// serve runs the queue first come, first served over the lanes working in
+// segs, and returns when the last record was done. Who has not been called
+// by the cut-off is sent home.
+func serve(cits []citizen, lanes int, segs []seg, r *rand.Rand, worn float64) float64 {
+	free := make([]float64, lanes)
+	prev, last := 0.0, 0.0
+	for k := range cits {
+		c := &cits[k]
+		best, bestLane := math.Inf(1), -1
+		for j := range free {
+			if t := nextActive(segs, j, max(free[j], c.arrive, prev)); t < best {
+				best, bestLane = t, j
+			}
+		}
+		if bestLane < 0 || best > cutoff {
+			for q := k; q < len(cits); q++ { // they leave at the cut-off
+				cits[q].start = max(cutoff, cits[q].arrive)
+			}
+			break
+		}
+		w := worn
+		if c.kind == tiendo.RecordStudent {
+			w = 0.03
+		}
+		dur, retries := serviceTime(r, w)
+		c.start, c.end, c.retries, c.served = best, best+dur, retries, true
+		free[bestLane] = c.end
+		prev = best
+		last = max(last, c.end)
+	}
+	return last
+}
+
+// nextActive is the first time from t at which lane j works.
+func nextActive(segs []seg, j int, t float64) float64 {
+	for _, s := range segs {
+		if s.to <= t || s.lanes <= j {
+			continue
+		}
+		return max(t, s.from)
+	}
+	return math.Inf(1)
+}
+
+// Mobile teams go to one to three places a day: schools (final-year
+// students, on weekdays), agencies and companies, villages. Each place's
+// citizens were invited for the team's arrival.
+func (m *Model) mobileDay(st *tiendo.Station, r *rand.Rand, d tiendo.Day, mean, open float64) dayPlan {
+	n := poisson(r, mean*(0.7+0.6*r.Float64()))
+	places := 1
+	if u := r.Float64(); u < 0.5 {
+		places = 2
+	} else if u < 0.7 {
+		places = 3
+	}
+	weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+	var cits []citizen
+	var segs []seg
+	t, lat, lon := open, st.Lat, st.Lon
+	left := n
+	for p := range places {
+		size := left
+		if p < places-1 {
+			size = int(float64(left) * (0.3 + 0.4*r.Float64()))
+		}
+		left -= size
+		kind, village := tiendo.RecordStandard, false
+		switch u := r.Float64(); {
+		case u < 0.35 && !weekend:
+			kind = tiendo.RecordStudent
+		case u < 0.6:
+		default:
+			village = true
+		}
+		plat, plon := st.Lat+(r.Float64()-0.5)*0.1, st.Lon+(r.Float64()-0.5)*0.1
+		travel := 20 + 40*r.Float64()
+		arrive := t + travel
+		if village && p == places-1 && p > 0 && arrive < 17*60 {
+			arrive = 17*60 + 30 // villagers come after the fields
+		}
+		segs = append(segs, seg{from: t, to: arrive, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: plat, lon1: plon})
+		first := len(cits)
+		for range size {
+			a := arrive + r.ExpFloat64()*25
+			if r.Float64() < 0.4 {
+				a = arrive - 10*r.Float64() // already waiting
+			}
+			cits = append(cits, citizen{arrive: min(a, arrivalsEnd), kind: kind})
+		}
+		here := cits[first:]
+		slices.SortFunc(here, func(a, b citizen) int { return cmp.Compare(a.arrive, b.arrive) })
+		work := []seg{{from: arrive, to: math.Inf(1), lanes: st.Lanes}}
+		end := serve(here, st.Lanes, work, r, 0.12)
+		end = max(end, arrive+30)
+		segs = append(segs, seg{from: arrive, to: end, lanes: st.Lanes, helpers: 1 + r.IntN(2), lat0: plat, lon0: plon, lat1: plat, lon1: plon})
+		t, lat, lon = end, plat, plon
+		if t > arrivalsEnd {
+			break
+		}
+	}
+	// Arrival order across places is the order of the places.
+	return dayPlan{open: open, close: t, cits: cits, segs: segs}
+}
+
+// Home-visit teams are small (two people, one machine): they go from house
+// to house through a list of the elderly, sick and lonely.
+func (m *Model) homeVisitDay(st *tiendo.Station, r *rand.Rand, mean, open float64) dayPlan {
+	n := min(poisson(r, mean), 24)
+	var cits []citizen
+	var segs []seg
+	t, lat, lon := open+15, st.Lat, st.Lon
+	segs = append(segs, seg{from: open, to: t, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
+	for range n {
+		if t >= 11*60+30 && t < 13*60 {
+			segs = append(segs, seg{from: t, to: 13 * 60, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
+			t = 13 * 60
+		}
+		if t > 21*60 {
+			break // the rest of the list waits for another day
+		}
+		hlat, hlon := st.Lat+(r.Float64()-0.5)*0.06, st.Lon+(r.Float64()-0.5)*0.06
+		travel := 10 + 25*r.Float64()
+		segs = append(segs, seg{from: t, to: t + travel, lanes: 1, helpers: 1, lat0: lat, lon0: lon, lat1: hlat, lon1: hlon})
+		dur, retries := serviceTime(r, 0.35) // the elderly: worn fingerprints
+		dur *= 1.2
+		start := t + travel
+		cits = append(cits, citizen{arrive: open, start: start, end: start + dur, retries: retries, kind: tiendo.RecordHomeVisit, served: true})
+		segs = append(segs, seg{from: start, to: start + dur, lanes: 1, helpers: 1, lat0: hlat, lon0: hlon, lat1: hlat, lon1: hlon})
+		t, lat, lon = start+dur, hlat, hlon
+	}
+	return dayPlan{open: open, close: max(t, open+30), cits: cits, segs: segs}
+}
+
+// emit turns a day plan into events: completions in small batches,
+// heartbeats on the interval, an outage, ids.
+func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Event, events bool) ([]Event, DayStats) {
+	st := &m.stations[i]
+	loc := m.c.Location()
+	y, mo, dd := d.Date()
+	midnight := time.Date(y, mo, dd, 0, 0, 0, 0, loc)
+	at := func(min float64) time.Time {
+		return midnight.Add(time.Duration(math.Round(min*60)) * time.Second)
+	}
+	dayStart := float64(m.c.DayBoundaryHour * 60)
+	dayEnd := dayStart + 24*60
+	lateFrom := float64(m.c.LateNightHour * 60)
+	stats := DayStats{Open: at(plan.open), Close: at(plan.close)}
+
+	// Completions: records finish in end order; the agent sends them in
+	// batches of one to five, sooner if the station falls quiet.
+	ends := make([]int, 0, len(plan.cits))
+	for k := range plan.cits {
+		if plan.cits[k].served {
+			ends = append(ends, k)
+		}
+	}
+	slices.SortFunc(ends, func(a, b int) int { return cmp.Compare(plan.cits[a].end, plan.cits[b].end) })
+	type comp struct {
+		t       float64
+		count   int
+		retries int
+		kind    tiendo.RecordKind
+	}
+	var comps []comp
+	var cur comp
+	target := 1 + r.IntN(5)
+	firstEnd := 0.0
+	flush := func() {
+		if cur.count > 0 {
+			comps = append(comps, cur)
+			cur = comp{}
+			target = 1 + r.IntN(5)
+		}
+	}
+	for _, k := range ends {
+		c := &plan.cits[k]
+		if cur.count > 0 && (c.kind != cur.kind || c.end-firstEnd > 10) {
+			flush()
+		}
+		if cur.count == 0 {
+			firstEnd, cur.kind = c.end, c.kind
+		}
+		cur.count++
+		cur.retries += c.retries
+		cur.t = c.end
+		stats.Records++
+		stats.Retries += c.retries
+		if c.end >= lateFrom {
+			stats.LateRecords++
+		}
+		if cur.count >= target {
+			flush()
+		}
+	}
+	flush()
+	stats.Completions = len(comps)
+	for k := range plan.cits {
+		if !plan.cits[k].served {
+			stats.SentHome++
+		}
+	}
+
+	// The outage, if any: from some time in the open day for 20 minutes to 3 hours.
+	var offFrom, offTo float64 = -1, -1
+	if r.Float64() < m.p.OfflineRate && plan.close-plan.open > 30 {
+		offFrom = plan.open + (plan.close-plan.open-15)*r.Float64()
+		offTo = offFrom + 20 + 160*r.Float64()
+		stats.Offline, stats.OfflineFrom, stats.OfflineTo = true, at(offFrom), at(offTo)
+	}
+	if !events {
+		return buf, stats
+	}
+
+	// Queue at t: arrived and not yet called (or sent home). Arrivals and
+	// calls are both in order, so two counters walk them.
+	ai, si := 0, 0
+	starts := make([]float64, len(plan.cits))
+	for k := range plan.cits {
+		starts[k] = plan.cits[k].start
+	}
+	arrivals := make([]float64, len(plan.cits))
+	for k := range plan.cits {
+		arrivals[k] = plan.cits[k].arrive
+	}
+	slices.Sort(arrivals) // mobile places are each sorted; keep the whole day sorted
+	slices.Sort(starts)
+
+	prefix := strconv.FormatUint(m.seed, 16) + "-" + fmt.Sprintf("%04d%02d%02d", y, int(mo), dd) + "-"
+	seq := 0
+	add := func(e tiendo.Event, t float64) {
+		e.ID = prefix + strconv.Itoa(seq)
+		seq++
+		e.Station = st.ID
+		e.TS = at(t)
+		ev := Event{Event: e, Deliver: e.TS}
+		if t >= offFrom && t < offTo {
+			ev.Deliver = at(offTo)
+		}
+		buf = append(buf, ev)
+	}
+
+	iv := m.p.Heartbeat.Minutes()
+	ci, segi := 0, 0
+	for t := dayStart + m.jitter[i]; t < dayEnd || ci < len(comps); t += iv {
+		// Completions due before this heartbeat go first.
+		for ci < len(comps) && (comps[ci].t <= t || t >= dayEnd) {
+			c := comps[ci]
+			add(tiendo.Event{Type: tiendo.TypeCompletion, Count: c.count, FingerprintRetries: c.retries, Kind: c.kind}, c.t)
+			ci++
+		}
+		if t >= dayEnd {
+			break
+		}
+		for ai < len(arrivals) && arrivals[ai] <= t {
+			ai++
+		}
+		for si < len(starts) && starts[si] <= t {
+			si++
+		}
+		queue := max(ai-si, 0)
+		hb := tiendo.Event{Type: tiendo.TypeHeartbeat, Status: tiendo.StatusClosed, HasPos: true, Lat: st.Lat, Lon: st.Lon}
+		if t >= plan.open && t < plan.close {
+			for segi < len(plan.segs)-1 && plan.segs[segi].to <= t {
+				segi++
+			}
+			s := plan.segs[segi]
+			if t < s.from { // before the first stretch
+				s = seg{lanes: 0, helpers: 1, lat0: st.Lat, lon0: st.Lon, lat1: st.Lat, lon1: st.Lon}
+			}
+			hb.Status = tiendo.StatusOpen
+			if s.lanes == 0 {
+				hb.Status = tiendo.StatusPaused
+			}
+			hb.Lanes = s.lanes
+			hb.Staff = s.lanes + s.helpers
+			if plan.busyExtra && queue > 30 {
+				hb.Staff++ // reinforcement when the queue is long
+			}
+			hb.Queue = queue
+			f := 0.0
+			if s.to > s.from && !math.IsInf(s.to, 1) {
+				f = min(max((t-s.from)/(s.to-s.from), 0), 1)
+			}
+			hb.Lat = round5(s.lat0 + (s.lat1-s.lat0)*f)
+			hb.Lon = round5(s.lon0 + (s.lon1-s.lon0)*f)
+		}
+		add(hb, t)
+		stats.Heartbeats++
+	}
+	return buf, stats
+}
+
+func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }
