@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: starts tiendo serve on the embedded engine with its data in
-# DATA, feeds it, prints the URLs, and stops everything on Ctrl-C. A second
-# run starts from the stored data.
+# DATA, replays the Lạng Sơn 2021 campaign with the simulator at a day a
+# minute, signs in a demo leader, prints the URLs, and stops everything on
+# Ctrl-C. A second run resumes from the stored data.
 set -euo pipefail
 data=${1:?data dir}; addr=${2:-127.0.0.1:8080}
 cd "$(dirname "$0")/.."
@@ -9,32 +10,44 @@ url="http://$addr"
 mkdir -p "$data"
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; echo "demo stopped; data kept in $data"; }
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "demo stopped; data kept in $data (make demo again resumes)"
+}
 trap cleanup EXIT INT TERM
 
-./bin/tiendo serve --data "$data" --addr "$addr" --clock replay >"$data/serve.log" 2>&1 &
+echo "starting tiendo serve (embedded ClickHouse in $data/chdb; log: $data/serve.log)"
+./bin/tiendo serve --data "$data" --addr "$addr" --clock replay >>"$data/serve.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 150); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 300); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$url/readyz" >/dev/null || { echo "server did not start; see $data/serve.log" >&2; tail "$data/serve.log" >&2; exit 1; }
 
-if [ -x ./bin/tiendo ] && ./bin/tiendo help 2>/dev/null | grep -q '^  tiendo simulate'; then
-  ./bin/tiendo simulate --server "$url" --data "$data" --speed 1440 &
-  pids+=($!)
-else
-  # Until the simulator lands: a few example events from Vũ Lễ (Bắc Sơn).
-  tok=$(./bin/tiendo token issue --server "$url" --data "$data" --station LS-BS-VULE | tail -1)
-  curl -fs -X POST "$url/api/v1/events" -H "Authorization: Bearer $tok" -H 'Content-Type: application/x-ndjson' --data-binary @- <<'NDJSON'
-{"id":"demo-hb-1","type":"heartbeat","station":"LS-BS-VULE","ts":"2021-03-20T21:15:03+07:00","queue":37,"staff":4,"lanes":3,"status":"open","lat":21.90,"lon":106.31}
-{"id":"demo-c-1","type":"completion","station":"LS-BS-VULE","ts":"2021-03-20T21:16:40+07:00","count":3,"fingerprint_retries":2,"kind":"standard"}
-{"id":"demo-c-2","type":"completion","station":"LS-BS-VULE","ts":"2021-03-20T21:40:00+07:00","count":4,"fingerprint_retries":0,"kind":"student"}
-NDJSON
-  echo
-fi
+# A demo leader: the password is kept in DATA so a second run reuses it.
+pwfile="$data/demo.password"
+[ -s "$pwfile" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16 >"$pwfile")
+./bin/tiendo user add --server "$url" --data "$data" --name demo --role leader --password-stdin <"$pwfile" >/dev/null
+screen=$(./bin/tiendo token issue --server "$url" --data "$data" --role screen | grep -o 'http[^ ]*/screen/activate/[^ ]*' || true)
 
-echo "Tiến Độ is running:"
-echo "  overview:       $url/"
-echo "  command room:   $url/screen"
-echo "  snapshot JSON:  $url/api/v1/snapshot?scope=province"
-echo "  admin token:    $data/admin.token"
-echo "Ctrl-C stops it."
+# Resume where the stored data stops: the replay clock's day (the first run
+# starts at the campaign's first day).
+admin=$(cat "$data/admin.token")
+from=$(curl -fs -H "Authorization: Bearer $admin" "$url/api/v1/snapshot?scope=province" |
+  sed -n 's/.*"now":"\(2021-[0-9-]*\)T.*/\1/p')
+from=${from:-2021-03-10}
+echo "replaying the campaign from $from at a day a minute (simulator log: $data/simulate.log)"
+./bin/tiendo simulate --server "$url" --data "$data" --from "$from" --speed 1440 >>"$data/simulate.log" 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+Tiến Độ is running:
+  overview:      $url/            sign in as: demo / $(cat "$pwfile")
+  command room:  $screen
+                 (one-time link; afterwards $url/screen)
+  station chief: $url/station/LS-BS-VULE
+  snapshot API:  curl -H "Authorization: Bearer \$(cat $data/admin.token)" "$url/api/v1/snapshot?scope=province"
+Ctrl-C stops it.
+MSG
 wait "${pids[0]}"
