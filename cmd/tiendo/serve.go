@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"tiendo"
@@ -106,9 +107,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Int64Var(&cfg.SpoolMax, "spool-max", cfg.SpoolMax, "most accepted events kept while ClickHouse is away (then 503)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", cfg.RatePerSec, "ingest requests per second per station token")
 	fs.Float64Var(&cfg.RateBurst, "burst", cfg.RateBurst, "ingest request burst per station token")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed")
+	origins := fs.String("allowed-origins", "", "comma-separated extra origins (https://host) whose pages may open the live stream")
+	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", cfg.MaxConnsPerUser, "live connections one account may hold")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
+	cfg.TrustedProxies, cfg.AllowedOrigins = splitList(*proxies), splitList(*origins)
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(stderr, nil))}
 	start := time.Now()
 	if err := m.Open(ctx); err != nil {
@@ -124,4 +129,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	m.Log.Info("tiendo ready", "engine", engine, "clickhouse", version, "data", cfg.DataDir,
 		"admin_token_file", filepath.Join(cfg.DataDir, server.AdminTokenFile), "open_took", time.Since(start).Round(time.Millisecond))
 	return m.Run(ctx, nil)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
