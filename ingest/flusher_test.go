@@ -22,22 +22,7 @@ import (
 
 var chServer *storetest.ClickHouseServer
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tiendo-ingest-ch-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	chServer, err = storetest.StartClickHouseServer(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	chServer.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(storetest.MainWithClickHouseServer(m, &chServer)) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 

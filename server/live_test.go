@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -29,22 +28,7 @@ import (
 
 var chServer *storetest.ClickHouseServer
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tiendo-server-ch-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	chServer, err = storetest.StartClickHouseServer(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	chServer.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(storetest.MainWithClickHouseServer(m, &chServer)) }
 
 type testServer struct {
 	url    string

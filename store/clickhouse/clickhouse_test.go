@@ -3,7 +3,6 @@ package clickhouse_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"testing"
 
@@ -14,24 +13,7 @@ import (
 
 var server *storetest.ClickHouseServer
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tiendo-ch-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server, err = storetest.StartClickHouseServer(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := server.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(storetest.MainWithClickHouseServer(m, &server)) }
 
 // Open connects a new store in a fresh database on the test server.
 func Open(t *testing.T) *store.DB {

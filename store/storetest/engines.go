@@ -79,3 +79,24 @@ func RestartClickHouseServer(s *ClickHouseServer) (*ClickHouseServer, error) {
 	}
 	return s, nil
 }
+
+// MainWithClickHouseServer is a TestMain body for packages whose tests need
+// a ClickHouse server: it starts one in a temporary directory, stores it in
+// *srv, runs the tests, stops it, and returns the exit code.
+func MainWithClickHouseServer(m interface{ Run() int }, srv **ClickHouseServer) int {
+	dir, err := os.MkdirTemp("", "tiendo-ch-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *srv, err = StartClickHouseServer(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	if err := (*srv).Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	return code
+}
