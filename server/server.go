@@ -111,6 +111,14 @@ func New(d Deps) (*Server, error) {
 
 	s.live = newLiveState(s, d.Build)
 	s.batcher.OnAccept = func([]tiendo.Event) { s.live.Wake() }
+	s.metrics.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_live_clients", Help: "Open live (WebSocket) connections."},
+			func() float64 { return float64(s.live.hub.Stats().Clients) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_dropped_slow_total", Help: "Live connections dropped because they fell a whole queue behind."},
+			func() float64 { return float64(s.live.hub.Stats().DroppedSlow) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_dropped_error_total", Help: "Live connections dropped on a write error or timeout."},
+			func() float64 { return float64(s.live.hub.Stats().DroppedError) }),
+	)
 
 	s.conns.max = d.Config.MaxConnsPerUser
 	s.loginLimiter = ingest.NewRateLimiter(0.2, 10)
