@@ -37,6 +37,28 @@ bench-ingest: deps
 clean:
 	rm -rf bin .cache
 
+# Performance (issue 6; bench/README.md reads the output). bench: ingest,
+# WebSocket fan-out and cold start on both engines, then the Go benchmarks of
+# the hot paths with allocations; about 20 minutes. bench-scale: queries at
+# national scale on a ClickHouse server (generates ~570 M rows; about 40
+# minutes, ~20 GB of disk under .cache/bench-scale, removed afterwards).
+# Flags: make bench BENCHFLAGS='--runs 5 --clients 1000,10000'.
+.PHONY: bench bench-scale bench-tools
+BENCHFLAGS ?=
+SCALEFLAGS ?=
+
+bench-tools: deps
+	CGO_ENABLED=0 $(GO) build -o bin/tiendo-bench ./cmd/tiendo-bench
+	CGO_ENABLED=0 $(GO) build -o bin/tiendo-bench-chdb ./cmd/tiendo-bench/chdbhelper
+
+bench: deps build bench-tools
+	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); bin/tiendo-bench bench $(BENCHFLAGS)
+	@echo "== Go benchmarks (hub and ingest hot paths) =="
+	$(GO) test -run '^$$' -bench . -benchmem ./server/live/ ./ingest/
+
+bench-scale: deps build bench-tools
+	bin/tiendo-bench scale $(SCALEFLAGS)
+
 # Faults end to end against a ClickHouse server (issue 5): 200 stations with
 # retries while the server is SIGKILLed 20 times, ClickHouse is stopped for
 # two minutes, and SIGTERM arrives under load; prints acknowledged vs stored

@@ -1,0 +1,703 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// The fan-out's screens run in worker processes (tiendo-bench clients), at
+// most clientsPerWorker each: a process may hold only so many sockets
+// (RLIMIT_NOFILE), and the measuring process stays lean.
+const clientsPerWorker = 10_000
+
+// arrival is one message reaching one client.
+type arrival struct {
+	seq uint64
+	at  int64 // unix nanoseconds: comparable across the processes of this machine
+}
+
+// wsClient is one screen: it reads every message, keeps its seq and
+// arrival time, and discards the rest of the bytes.
+type wsClient struct {
+	conn     *websocket.Conn
+	arrivals []arrival
+	first    chan struct{}
+	gotFirst atomic.Bool
+	closing  atomic.Bool
+	done     chan struct{}
+}
+
+var seqKey = []byte(`"seq":`)
+
+// parseSeq finds "seq":N in the head of a live message.
+func parseSeq(head []byte) (uint64, bool) {
+	i := bytes.Index(head, seqKey)
+	if i < 0 {
+		return 0, false
+	}
+	j := i + len(seqKey)
+	k := j
+	for k < len(head) && head[k] >= '0' && head[k] <= '9' {
+		k++
+	}
+	n, err := strconv.ParseUint(string(head[j:k]), 10, 64)
+	return n, err == nil
+}
+
+// readBufs are the clients' scratch buffers: large reads keep the load
+// generator's syscalls (and its share of the two cores) down.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func discard(r io.Reader) error {
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	for {
+		_, err := r.Read(*bp)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *wsClient) readLoop() {
+	defer close(c.done)
+	head := make([]byte, 96)
+	for {
+		_, r, err := c.conn.NextReader()
+		if err != nil {
+			return
+		}
+		n, _ := io.ReadFull(r, head)
+		at := time.Now().UnixNano()
+		if err := discard(r); err != nil {
+			return
+		}
+		if seq, ok := parseSeq(head[:n]); ok {
+			c.arrivals = append(c.arrivals, arrival{seq: seq, at: at})
+		}
+		if c.gotFirst.CompareAndSwap(false, true) {
+			close(c.first)
+		}
+	}
+}
+
+// disconnected reports whether the connection ended before we closed it.
+func (c *wsClient) disconnected() bool {
+	select {
+	case <-c.done:
+		return !c.closing.Load()
+	default:
+		return false
+	}
+}
+
+func (c *wsClient) close() {
+	c.closing.Store(true)
+	if tc, ok := c.conn.UnderlyingConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // no TIME_WAIT pile-up between phases
+	}
+	_ = c.conn.Close()
+}
+
+var dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 512}
+
+func dialWS(ctx context.Context, url, token string) (*websocket.Conn, error) {
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+token)
+	conn, resp, err := dialer.DialContext(ctx, url, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("%v (status %d)", err, resp.StatusCode)
+		}
+		return nil, err
+	}
+	conn.SetReadLimit(64 << 20)
+	return conn, nil
+}
+
+// --- the worker process: tiendo-bench clients ---
+
+type workerReady struct {
+	Served     int    `json:"served"`
+	DialErrors int    `json:"dial_errors"`
+	FirstErr   string `json:"first_err,omitempty"`
+}
+
+type workerTag struct {
+	Seq   uint64 `json:"seq"` // first seq whose state counts the tag; 0: never seen
+	At202 int64  `json:"at"`  // unix ns of the tag's 202
+}
+
+type workerResult struct {
+	Lat         []int64 `json:"lat"` // ns, one per (tag, served client)
+	Undelivered int     `json:"undelivered"`
+	Disconnects int     `json:"disconnects"`
+}
+
+// runClients is the worker: it connects n screens, says how many got their
+// snapshot, then waits for the tags on stdin and answers the latencies.
+func runClients(ctx context.Context, args []string) error {
+	var url, tokenFile string
+	var n, perToken int
+	for i := 0; i+1 < len(args); i += 2 {
+		switch args[i] {
+		case "--url":
+			url = args[i+1]
+		case "--tokens":
+			tokenFile = args[i+1]
+		case "--n":
+			n, _ = strconv.Atoi(args[i+1])
+		case "--per-token":
+			perToken, _ = strconv.Atoi(args[i+1])
+		}
+	}
+	tb, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return err
+	}
+	tokens := strings.Fields(string(tb))
+	if len(tokens) == 0 || perToken < 1 || (n+perToken-1)/perToken > len(tokens) {
+		return fmt.Errorf("clients: %d tokens for %d clients at %d per token", len(tokens), n, perToken)
+	}
+	raiseNoFile()
+	clients := make([]*wsClient, 0, n)
+	var ready workerReady
+	var mu sync.Mutex
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		token := tokens[i/perToken]
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			conn, err := dialWS(dctx, url, token)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				ready.DialErrors++
+				if ready.FirstErr == "" {
+					ready.FirstErr = err.Error()
+				}
+				return
+			}
+			c := &wsClient{conn: conn, first: make(chan struct{}), done: make(chan struct{})}
+			clients = append(clients, c)
+			go c.readLoop()
+		}()
+	}
+	wg.Wait()
+	deadline := time.After(2 * time.Minute)
+	for _, c := range clients {
+		select {
+		case <-c.first:
+		case <-c.done:
+		case <-deadline:
+		}
+	}
+	for _, c := range clients {
+		if c.gotFirst.Load() {
+			ready.Served++
+		}
+	}
+	b, _ := json.Marshal(ready)
+	fmt.Println(string(b))
+
+	// Wait for the tags (bounded: the parent sends them within minutes).
+	tagsCh := make(chan []workerTag, 1)
+	go func() {
+		var tags []workerTag
+		sc := bufio.NewScanner(os.Stdin)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		if sc.Scan() {
+			_ = json.Unmarshal(sc.Bytes(), &tags)
+		}
+		tagsCh <- tags
+	}()
+	var tags []workerTag
+	select {
+	case tags = <-tagsCh:
+	case <-time.After(15 * time.Minute):
+	case <-ctx.Done():
+	}
+	var res workerResult
+	for _, c := range clients {
+		if c.disconnected() {
+			res.Disconnects++
+		}
+	}
+	for _, c := range clients {
+		c.close()
+	}
+	for _, c := range clients {
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	for _, t := range tags {
+		for _, c := range clients {
+			if !c.gotFirst.Load() {
+				continue
+			}
+			if t.Seq == 0 {
+				res.Undelivered++
+				continue
+			}
+			i := sort.Search(len(c.arrivals), func(i int) bool { return c.arrivals[i].seq >= t.Seq })
+			if i == len(c.arrivals) {
+				res.Undelivered++
+				continue
+			}
+			res.Lat = append(res.Lat, max(c.arrivals[i].at-t.At202, 0))
+		}
+	}
+	b, _ = json.Marshal(res)
+	fmt.Println(string(b))
+	return nil
+}
+
+// worker is a running tiendo-bench clients process.
+type worker struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	out   *bufio.Scanner
+	done  chan struct{}
+	ready workerReady
+}
+
+func startWorker(url, tokenFile string, n, perToken int) (*worker, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "clients", "--url", url, "--tokens", tokenFile, "--n", strconv.Itoa(n), "--per-token", strconv.Itoa(perToken))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	w := &worker{cmd: cmd, in: in, out: bufio.NewScanner(out), done: make(chan struct{})}
+	w.out.Buffer(make([]byte, 1<<20), 256<<20)
+	go func() { _ = cmd.Wait(); close(w.done) }()
+	atCleanup(w.kill)
+	return w, nil
+}
+
+func (w *worker) kill() {
+	_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+	<-w.done
+}
+
+// line reads the worker's next JSON line, waiting at most timeout.
+func (w *worker) line(timeout time.Duration, v any) error {
+	got := make(chan error, 1)
+	go func() {
+		if w.out.Scan() {
+			got <- json.Unmarshal(w.out.Bytes(), v)
+			return
+		}
+		got <- fmt.Errorf("worker ended: %v", w.out.Err())
+	}()
+	select {
+	case err := <-got:
+		return err
+	case <-time.After(timeout):
+		w.kill()
+		return fmt.Errorf("worker did not answer within %v", timeout)
+	}
+}
+
+// refClient parses every message fully: which seq first counts the tag
+// station's records, and how large updates are.
+type refClient struct {
+	conn       *websocket.Conn
+	tag        string
+	mu         sync.Mutex
+	byseq      map[uint64]int64 // seq -> the tag station's completed at that seq
+	cur        int64
+	known      bool
+	updates    int
+	bytes      int64
+	chartBytes int64
+	snapLen    int
+	gaps       int
+	lastSeq    uint64
+	first      chan struct{}
+	done       chan struct{}
+}
+
+type liveMsg struct {
+	Type     string                     `json:"type"`
+	Seq      uint64                     `json:"seq"`
+	Charts   map[string]json.RawMessage `json:"charts"`
+	Snapshot struct {
+		Stations []struct {
+			ID        string `json:"id"`
+			Completed int64  `json:"completed"`
+		} `json:"stations"`
+	} `json:"snapshot"`
+}
+
+func dialRef(ctx context.Context, url, token, tag string) (*refClient, error) {
+	conn, err := dialWS(ctx, url, token)
+	if err != nil {
+		return nil, err
+	}
+	r := &refClient{conn: conn, tag: tag, byseq: map[uint64]int64{}, first: make(chan struct{}), done: make(chan struct{})}
+	go r.loop()
+	return r, nil
+}
+
+func (r *refClient) loop() {
+	defer close(r.done)
+	firstSeen := false
+	for {
+		_, b, err := r.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m liveMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			continue
+		}
+		r.mu.Lock()
+		for _, st := range m.Snapshot.Stations {
+			if st.ID == r.tag {
+				r.cur, r.known = st.Completed, true
+			}
+		}
+		if m.Type == "snapshot" || m.Type == "update" {
+			if r.known {
+				r.byseq[m.Seq] = r.cur
+			}
+			if r.lastSeq != 0 && m.Seq != r.lastSeq+1 && m.Type == "update" {
+				r.gaps++
+			}
+			r.lastSeq = m.Seq
+		}
+		if m.Type == "update" {
+			r.updates++
+			r.bytes += int64(len(b))
+			for _, c := range m.Charts {
+				r.chartBytes += int64(len(c))
+			}
+		} else if m.Type == "snapshot" {
+			r.snapLen = len(b)
+		}
+		known := r.known && r.cur > 0
+		r.mu.Unlock()
+		if !firstSeen && known {
+			firstSeen = true
+			close(r.first)
+		}
+	}
+}
+
+func (r *refClient) value() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+// firstSeqWith is the first seq at which the tag station counts at least v records.
+func (r *refClient) firstSeqWith(v int64) (uint64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	best, ok := uint64(0), false
+	for s, c := range r.byseq {
+		if c >= v && (!ok || s < best) {
+			best, ok = s, true
+		}
+	}
+	return best, ok
+}
+
+type fanoutResult struct {
+	clients      int
+	connected    int
+	dialErrors   int
+	firstDialErr string
+	connectTime  time.Duration
+	lat          []time.Duration
+	undelivered  int
+	tags         int
+	rssBeforeKB  int64
+	rssAfterKB   int64
+	serverCPU    float64 // cores, over the window
+	chCPU        float64
+	benchCPU     float64
+	window       time.Duration
+	disconnects  int
+	updates      int
+	updateBytes  int64
+	chartBytes   int64
+	snapshotLen  int
+	gaps         int
+	background   string
+	bgEvents     float64 // events/s accepted by the server during the window
+	serverFDs    int
+	tokens       int
+}
+
+func (f *fanoutResult) rssPerConnKB() float64 {
+	return float64(f.rssAfterKB-f.rssBeforeKB) / float64(max(f.connected, 1))
+}
+
+type fanoutSpec struct {
+	clients  int
+	perToken int // live connections per screen token
+	window   time.Duration
+	tagEvery time.Duration
+	tag      loadStation
+	chPID    int // ClickHouse server's pid, 0 for chDB
+	// background starts the load that runs during the phase and returns
+	// a description and a stop function.
+	background func(ctx context.Context) (string, func(), error)
+}
+
+func wsURL(srv *server) string {
+	return "ws" + strings.TrimPrefix(srv.url, "http") + "/ws?scope=province"
+}
+
+func countFDs(pid int) int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents)
+}
+
+// runFanout connects spec.clients screens to srv's province scope while
+// the background load runs, posts a tagged completion every tagEvery and
+// measures, per client, the time from the tag's 202 to the first message
+// whose state includes it.
+func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult, error) {
+	res := &fanoutResult{clients: spec.clients}
+	desc, stopBG, err := spec.background(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.background = desc
+	defer stopBG()
+
+	ref, err := dialRef(ctx, wsURL(srv), srv.admin, spec.tag.id)
+	if err != nil {
+		return nil, fmt.Errorf("reference client: %w", err)
+	}
+	defer ref.conn.Close()
+	// The tag station has no records yet: post one so it has a figure.
+	if _, err := postTag(ctx, srv, spec.tag, 0); err != nil {
+		return nil, err
+	}
+	select {
+	case <-ref.first:
+	case <-time.After(30 * time.Second):
+		return nil, fmt.Errorf("reference client saw no records of the tag station %s in 30 s", spec.tag.id)
+	}
+	time.Sleep(3 * time.Second)
+	res.rssBeforeKB, _ = rssKB(srv.pid())
+
+	// Screen tokens: the server caps live connections per account
+	// (--per-token, its default 50), as a command room's players would share one.
+	var tokens []string
+	for i := 0; i < (spec.clients+spec.perToken-1)/spec.perToken; i++ {
+		tok, err := srv.issueRoleToken(ctx, "screen")
+		if err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, tok)
+	}
+	res.tokens = len(tokens)
+	// Connect the screens through the workers.
+	t0 := time.Now()
+	var workers []*worker
+	for k, left := 0, spec.clients; left > 0; k, left = k+1, left-clientsPerWorker {
+		n := min(left, clientsPerWorker)
+		first := k * clientsPerWorker / spec.perToken
+		file := filepath.Join(srv.data, fmt.Sprintf("screen-tokens-%d", k))
+		last := min(first+(n+spec.perToken-1)/spec.perToken, len(tokens))
+		if err := os.WriteFile(file, []byte(strings.Join(tokens[first:last], "\n")), 0o600); err != nil {
+			return nil, err
+		}
+		w, err := startWorker(wsURL(srv), file, n, spec.perToken)
+		if err != nil {
+			return nil, err
+		}
+		workers = append(workers, w)
+	}
+	defer func() {
+		for _, w := range workers {
+			w.kill()
+		}
+	}()
+	for _, w := range workers {
+		if err := w.line(5*time.Minute, &w.ready); err != nil {
+			return nil, err
+		}
+		res.connected += w.ready.Served
+		res.dialErrors += w.ready.DialErrors
+		if res.firstDialErr == "" {
+			res.firstDialErr = w.ready.FirstErr
+		}
+	}
+	res.connectTime = time.Since(t0)
+	time.Sleep(3 * time.Second)
+	res.rssAfterKB, _ = rssKB(srv.pid())
+	res.serverFDs = countFDs(srv.pid())
+	// With bin/tiendo-profserve and $TIENDO_BENCH_PROFILES: heap and
+	// goroutines now, and the CPU profile of the window.
+	profDir := os.Getenv("TIENDO_BENCH_PROFILES")
+	pprofAddr, _ := os.ReadFile(filepath.Join(srv.data, "pprof.addr"))
+	var profWG sync.WaitGroup
+	if profDir != "" && len(pprofAddr) > 0 {
+		base := fmt.Sprintf("http://%s/debug/pprof/", pprofAddr)
+		name := fmt.Sprintf("%s/fanout-%d-%d", profDir, spec.clients, srv.pid())
+		fetch(base+"heap", name+"-heap.prof")
+		fetch(base+"goroutine?debug=1", name+"-goroutines.txt")
+		profWG.Add(1)
+		go func() {
+			defer profWG.Done()
+			fetch(fmt.Sprintf("%sprofile?seconds=%d", base, int(spec.window.Seconds())), name+"-cpu.prof")
+		}()
+	}
+	defer profWG.Wait()
+
+	// The window: tags, CPU, background rate.
+	accBefore, _ := srv.metrics(ctx)
+	workerCPU := func() float64 {
+		var s float64
+		for _, w := range workers {
+			s += cpuSeconds(w.cmd.Process.Pid)
+		}
+		return s + selfCPU()
+	}
+	cpuS0, cpuC0, cpuB0 := cpuSeconds(srv.pid()), cpuSeconds(spec.chPID), workerCPU()
+	w0 := time.Now()
+	base := ref.value()
+	ref.mu.Lock()
+	upd0, bytes0, chart0 := ref.updates, ref.bytes, ref.chartBytes
+	ref.mu.Unlock()
+	type tagPost struct {
+		at    time.Time
+		value int64
+	}
+	var tags []tagPost
+	rng := rand.New(rand.NewPCG(uint64(spec.clients), 7))
+	k := int64(0)
+	for time.Since(w0) < spec.window && ctx.Err() == nil {
+		jitter := time.Duration(rng.Int64N(int64(spec.tagEvery)/2)) - spec.tagEvery/4
+		time.Sleep(spec.tagEvery + jitter)
+		k++
+		at, err := postTag(ctx, srv, spec.tag, k)
+		if err != nil {
+			return nil, err
+		}
+		tags = append(tags, tagPost{at: at, value: base + k})
+	}
+	// Let the last tags arrive everywhere (rounds come at least every 5 s).
+	time.Sleep(6 * time.Second)
+	res.window = time.Since(w0)
+	res.serverCPU = (cpuSeconds(srv.pid()) - cpuS0) / res.window.Seconds()
+	if spec.chPID > 0 {
+		res.chCPU = (cpuSeconds(spec.chPID) - cpuC0) / res.window.Seconds()
+	}
+	res.benchCPU = (workerCPU() - cpuB0) / res.window.Seconds()
+	accAfter, _ := srv.metrics(ctx)
+	const acc = `tiendo_ingest_events_total{outcome="accepted"}`
+	res.bgEvents = (accAfter[acc] - accBefore[acc]) / res.window.Seconds()
+
+	ref.mu.Lock()
+	res.updates, res.updateBytes, res.snapshotLen, res.gaps = ref.updates-upd0, ref.bytes-bytes0, ref.snapLen, ref.gaps
+	res.chartBytes = ref.chartBytes - chart0
+	ref.mu.Unlock()
+
+	wt := make([]workerTag, len(tags))
+	for i, t := range tags {
+		s, _ := ref.firstSeqWith(t.value)
+		wt[i] = workerTag{Seq: s, At202: t.at.UnixNano()}
+	}
+	res.tags = len(tags)
+	line, _ := json.Marshal(wt)
+	for _, w := range workers {
+		if _, err := w.in.Write(append(line, '\n')); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+	}
+	for _, w := range workers {
+		var wr workerResult
+		if err := w.line(2*time.Minute, &wr); err != nil {
+			return nil, err
+		}
+		res.undelivered += wr.Undelivered
+		res.disconnects += wr.Disconnects
+		for _, l := range wr.Lat {
+			res.lat = append(res.lat, time.Duration(l))
+		}
+	}
+	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
+	return res, nil
+}
+
+// postTag posts one completion of one record for the tag station and
+// returns when its 202 arrived.
+func postTag(ctx context.Context, srv *server, st loadStation, k int64) (time.Time, error) {
+	ts := time.Date(2021, 6, 1, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600)).Add(time.Duration(k) * time.Second)
+	body := fmt.Sprintf(`[{"id":"tag-%d-%d","type":"completion","station":%q,"ts":%q,"count":1,"fingerprint_retries":0,"kind":"standard"}]`,
+		time.Now().UnixNano(), k, st.id, ts.Format(time.RFC3339))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.url+"/api/v1/events", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+st.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.client.Do(req)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("tag: %w", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	at := time.Now()
+	if resp.StatusCode != http.StatusAccepted {
+		return at, fmt.Errorf("tag: status %d: %s", resp.StatusCode, b)
+	}
+	return at, nil
+}
+
+// fetch saves a pprof endpoint's answer (diagnostics only; errors ignored).
+func fetch(url, file string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	_ = os.WriteFile(file, b, 0o644)
+}
