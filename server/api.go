@@ -71,7 +71,7 @@ func stationIDs(scope tiendo.Scope, stations []*tiendo.Station) []string {
 // maxOverlay bounds how many spooled events a reader adds to ClickHouse's
 // figures; past it (a long outage) screens show the stored figures and say
 // how far storage is behind.
-const maxOverlay = 200_000
+const maxOverlay = 50_000
 
 // withPending runs read against ClickHouse and combines its result with the
 // spool's events, holding the flusher off in between so no event is counted
@@ -83,9 +83,15 @@ func (s *Server) withPending(ctx context.Context, key string, read func(context.
 	defer cancel()
 	release := s.flusher.ReadLock()
 	stored, err := read(qctx)
-	pending, complete, perr := s.local.PeekSpool(maxOverlay)
-	release()
+	// The count is kept beside the spool, so a long outage's spool is not
+	// decoded on every round only to be found too large to add.
 	n, _, _ := s.local.SpoolStats()
+	var pending []tiendo.Event
+	complete, perr := n <= maxOverlay, error(nil)
+	if n > 0 && complete {
+		pending, complete, perr = s.local.PeekSpool(maxOverlay)
+	}
+	release()
 	state := tiendo.StorageState{State: "ok", Pending: n}
 	if !s.flusher.Healthy() {
 		state.State = "behind"
