@@ -68,8 +68,15 @@ type topicState struct {
 	seq      uint64
 	snapshot []byte            // the full snapshot message at seq, for new and resyncing clients
 	stations map[string][]byte // station id -> its JSON at seq, to find changes
-	charts   map[string][]byte
+	charts   map[string][]byte // the charts as last sent in an update (or snapshot)
+	chartsAt time.Time         // when charts were last sent
 }
+
+// chartEvery spaces chart updates: chart options are most of an update's
+// bytes (a progress chart changes with every record), while the figures a
+// screen reads first — totals, stations — go out every round. New and
+// resyncing clients always get current charts in their snapshot.
+const chartEvery = 5 * time.Second
 
 // liveState computes each watched scope once per round, serialises each
 // topic's message once, and publishes the same bytes to every subscriber.
@@ -212,10 +219,16 @@ func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	}
 	chartBytes := make(map[string][]byte, len(charts))
 	changedCharts := dashboards.Charts{}
-	for k, v := range charts {
-		chartBytes[k] = v
-		if prev == nil || !bytes.Equal(prev.charts[k], v) {
-			changedCharts[k] = v
+	chartsAt := time.Now()
+	if prev != nil && chartsAt.Sub(prev.chartsAt) < chartEvery {
+		// Not yet: keep comparing against what the clients have.
+		chartBytes, chartsAt = prev.charts, prev.chartsAt
+	} else {
+		for k, v := range charts {
+			chartBytes[k] = v
+			if prev == nil || !bytes.Equal(prev.charts[k], v) {
+				changedCharts[k] = v
+			}
 		}
 	}
 	seq := uint64(1)
@@ -223,7 +236,7 @@ func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Ch
 		seq = prev.seq + 1
 	}
 	full, _ := json.Marshal(liveMessage{Type: "snapshot", Seq: seq, Build: l.build, Storage: snap.Storage.State, Snapshot: snap, Charts: charts})
-	l.topics[name] = &topicState{seq: seq, snapshot: full, stations: stations, charts: chartBytes}
+	l.topics[name] = &topicState{seq: seq, snapshot: full, stations: stations, charts: chartBytes, chartsAt: chartsAt}
 	l.mu.Unlock()
 
 	if prev == nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -224,6 +225,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
+	ln = &patientListener{Listener: ln, log: s.log}
 	if s.replay != nil {
 		// A replay resumes where its data stopped, not at the wall clock.
 		if t, err := s.store.LatestEventTime(ctx); err == nil {
@@ -266,4 +268,26 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// patientListener keeps the server up when accepting fails for lack of
+// file descriptors (EMFILE/ENFILE, e.g. a flood of WebSocket clients): it
+// waits, with backoff, and tries again, serving the connections it has,
+// where a plain listener would end Serve and the whole server with it.
+type patientListener struct {
+	net.Listener
+	log *slog.Logger
+}
+
+func (l *patientListener) Accept() (net.Conn, error) {
+	delay := 5 * time.Millisecond
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
+			return c, err
+		}
+		l.log.Warn("out of file descriptors; not accepting for a moment", "err", err, "retry_in", delay)
+		time.Sleep(delay)
+		delay = min(2*delay, time.Second)
+	}
 }

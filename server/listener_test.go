@@ -1,0 +1,42 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"syscall"
+	"testing"
+)
+
+// fdStarvedListener fails with EMFILE a few times, then accepts.
+type fdStarvedListener struct {
+	net.Listener
+	failures int
+}
+
+func (l *fdStarvedListener) Accept() (net.Conn, error) {
+	if l.failures > 0 {
+		l.failures--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	c1, _ := net.Pipe()
+	return c1, nil
+}
+
+func TestPatientListenerOutlastsFDStarvation(t *testing.T) {
+	l := &patientListener{Listener: &fdStarvedListener{failures: 3}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c, err := l.Accept()
+	if err != nil || c == nil {
+		t.Fatalf("Accept after EMFILE = %v, %v; want a connection", c, err)
+	}
+	c.Close()
+	closed := &patientListener{Listener: &closedListener{}, log: l.log}
+	if _, err := closed.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("other errors must pass through: %v", err)
+	}
+}
+
+type closedListener struct{ net.Listener }
+
+func (closedListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
