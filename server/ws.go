@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -13,6 +14,9 @@ import (
 // maxClientMessage caps what a browser may send on the socket: its only
 // message is a small {"type":"resync"}.
 const maxClientMessage = 1024
+
+// writeBuffers backs the WebSocket write buffers of all connections.
+var writeBuffers = &sync.Pool{}
 
 // clientMessage is what a screen may ask over its socket.
 type clientMessage int
@@ -123,5 +127,8 @@ func (s *Server) wsRoute() fiber.Handler {
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   1024,
 		WriteBufferSize:  4096,
+		// Screens mostly wait between updates: a shared pool lends each
+		// connection its write buffer only while it writes.
+		WriteBufferPool: writeBuffers,
 	})
 }
