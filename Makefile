@@ -39,8 +39,8 @@ clean:
 
 # Performance (issue 6; bench/README.md reads the output). bench: ingest,
 # WebSocket fan-out and cold start on both engines, then the Go benchmarks of
-# the hot paths with allocations; about 20 minutes. bench-scale: queries at
-# national scale on a ClickHouse server (generates ~570 M rows; about 40
+# the hot paths with allocations; about 25 minutes. bench-scale: queries at
+# national scale on a ClickHouse server (generates ~570 M rows; about 35
 # minutes, ~20 GB of disk under .cache/bench-scale, removed afterwards).
 # Flags: make bench BENCHFLAGS='--runs 5 --clients 1000,10000'.
 .PHONY: bench bench-scale bench-tools

@@ -20,7 +20,7 @@ import (
 // scaleFlags are shared with the chDB helper's scale command.
 func scaleFlags(fs *flag.FlagSet, p *scalebench.Params) {
 	fs.IntVar(&p.Provinces, "provinces", p.Provinces, "provinces")
-	fs.IntVar(&p.Stations, "stations", p.Stations, "stations (S10000…)")
+	fs.IntVar(&p.Stations, "stations", p.Stations, "stations (ids P<province>-S<n>)")
 	fs.IntVar(&p.Days, "days", p.Days, "days of data from 2021-01-01")
 	fs.IntVar(&p.Slots, "slots", p.Slots, "heartbeats per station per day")
 	fs.Int64Var(&p.Completions, "completions", p.Completions, "completion events")

@@ -50,10 +50,12 @@ func (p Params) sql(db, q string) string {
 	return r.Replace(q)
 }
 
-// Station ids are S10000…S19999; station s belongs to province s % P.
+// Station s (0…S-1) belongs to province s % P; its id P<10+province>-S<10000+s>
+// starts with its province, as real ids do (LS-…), so that a province's
+// stations are neighbours in the tables' (station, time) order.
 const completionsSQL = `INSERT INTO {db}.completions (id, station, ts, count, fingerprint_retries, kind, received)
 SELECT concat('c', toString(n)) AS id,
-       concat('S', toString(10000 + n % {S})) AS station,
+       concat('P', toString(10 + n % {S} % {P}), '-S', toString(10000 + n % {S})) AS station,
        toDateTime({DAY0} + least(intDiv(n, {PERDAY}), toUInt64({DAYS} - 1)) * 86400 + 25200 + intDiv(h, 16777216) % 54000, 'UTC') AS ts,
        toUInt32(1 + h % 4) AS count,
        toUInt32(intDiv(h, 256) % 3) AS fingerprint_retries,
@@ -63,7 +65,7 @@ FROM (SELECT number + {OFFSET} AS n, intHash64(number + {OFFSET}) AS h FROM syst
 
 const heartbeatsSQL = `INSERT INTO {db}.heartbeats (id, station, ts, queue, staff, lanes, status, has_pos, lat, lon, received)
 SELECT concat('h', toString(n)) AS id,
-       concat('S', toString(10000 + s)) AS station,
+       concat('P', toString(10 + s % {P}), '-S', toString(10000 + s)) AS station,
        toDateTime({DAY0} + intDiv(n, {S} * {SLOTS}) * 86400 + 25200 + slot * 360 + s % 360, 'UTC') AS ts,
        toUInt32(h % 60) AS queue,
        toUInt16(2 + intDiv(h, 256) % 4) AS staff,
@@ -157,7 +159,7 @@ type Query struct {
 func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p Params) ([]*Query, error) {
 	var stations []string
 	for s := p.Province; s < p.Stations; s += p.Provinces {
-		stations = append(stations, fmt.Sprintf("S%d", 10000+s))
+		stations = append(stations, fmt.Sprintf("P%d-S%d", 10+p.Province, 10000+s))
 	}
 	c := langson2021.Campaign()
 	now := time.Unix(localMidnight, 0).UTC().Add(time.Duration(p.Days-1)*24*time.Hour + 15*time.Hour) // last day, 15:00 local
