@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -142,32 +144,63 @@ func (s *Server) originAllowed(c *fiber.Ctx, p *Principal) bool {
 }
 
 // connLimiter caps concurrent live connections per principal, so one leaked
-// or hostile account cannot exhaust the server.
+// or hostile account cannot exhaust the server, and in total, so the server
+// refuses a screen with a clear 503 before it runs out of file descriptors
+// (past that, accept fails and the embedded engine cannot open its files).
 type connLimiter struct {
-	mu  sync.Mutex
-	n   map[string]int
-	max int
+	mu       sync.Mutex
+	n        map[string]int
+	total    int
+	max      int // per principal
+	maxTotal int
 }
 
-func (l *connLimiter) acquire(id string) bool {
+// errAtCapacity and errAccountFull are acquire's refusals.
+var (
+	errAtCapacity  = errors.New("server at live-connection capacity")
+	errAccountFull = errors.New("account at its live-connection limit")
+)
+
+func (l *connLimiter) acquire(id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.n == nil {
 		l.n = map[string]int{}
 	}
+	if l.maxTotal > 0 && l.total >= l.maxTotal {
+		return errAtCapacity
+	}
 	if l.n[id] >= l.max {
-		return false
+		return errAccountFull
 	}
 	l.n[id]++
-	return true
+	l.total++
+	return nil
 }
 
 func (l *connLimiter) release(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.total--
 	if l.n[id]--; l.n[id] <= 0 {
 		delete(l.n, id)
 	}
+}
+
+// fdReserve is what LiveConnCapacity keeps for everything but live sockets:
+// ClickHouse part files of the embedded engine, bbolt, the listener, REST
+// requests and ingest connections of a few hundred stations.
+const fdReserve = 1000
+
+// LiveConnCapacity is the default total of live connections: the process's
+// open-files limit less fdReserve. Go raises the soft limit to the hard one
+// at start, so this follows `LimitNOFILE=` of the service unit.
+func LiveConnCapacity() int {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil || r.Cur > 1<<30 {
+		return 1 << 30
+	}
+	return max(int(r.Cur)-fdReserve, 100)
 }
 
 // newSessionCookie sets the session cookie: HttpOnly (no script reads it),

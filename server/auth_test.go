@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"tiendo/server"
 )
 
 // principals of every role, as bearer tokens, plus nobody.
@@ -204,6 +207,44 @@ func TestConnectionsPerUserCapped(t *testing.T) {
 		t.Fatalf("another account was refused: %v", err)
 	}
 	conn.Close()
+}
+
+// Past the server-wide cap an upgrade gets 503 with Retry-After (a screen
+// retries), not a failed accept; a closed connection frees its slot.
+func TestLiveConnectionsCappedInTotal(t *testing.T) {
+	ts := startTestServer(t, func(c *server.Config) { c.MaxLiveConns = 3 })
+	var open []interface{ Close() error }
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	accounts := []string{ts.admin, ts.token(t, `{"role":"leader"}`)}
+	for i := 0; i < 3; i++ {
+		conn, _, err := dial(t, ts, "scope=province", http.Header{"Authorization": {"Bearer " + accounts[i%2]}})
+		if err != nil {
+			t.Fatalf("connection %d refused under the cap: %v", i, err)
+		}
+		open = append(open, conn)
+	}
+	_, resp, err := dial(t, ts, "scope=province", http.Header{"Authorization": {"Bearer " + accounts[1]}})
+	if err == nil || resp == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth connection: %v %v; want 503 with Retry-After", resp, err)
+	}
+	open[0].Close()
+	open = open[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		conn, _, err := dial(t, ts, "scope=province", http.Header{"Authorization": {"Bearer " + accounts[0]}})
+		if err == nil {
+			open = append(open, conn)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed connection did not free its slot: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // signIn creates a user and signs in through the form, returning the cookie.

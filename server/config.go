@@ -28,6 +28,10 @@ type Config struct {
 	TrustedProxies []string
 	// MaxConnsPerUser caps one account's concurrent live connections.
 	MaxConnsPerUser int
+	// MaxLiveConns caps all live connections together; past it an upgrade
+	// gets 503 and Retry-After. 0 derives it from the open-files limit
+	// (see LiveConnCapacity).
+	MaxLiveConns int
 }
 
 // Default returns the configuration `tiendo serve` starts from.
@@ -58,6 +62,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnsPerUser < 1 {
 		return errors.New("config: connections per user must be at least 1")
+	}
+	if c.MaxLiveConns < 0 {
+		return errors.New("config: live connection limit must not be negative")
 	}
 	switch c.Clock {
 	case "wall", "replay":

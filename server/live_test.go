@@ -51,7 +51,8 @@ func testCampaign(t *testing.T) (*tiendo.Campaign, []tiendo.Station) {
 	}
 }
 
-func startTestServer(t *testing.T) *testServer {
+// startTestServer runs a server on a fresh database; opts adjust its configuration.
+func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	engine, _, err := clickhouse.Open(ctx, chServer.DSN)
@@ -74,6 +75,9 @@ func startTestServer(t *testing.T) *testServer {
 	c, stations := testCampaign(t)
 	cfg := server.Default()
 	cfg.DataDir, cfg.Clock, cfg.Linger = dir, "replay", 20*time.Millisecond
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := server.New(server.Deps{Config: cfg, Store: db, Local: state, Campaign: c, DefaultStations: stations,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Build: "test-build"})
 	if err != nil {

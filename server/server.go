@@ -122,6 +122,10 @@ func New(d Deps) (*Server, error) {
 	)
 
 	s.conns.max = d.Config.MaxConnsPerUser
+	s.conns.maxTotal = d.Config.MaxLiveConns
+	if s.conns.maxTotal == 0 {
+		s.conns.maxTotal = LiveConnCapacity()
+	}
 	s.loginLimiter = ingest.NewRateLimiter(0.2, 10)
 
 	s.app = fiber.New(fiber.Config{

@@ -77,13 +77,23 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 		}
 		return tiendo.Errorf(tiendo.EForbidden, "origin %s may not open the live stream", origin)
 	}
-	if !s.conns.acquire(who.ID) {
+	switch err := s.conns.acquire(who.ID); err {
+	case nil:
+	case errAtCapacity:
+		c.Set(fiber.HeaderRetryAfter, "10")
+		return tiendo.Errorf(tiendo.EUnavailable, "the server holds its most live connections (%d); retry shortly", s.conns.maxTotal)
+	default:
 		return tiendo.Errorf(tiendo.ERateLimited, "too many live connections for this account (at most %d)", s.conns.max)
 	}
 	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark"}
 	c.Locals("topic", t.String())
 	c.Locals("principal", who.ID)
-	return c.Next()
+	if err := c.Next(); err != nil {
+		// The upgrade failed, so wsHandler will not run to release the slot.
+		s.conns.release(who.ID)
+		return err
+	}
+	return nil
 }
 
 func langOf(s string) string {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -121,6 +122,9 @@ func (c *wsClient) close() {
 	_ = c.conn.Close()
 }
 
+// errAtCapacity is the server's clean refusal (503) past its live-connection cap.
+var errAtCapacity = errors.New("503: server at live-connection capacity")
+
 var dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 512}
 
 func dialWS(ctx context.Context, url, token string) (*websocket.Conn, error) {
@@ -128,6 +132,9 @@ func dialWS(ctx context.Context, url, token string) (*websocket.Conn, error) {
 	h.Set("Authorization", "Bearer "+token)
 	conn, resp, err := dialer.DialContext(ctx, url, h)
 	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
+			return nil, errAtCapacity
+		}
 		if resp != nil {
 			return nil, fmt.Errorf("%v (status %d)", err, resp.StatusCode)
 		}
@@ -142,6 +149,7 @@ func dialWS(ctx context.Context, url, token string) (*websocket.Conn, error) {
 type workerReady struct {
 	Served     int    `json:"served"`
 	DialErrors int    `json:"dial_errors"`
+	Refused    int    `json:"refused"` // 503: the server at its live-connection capacity
 	FirstErr   string `json:"first_err,omitempty"`
 }
 
@@ -199,6 +207,10 @@ func runClients(ctx context.Context, args []string) error {
 			conn, err := dialWS(dctx, url, token)
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil && errors.Is(err, errAtCapacity) {
+				ready.Refused++
+				return
+			}
 			if err != nil {
 				ready.DialErrors++
 				if ready.FirstErr == "" {
@@ -450,6 +462,7 @@ type fanoutResult struct {
 	clients      int
 	connected    int
 	dialErrors   int
+	refused      int // 503 at the server's live-connection cap, counted apart from errors
 	firstDialErr string
 	connectTime  time.Duration
 	lat          []time.Duration
@@ -567,6 +580,7 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 		}
 		res.connected += w.ready.Served
 		res.dialErrors += w.ready.DialErrors
+		res.refused += w.ready.Refused
 		if res.firstDialErr == "" {
 			res.firstDialErr = w.ready.FirstErr
 		}

@@ -110,6 +110,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed")
 	origins := fs.String("allowed-origins", "", "comma-separated extra origins (https://host) whose pages may open the live stream")
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", cfg.MaxConnsPerUser, "live connections one account may hold")
+	fs.IntVar(&cfg.MaxLiveConns, "max-live-conns", cfg.MaxLiveConns, "live connections in all (past it 503); 0: the open-files limit less 1,000")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
