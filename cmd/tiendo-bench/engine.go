@@ -193,8 +193,18 @@ func ingestPart(ctx context.Context, cfg *benchConfig, rep *engineReport, srv *s
 		}
 		return float64(rows) / took.Seconds(), nil
 	}
-	var peak50, peak1, half50 []ingestRow
+	sink, err := startSink(ctx, cfg.work)
+	if err != nil {
+		return err
+	}
+	defer sink.stop(5 * time.Second)
+	var peak50, peak1, half50, floor50 []ingestRow
 	for r := 1; r <= cfg.runs; r++ {
+		res, err := runLoad(ctx, sink, model, stations, loadSpec{name: fmt.Sprintf("HTTP floor b50 #%d", r), batch: 50, dur: cfg.dur, prefix: fmt.Sprintf("f%d-", r), sink: true})
+		if err != nil {
+			return fmt.Errorf("HTTP floor: %w", err)
+		}
+		floor50 = append(floor50, ingestRow{name: res.spec.name, res: res})
 		for _, batch := range []int{50, 1} {
 			prefix := fmt.Sprintf("r%db%d-", r, batch)
 			res, err := runLoad(ctx, srv, model, stations, loadSpec{name: fmt.Sprintf("peak b%d #%d", batch, r), batch: batch, dur: cfg.dur, prefix: prefix, keep: isChDB, chPID: chPID})
@@ -207,6 +217,8 @@ func ingestPart(ctx context.Context, cfg *benchConfig, rep *engineReport, srv *s
 			}
 			row := ingestRow{name: res.spec.name, res: res, directRate: d}
 			if batch == 50 {
+				// The floor's ratio is against the same round's direct insert.
+				floor50[r-1].directRate = d
 				peak50 = append(peak50, row)
 			} else {
 				peak1 = append(peak1, row)
@@ -281,7 +293,17 @@ func ingestPart(ctx context.Context, cfg *benchConfig, rep *engineReport, srv *s
 		addRow(row)
 	}
 	ratio1, _, q3 := medianRow("peak b1", peak1)
+	for _, row := range floor50 {
+		addRow(row)
+	}
+	floorRatio, _, _ := medianRow("HTTP floor b50", floor50)
+	var ofFloor []float64
+	for i := range peak50 {
+		ofFloor = append(ofFloor, peak50[i].res.rateE2E()/floor50[i].res.rateE2E())
+	}
 	fmt.Print(t.String())
+	fmt.Printf("    HTTP floor = the same generator and batches against a Fiber handler that only reads the body and answers 202 (no decoding, no spool, no ClickHouse):\n")
+	fmt.Printf("    the most any HTTP ingest reaches on this box, %.0f%% of the direct insert; tiendo's peak b50 e2e is %.0f%% of it (median of the rounds' ratios)\n", 100*floorRatio, 100*median(ofFloor))
 	fmt.Println("    events = accepted events (202) in the run; compl = completions among them (the rest heartbeats); e2e = accepted events / time until the spool was empty (the last row in ClickHouse);")
 	fmt.Println("    p50/p99 202 = request latency (paced runs: from the scheduled send time); ins q/s = tiendo_store_insert_queries_total per second of the e2e window, /table = /2 (heartbeats, completions);")
 	fmt.Println("    CPU = cores used over the e2e window by tiendo serve / clickhouse-server / this load generator, in % of one core (the box has 2)")

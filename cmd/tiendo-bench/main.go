@@ -40,6 +40,8 @@ func main() {
 		err = runScale(ctx, args)
 	case "clients": // internal: a fan-out worker
 		err = runClients(ctx, args)
+	case "sink": // internal: the HTTP floor of ingest
+		err = runSink(ctx, args)
 	default:
 		err = fmt.Errorf("unknown command %q (bench or scale)", cmd)
 	}
