@@ -2,14 +2,14 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"tiendo"
 )
@@ -17,60 +17,39 @@ import (
 // MaxBatchEvents is the most events one request may carry.
 const MaxBatchEvents = 10_000
 
+// maxDepth is how deeply a JSON value may nest. It is encoding/json's
+// limit, which the decoder used before it scanned bytes itself; keeping it
+// keeps the same bodies acceptable.
+const maxDepth = 10000
+
 // Decode reads a batch of events from a JSON array (isNDJSON false) or from
 // NDJSON, one object per line. It is strict where encoding/json is lenient:
 // keys are case-sensitive, a key given twice (also in another case, as
 // "station" and "Station") is an error, unknown keys are errors, integers
 // must be integers, and times must carry an offset. All problems of all
 // events are returned, each naming the event's index and the field.
+//
+// Decoding is on the ingest hot path (it was a third of the server's CPU at
+// peak), so it is a single pass over the bytes without encoding/json: no
+// per-event decoder, maps or copies of values. An event costs one
+// allocation, its id; the station string is shared by consecutive events
+// that name the same station (a batch comes from one station), and the
+// fixed values of type, status and kind are the package constants. The
+// rules are those of the encoding/json based decoder it replaced, down to
+// the error of every field; decode_ref_test.go keeps that decoder and
+// compares the two.
 func Decode(body []byte, isNDJSON bool) ([]tiendo.Event, []tiendo.FieldError, error) {
-	var raws [][]byte
+	var d decoder
+	var err error
 	if isNDJSON {
-		for _, line := range bytes.Split(body, []byte("\n")) {
-			if line = bytes.TrimSpace(line); len(line) > 0 {
-				raws = append(raws, line)
-			}
-		}
+		err = d.ndjson(body)
 	} else {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, bodyError("not valid JSON: %v", err)
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			return nil, nil, bodyError("want a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)")
-		}
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, nil, bodyError("not valid JSON at event %d: %v", len(raws), err)
-			}
-			raws = append(raws, raw)
-			if len(raws) > MaxBatchEvents {
-				break
-			}
-		}
-		if len(raws) <= MaxBatchEvents {
-			if _, err := dec.Token(); err != nil {
-				return nil, nil, bodyError("not valid JSON: unterminated array: %v", err)
-			}
-			if _, err := dec.Token(); err != io.EOF {
-				return nil, nil, bodyError("unexpected data after the array")
-			}
-		}
+		err = d.array(body)
 	}
-	if len(raws) == 0 {
-		return nil, nil, bodyError("no events in the batch")
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(raws) > MaxBatchEvents {
-		return nil, nil, &tiendo.Error{Code: tiendo.ETooLarge, Message: fmt.Sprintf("a batch holds at most %d events", MaxBatchEvents)}
-	}
-	events := make([]tiendo.Event, len(raws))
-	var problems []tiendo.FieldError
-	for i, raw := range raws {
-		problems = append(problems, decodeEvent(raw, i, &events[i])...)
-	}
-	return events, problems, nil
+	return d.events, d.problems, nil
 }
 
 func bodyError(format string, args ...any) error {
@@ -79,170 +58,1005 @@ func bodyError(format string, args ...any) error {
 		Fields: []tiendo.FieldError{{Index: -1, Field: "body", Reason: msg}}}
 }
 
-// decodeEvent fills e from one JSON object and returns its shape errors
-// (presence and types). Value rules are tiendo.Event.Validate's.
-func decodeEvent(raw []byte, index int, e *tiendo.Event) []tiendo.FieldError {
-	var errs []tiendo.FieldError
-	add := func(field, format string, args ...any) {
-		errs = append(errs, tiendo.FieldError{Index: index, Field: field, Reason: fmt.Sprintf(format, args...)})
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		add("event", "want a JSON object")
-		return errs
-	}
-	seen := map[string]string{}
-	present := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			add("event", "not valid JSON: %v", err)
-			return errs
-		}
-		key := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			add(key, "not valid JSON: %v", err)
-			return errs
-		}
-		lower := strings.ToLower(key)
-		if prev, dup := seen[lower]; dup {
-			if prev == key {
-				add(key, "given twice")
-			} else {
-				add(key, "given twice, as %q and %q (keys are case-sensitive)", prev, key)
-			}
+func tooLarge() error {
+	return &tiendo.Error{Code: tiendo.ETooLarge, Message: fmt.Sprintf("a batch holds at most %d events", MaxBatchEvents)}
+}
+
+// decoder holds the state of one Decode call.
+type decoder struct {
+	events   []tiendo.Event
+	problems []tiendo.FieldError
+	station  string // the last station read, reused while the next events name it too
+	buf      []byte // scratch for strings that need unescaping
+}
+
+func (d *decoder) add(index int, field, reason string) {
+	d.problems = append(d.problems, tiendo.FieldError{Index: index, Field: field, Reason: reason})
+}
+
+// ndjson decodes one event per non-blank line. Lines are trimmed of
+// Unicode white space (bytes.TrimSpace) as they always were, so a line of
+// "\v" or a no-break space is blank.
+func (d *decoder) ndjson(body []byte) error {
+	// One allocation for the events: at most one per line.
+	d.events = make([]tiendo.Event, 0, min(bytes.Count(body, []byte{'\n'})+1, MaxBatchEvents))
+	for rest, more := body, true; more; {
+		var line []byte
+		line, rest, more = bytes.Cut(rest, []byte{'\n'})
+		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue
 		}
-		seen[lower] = key
-		present[key] = true
-		if err := setField(e, key, val); err != nil {
-			add(key, "%v", err)
+		if len(d.events) == MaxBatchEvents {
+			return tooLarge()
+		}
+		index := len(d.events)
+		d.events = append(d.events, tiendo.Event{})
+		d.ndjsonEvent(line, index)
+	}
+	if len(d.events) == 0 {
+		return bodyError("no events in the batch")
+	}
+	return nil
+}
+
+// ndjsonEvent decodes one line. Malformed JSON is a problem of the event,
+// not of the body: the other lines still get their own problems reported.
+func (d *decoder) ndjsonEvent(line []byte, index int) {
+	if line[0] != '{' {
+		d.add(index, "event", "want a JSON object")
+		return
+	}
+	st := eventState{firstProblem: len(d.problems)}
+	end, serr := d.object(line, 0, index, maxDepth, &st)
+	switch {
+	case serr != nil && !serr.atClose:
+		// Broken inside: what was read so far stays, nothing is required.
+		d.add(index, serr.field, "not valid JSON: "+serr.msg)
+		return
+	case serr != nil:
+		d.add(index, "event", "not valid JSON: "+serr.msg)
+	case skipSpace(line, end) != len(line):
+		// A second object on the line would otherwise be dropped silently.
+		d.add(index, "event", "unexpected data after the object (one event per line)")
+	}
+	d.finish(index, &st)
+}
+
+// array decodes a JSON array of events. The whole body must be valid JSON:
+// a syntax error anywhere rejects the batch (with the index of the element
+// at fault) even when events before it were fine.
+func (d *decoder) array(body []byte) error {
+	p := skipSpace(body, 0)
+	if p == len(body) {
+		return bodyError("not valid JSON: EOF")
+	}
+	if body[p] != '[' {
+		return notAnArray(body, p)
+	}
+	// Sized by the objects in the body, so one allocation in practice.
+	d.events = make([]tiendo.Event, 0, min(bytes.Count(body, []byte{'{'}), MaxBatchEvents+1))
+	for p++; ; {
+		p = skipSpace(body, p)
+		if p == len(body) || body[p] == ']' || body[p] == '}' {
+			break
+		}
+		index := len(d.events)
+		if index > 0 {
+			if body[p] != ',' {
+				return bodyError("not valid JSON at event %d: expected comma after array element", index)
+			}
+			p = skipSpace(body, p+1)
+		}
+		d.events = append(d.events, tiendo.Event{})
+		if p < len(body) && body[p] == '{' {
+			st := eventState{firstProblem: len(d.problems)}
+			// The object itself is one level of nesting.
+			end, serr := d.object(body, p, index, maxDepth-1, &st)
+			if serr != nil {
+				return bodyError("not valid JSON at event %d: %s", index, serr.msg)
+			}
+			d.finish(index, &st)
+			p = end
+		} else {
+			end, err := skipValue(body, p, maxDepth)
+			if err != nil {
+				return bodyError("not valid JSON at event %d: %v", index, err)
+			}
+			d.add(index, "event", "want a JSON object")
+			p = end
+		}
+		if len(d.events) > MaxBatchEvents {
+			// Refused as too large even if the rest is cut short or broken.
+			return tooLarge()
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		add("event", "not valid JSON: %v", err)
-	} else if _, err := dec.Token(); err != io.EOF {
-		// On an NDJSON line a second object would otherwise be dropped silently.
-		add("event", "unexpected data after the object (one event per line)")
+	switch {
+	case p == len(body):
+		return bodyError("not valid JSON: unterminated array: EOF")
+	case body[p] == '}':
+		return bodyError("not valid JSON: unterminated array: invalid character '}' %s", arrayContext(len(d.events)))
+	case skipSpace(body, p+1) != len(body):
+		return bodyError("unexpected data after the array")
+	case len(d.events) == 0:
+		return bodyError("no events in the batch")
 	}
-	required := []string{"id", "type", "station", "ts"}
+	return nil
+}
+
+func arrayContext(elements int) string {
+	if elements == 0 {
+		return "looking for beginning of value"
+	}
+	return "after array element"
+}
+
+// notAnArray explains a body that does not start with '[': a valid JSON
+// value of another kind is the wrong shape, anything else is not JSON.
+func notAnArray(body []byte, p int) error {
+	if body[p] != '{' { // an object is the wrong shape however it goes on
+		end, err := skipValue(body, p, maxDepth)
+		if err != nil {
+			return bodyError("not valid JSON: %v", err)
+		}
+		// encoding/json read such a value into an any, and a number
+		// beyond float64 failed there.
+		if num := body[p:end]; num[0] == '-' || (num[0] >= '0' && num[0] <= '9') {
+			if _, err := strconv.ParseFloat(string(num), 64); err != nil {
+				return bodyError("not valid JSON: json: cannot unmarshal number %s into Go value of type float64", num)
+			}
+		}
+	}
+	return bodyError("want a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)")
+}
+
+// The known keys; a key's position is its bit in eventState's masks.
+const (
+	keyID = iota
+	keyType
+	keyStation
+	keyTS
+	keyQueue
+	keyStaff
+	keyLanes
+	keyStatus
+	keyLat
+	keyLon
+	keyCount
+	keyRetries
+	keyKind
+	numKeys
+)
+
+var keyNames = [numKeys]string{"id", "type", "station", "ts", "queue", "staff", "lanes", "status", "lat", "lon", "count", "fingerprint_retries", "kind"}
+
+// knownKey returns the index of the known key spelt exactly as b, or -1.
+// (A switch on string(b) does not allocate.)
+func knownKey(b []byte) int {
+	switch string(b) {
+	case "id":
+		return keyID
+	case "type":
+		return keyType
+	case "station":
+		return keyStation
+	case "ts":
+		return keyTS
+	case "queue":
+		return keyQueue
+	case "staff":
+		return keyStaff
+	case "lanes":
+		return keyLanes
+	case "status":
+		return keyStatus
+	case "lat":
+		return keyLat
+	case "lon":
+		return keyLon
+	case "count":
+		return keyCount
+	case "fingerprint_retries":
+		return keyRetries
+	case "kind":
+		return keyKind
+	}
+	return -1
+}
+
+// eventState is what one event's decoding remembers about its keys.
+// Duplicates are found by the key's lower case (strings.ToLower, so also
+// "\u212aind" with a Kelvin sign collides with "kind"): for the known keys
+// a bit each, for any other key a map made only when one turns up, since
+// unknown keys are errors anyway.
+type eventState struct {
+	seen    uint16            // known keys in lower case, first spelling in seenAs
+	present uint16            // known keys given exactly, first time
+	seenAs  [numKeys]string   // first spelling of each key in seen
+	unknown map[string]string // lower case of other keys → first spelling
+	// firstProblem is where the event's problems start in decoder.problems.
+	firstProblem int
+}
+
+// syntaxError is malformed JSON inside an event object. field is the key
+// whose value was malformed, or "event". atClose marks a members list that
+// ended without a '}' (at the end of the line or at a ']'): the old
+// decoder still checked the required fields of such an event.
+type syntaxError struct {
+	field, msg string
+	atClose    bool
+}
+
+// object decodes the object starting at b[p] == '{' into event index and
+// returns the offset after its '}'. depth is how deeply each value may
+// nest. Members are applied as they are read, so a syntax error leaves the
+// event as far as it got, as the old decoder did.
+func (d *decoder) object(b []byte, p, index, depth int, st *eventState) (int, *syntaxError) {
+	fatal := func(field string, err error) (int, *syntaxError) {
+		return p, &syntaxError{field: field, msg: err.Error()}
+	}
+	p++
+	for first := true; ; first = false {
+		p = skipSpace(b, p)
+		if p == len(b) {
+			return p, &syntaxError{field: "event", msg: "EOF", atClose: true}
+		}
+		c := b[p]
+		if c == '}' {
+			return p + 1, nil
+		}
+		context := "after object key:value pair"
+		if first {
+			context = "looking for beginning of object key string"
+		}
+		if c == ']' {
+			return p, &syntaxError{field: "event", msg: invalidChar(c, context).Error(), atClose: true}
+		}
+		if !first {
+			if c != ',' {
+				return fatal("event", invalidChar(c, context))
+			}
+			if p = skipSpace(b, p+1); p == len(b) {
+				return fatal("event", errEOF)
+			}
+			c, context = b[p], "looking for beginning of object key string"
+		}
+		if c != '"' {
+			return fatal("event", invalidChar(c, context))
+		}
+		keyEnd, plain, err := scanString(b, p)
+		if err != nil {
+			return fatal("event", err)
+		}
+		k, name := d.key(b[p+1:keyEnd-1], plain)
+		if p = skipSpace(b, keyEnd); p == len(b) {
+			return fatal(name, errEOF)
+		}
+		if b[p] != ':' {
+			return fatal(name, errors.New("expected colon after object key"))
+		}
+		p = skipSpace(b, p+1)
+		valEnd, err := skipValue(b, p, depth)
+		if err != nil {
+			return fatal(name, err)
+		}
+		d.member(index, st, k, name, b[p:valEnd])
+		p = valEnd
+	}
+}
+
+// key decodes a member name (raw, between the quotes) and returns the
+// index of the known key it spells exactly (or -1) and the name to report
+// in problems. Known keys are the package's strings, without allocating.
+func (d *decoder) key(raw []byte, plain bool) (int, string) {
+	if !plain {
+		d.buf = appendUnquoted(d.buf[:0], raw)
+		raw = d.buf
+	}
+	if k := knownKey(raw); k >= 0 {
+		return k, keyNames[k]
+	}
+	return -1, string(raw)
+}
+
+// member applies one key and its value (valid JSON) to event index.
+func (d *decoder) member(index int, st *eventState, k int, name string, v []byte) {
+	lower := k
+	if k < 0 {
+		lowerName := strings.ToLower(name)
+		if lower = knownKey([]byte(lowerName)); lower < 0 {
+			if prev, dup := st.unknown[lowerName]; dup {
+				d.twice(index, prev, name)
+				return
+			}
+			if st.unknown == nil {
+				st.unknown = map[string]string{}
+			}
+			st.unknown[lowerName] = name
+			d.add(index, name, "unknown field")
+			return
+		}
+	}
+	bit := uint16(1) << lower
+	if st.seen&bit != 0 {
+		d.twice(index, st.seenAs[lower], name)
+		return
+	}
+	st.seen |= bit
+	st.seenAs[lower] = name
+	if k < 0 { // a known key in another case, as "Station"
+		d.add(index, name, "unknown field")
+		return
+	}
+	st.present |= bit
+	if reason := d.setField(&d.events[index], k, v); reason != "" {
+		d.add(index, name, reason)
+	}
+}
+
+func (d *decoder) twice(index int, prev, name string) {
+	if prev == name {
+		d.add(index, name, "given twice")
+	} else {
+		d.add(index, name, fmt.Sprintf("given twice, as %q and %q (keys are case-sensitive)", prev, name))
+	}
+}
+
+const (
+	reasonNotString  = "must be a string"
+	reasonNotInteger = "must be an integer"
+	reasonNotNumber  = "must be a number"
+	reasonBadTime    = "must be an RFC 3339 time with offset, e.g. 2021-03-20T21:15:03+07:00"
+)
+
+// setField stores value v (valid JSON) of known key k in e and returns the
+// reason it cannot, or "". A field is only set from a good value.
+func (d *decoder) setField(e *tiendo.Event, k int, v []byte) string {
+	switch k {
+	case keyQueue, keyStaff, keyLanes, keyCount, keyRetries:
+		n, ok := parseInt32(v)
+		if !ok {
+			return reasonNotInteger
+		}
+		switch k {
+		case keyQueue:
+			e.Queue = n
+		case keyStaff:
+			e.Staff = n
+		case keyLanes:
+			e.Lanes = n
+		case keyCount:
+			e.Count = n
+		default:
+			e.FingerprintRetries = n
+		}
+		return ""
+	case keyLat, keyLon:
+		f, ok := parseNumber(v)
+		if !ok {
+			return reasonNotNumber
+		}
+		if k == keyLat {
+			e.Lat = f
+		} else {
+			e.Lon = f
+		}
+		return ""
+	}
+	s, ok := d.text(v)
+	if !ok {
+		return reasonNotString
+	}
+	switch k {
+	case keyID:
+		e.ID = string(s)
+	case keyType:
+		e.Type = eventType(s)
+	case keyStation:
+		if string(s) != d.station {
+			d.station = string(s)
+		}
+		e.Station = d.station
+	case keyTS:
+		t, ok := parseTime(s)
+		if !ok {
+			return reasonBadTime
+		}
+		e.TS = t
+	case keyStatus:
+		e.Status = stationStatus(s)
+	case keyKind:
+		e.Kind = recordKind(s)
+	}
+	return ""
+}
+
+// The values of type, status and kind are nearly always one of a few; they
+// are returned as the package's constants instead of new strings.
+
+func eventType(s []byte) tiendo.EventType {
+	switch string(s) {
+	case string(tiendo.TypeHeartbeat):
+		return tiendo.TypeHeartbeat
+	case string(tiendo.TypeCompletion):
+		return tiendo.TypeCompletion
+	}
+	return tiendo.EventType(s)
+}
+
+func stationStatus(s []byte) tiendo.StationStatus {
+	switch string(s) {
+	case string(tiendo.StatusOpen):
+		return tiendo.StatusOpen
+	case string(tiendo.StatusPaused):
+		return tiendo.StatusPaused
+	case string(tiendo.StatusClosed):
+		return tiendo.StatusClosed
+	}
+	return tiendo.StationStatus(s)
+}
+
+func recordKind(s []byte) tiendo.RecordKind {
+	switch string(s) {
+	case string(tiendo.RecordStandard):
+		return tiendo.RecordStandard
+	case string(tiendo.RecordStudent):
+		return tiendo.RecordStudent
+	case string(tiendo.RecordHomeVisit):
+		return tiendo.RecordHomeVisit
+	}
+	return tiendo.RecordKind(s)
+}
+
+// text returns the contents of JSON string v decoded, or false when v is
+// not a string. The result is v's own bytes when nothing needs decoding,
+// else the decoder's scratch buffer: use it before the next call.
+func (d *decoder) text(v []byte) ([]byte, bool) {
+	if v[0] != '"' {
+		return nil, false
+	}
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return s, true
+	}
+	d.buf = appendUnquoted(d.buf[:0], s)
+	return d.buf, true
+}
+
+// finish checks which fields the event's type needs and forbids, once all
+// its members are read.
+func (d *decoder) finish(index int, st *eventState) {
+	const bit = uint16(1)
+	e := &d.events[index]
+	required := bit<<keyID | bit<<keyType | bit<<keyStation | bit<<keyTS
+	has := func(k int) bool { return st.present&(bit<<k) != 0 }
 	switch e.Type {
 	case tiendo.TypeHeartbeat:
-		required = append(required, "queue", "staff", "status")
-		if present["lat"] != present["lon"] {
-			add("lat", "lat and lon must be given together")
+		required |= bit<<keyQueue | bit<<keyStaff | bit<<keyStatus
+		if has(keyLat) != has(keyLon) {
+			d.add(index, "lat", "lat and lon must be given together")
 		}
-		e.HasPos = present["lat"] && present["lon"]
-		for _, f := range []string{"count", "fingerprint_retries", "kind"} {
-			if present[f] {
-				add(f, "not a heartbeat field")
+		e.HasPos = has(keyLat) && has(keyLon)
+		for _, k := range [...]int{keyCount, keyRetries, keyKind} {
+			if has(k) {
+				d.add(index, keyNames[k], "not a heartbeat field")
 			}
 		}
 	case tiendo.TypeCompletion:
-		required = append(required, "count")
-		if !present["kind"] {
+		required |= bit << keyCount
+		if !has(keyKind) {
 			e.Kind = tiendo.RecordStandard
 		}
-		for _, f := range []string{"queue", "staff", "lanes", "status", "lat", "lon"} {
-			if present[f] {
-				add(f, "not a completion field")
+		for _, k := range [...]int{keyQueue, keyStaff, keyLanes, keyStatus, keyLat, keyLon} {
+			if has(k) {
+				d.add(index, keyNames[k], "not a completion field")
 			}
 		}
 	}
-	for _, f := range required {
-		if !present[f] && !hasError(errs, f) {
-			add(f, "required")
+	// In key order, which is the order the required fields are reported in.
+	for k := range numKeys {
+		if required&(bit<<k) != 0 && !has(k) && !d.hasProblem(st.firstProblem, keyNames[k]) {
+			d.add(index, keyNames[k], "required")
 		}
 	}
-	return errs
 }
 
-func hasError(errs []tiendo.FieldError, field string) bool {
-	for _, e := range errs {
-		if e.Field == field {
+// hasProblem reports whether a problem of field is recorded since from:
+// a field given badly is not also reported as missing.
+func (d *decoder) hasProblem(from int, field string) bool {
+	for _, p := range d.problems[from:] {
+		if p.Field == field {
 			return true
 		}
 	}
 	return false
 }
 
-var errNotString = errors.New("must be a string")
+// parseInt32 parses an integer field: a JSON number without fraction or
+// exponent that fits in 32 bits ("1.0" and "1e3" are not integers).
+func parseInt32(v []byte) (int, bool) {
+	digits := v
+	if v[0] == '-' {
+		digits = v[1:]
+	}
+	// Valid JSON has no leading zeros, so 11 digits are beyond 32 bits.
+	if len(digits) == 0 || len(digits) > 10 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if v[0] == '-' {
+		n = -n
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, false
+	}
+	return int(n), true
+}
 
-func setField(e *tiendo.Event, key string, val json.RawMessage) error {
-	str := func() (string, error) {
-		var s string
-		if len(val) == 0 || val[0] != '"' || json.Unmarshal(val, &s) != nil {
-			return "", errNotString
-		}
-		return s, nil
+// float64pow10 holds the powers of ten that float64 represents exactly.
+var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber parses a coordinate: any JSON number (v is valid JSON) that
+// float64 holds. Coordinates have few digits, and for those the result is
+// one exact operation on exact operands, which IEEE 754 rounds correctly,
+// as strconv.ParseFloat does; other numbers go to strconv.ParseFloat.
+func parseNumber(v []byte) (float64, bool) {
+	if v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+		return 0, false
 	}
-	integer := func(dst *int) error {
-		n, err := strconv.ParseInt(string(val), 10, 64)
-		if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
-			return errors.New("must be an integer")
-		}
-		*dst = int(n)
-		return nil
+	if f, ok := parseShortNumber(v); ok {
+		return f, true
 	}
-	number := func(dst *float64) error {
-		if len(val) == 0 || !(val[0] == '-' || (val[0] >= '0' && val[0] <= '9')) {
-			return errors.New("must be a number")
-		}
-		f, err := strconv.ParseFloat(string(val), 64)
-		if err != nil {
-			return errors.New("must be a number")
-		}
-		*dst = f
-		return nil
+	f, err := strconv.ParseFloat(string(v), 64)
+	return f, err == nil
+}
+
+// parseShortNumber handles JSON numbers of at most 15 significant digits
+// (so the mantissa is exact) whose power of ten is within ±22.
+func parseShortNumber(v []byte) (float64, bool) {
+	i, neg := 0, v[0] == '-'
+	if neg {
+		i++
 	}
-	var err error
-	var s string
-	switch key {
-	case "id":
-		e.ID, err = str()
-	case "type":
-		s, err = str()
-		e.Type = tiendo.EventType(s)
-	case "station":
-		e.Station, err = str()
-	case "ts":
-		if s, err = str(); err == nil {
-			e.TS, err = parseTime(s)
+	var mant uint64
+	sig, exp := 0, 0
+	digit := func() bool { return i < len(v) && v[i] >= '0' && v[i] <= '9' }
+	for ; digit(); i++ {
+		if mant != 0 || v[i] != '0' {
+			sig++
 		}
-	case "queue":
-		err = integer(&e.Queue)
-	case "staff":
-		err = integer(&e.Staff)
-	case "lanes":
-		err = integer(&e.Lanes)
-	case "status":
-		s, err = str()
-		e.Status = tiendo.StationStatus(s)
-	case "lat":
-		err = number(&e.Lat)
-	case "lon":
-		err = number(&e.Lon)
-	case "count":
-		err = integer(&e.Count)
-	case "fingerprint_retries":
-		err = integer(&e.FingerprintRetries)
-	case "kind":
-		s, err = str()
-		e.Kind = tiendo.RecordKind(s)
+		mant = mant*10 + uint64(v[i]-'0')
+	}
+	if i < len(v) && v[i] == '.' {
+		for i++; digit(); i++ {
+			if mant != 0 || v[i] != '0' {
+				sig++
+			}
+			mant = mant*10 + uint64(v[i]-'0')
+			exp--
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		eneg := i < len(v) && v[i] == '-'
+		if i < len(v) && (v[i] == '-' || v[i] == '+') {
+			i++
+		}
+		e := 0
+		for ; digit(); i++ {
+			if e > 1000 {
+				return 0, false
+			}
+			e = e*10 + int(v[i]-'0')
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if i != len(v) || sig > 15 {
+		return 0, false
+	}
+	f := float64(mant)
+	switch {
+	case mant == 0 || exp == 0:
+	case exp > 0 && exp <= 22:
+		f *= float64pow10[exp]
+	case exp < 0 && exp >= -22:
+		f /= float64pow10[-exp]
 	default:
-		return errors.New("unknown field")
+		return 0, false
 	}
-	return err
+	if neg {
+		f = -f // also -0, as strconv gives
+	}
+	return f, true
 }
 
 // parseTime accepts RFC 3339 with an explicit offset or Z; a time without
-// a zone is ambiguous (station clock or UTC?) and refused.
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, errors.New("must be an RFC 3339 time with offset, e.g. 2021-03-20T21:15:03+07:00")
+// a zone is ambiguous (station clock or UTC?) and refused. The acceptance
+// is time.Parse(time.RFC3339Nano, ...)'s: the usual forms are read here
+// exactly as time.Parse reads them, anything else goes to time.Parse.
+func parseTime(s []byte) (time.Time, bool) {
+	if t, ok := parseUsualTime(s); ok {
+		return t, true
 	}
-	return t, nil
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	return t, err == nil
+}
+
+// parseUsualTime reads 2006-01-02T15:04:05[.fraction of 1–9 digits]
+// followed by Z or ±hh:mm, with the ranges and the time zone that
+// time.Parse gives such a string: UTC for Z, for an offset the local zone
+// if it has that offset at that instant, else a fixed zone without a name.
+// It reports false for anything else, which time.Parse then decides.
+func parseUsualTime(s []byte) (time.Time, bool) {
+	if len(s) < len("2006-01-02T15:04:05Z") {
+		return time.Time{}, false
+	}
+	ok := true
+	num := func(b []byte, lo, hi int) int {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				ok = false
+				return 0
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n < lo || n > hi {
+			ok = false
+		}
+		return n
+	}
+	year := num(s[0:4], 0, 9999)
+	month := num(s[5:7], 1, 12)
+	day := num(s[8:10], 1, 31)
+	hour := num(s[11:13], 0, 23)
+	minute := num(s[14:16], 0, 59)
+	sec := num(s[17:19], 0, 59)
+	if !ok || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || day > daysIn(month, year) {
+		return time.Time{}, false
+	}
+	s = s[19:]
+	nsec := 0
+	if s[0] == '.' {
+		n := 1
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		if n < 2 || n > 10 { // no digits, or more than nanoseconds
+			return time.Time{}, false
+		}
+		nsec = num(s[1:n], 0, 999_999_999)
+		for range 10 - n {
+			nsec *= 10
+		}
+		s = s[n:]
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if len(s) == 1 && s[0] == 'Z' {
+		return t, true
+	}
+	if len(s) != len("+07:00") || (s[0] != '+' && s[0] != '-') || s[3] != ':' {
+		return time.Time{}, false
+	}
+	offset := (num(s[1:3], 0, 23)*60 + num(s[4:6], 0, 59)) * 60
+	if !ok {
+		return time.Time{}, false
+	}
+	if s[0] == '-' {
+		offset = -offset
+	}
+	t = t.Add(-time.Duration(offset) * time.Second)
+	if _, local := t.In(time.Local).Zone(); local == offset {
+		return t.In(time.Local), true
+	}
+	return t.In(time.FixedZone("", offset)), true // no allocation for whole hours
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// The JSON scanner. It accepts exactly what encoding/json accepts (RFC 8259
+// grammar, no UTF-8 check inside strings, nesting up to maxDepth), and
+// words its errors as encoding/json does where that is simple.
+
+var errEOF = errors.New("unexpected EOF")
+
+func invalidChar(c byte, context string) error {
+	return errors.New("invalid character " + quoteChar(c) + " " + context)
+}
+
+// quoteChar formats c for an error message as encoding/json does, in single quotes.
+func quoteChar(c byte) string {
+	if c == '\'' {
+		return `'\''`
+	}
+	if c == '"' {
+		return `'"'`
+	}
+	s := strconv.Quote(string(rune(c)))
+	return "'" + s[1:len(s)-1] + "'"
+}
+
+// skipSpace returns the offset of the first byte at or after p that is
+// not JSON white space.
+func skipSpace(b []byte, p int) int {
+	for p < len(b) {
+		switch b[p] {
+		case ' ', '\t', '\n', '\r':
+			p++
+		default:
+			return p
+		}
+	}
+	return p
+}
+
+// skipValue scans the JSON value starting at b[p] and returns the offset
+// just after it. A number or literal ends where its grammar does, whatever
+// follows ("0123" is the value 0 followed by "123"); the caller judges
+// what comes next. depth is how many levels of arrays and objects the
+// value may nest.
+func skipValue(b []byte, p, depth int) (int, error) {
+	if p == len(b) {
+		return p, errEOF
+	}
+	switch c := b[p]; {
+	case c == '"':
+		end, _, err := scanString(b, p)
+		return end, err
+	case c == '{' || c == '[':
+		return skipContainer(b, p, depth)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(b, p)
+	case c == 't':
+		return scanLiteral(b, p, "true")
+	case c == 'f':
+		return scanLiteral(b, p, "false")
+	case c == 'n':
+		return scanLiteral(b, p, "null")
+	default:
+		return p, invalidChar(c, "looking for beginning of value")
+	}
+}
+
+// skipContainer scans the object or array starting at b[p]. It recurses
+// per level; maxDepth bounds the stack.
+func skipContainer(b []byte, p, depth int) (int, error) {
+	if depth <= 0 {
+		return p, errors.New("exceeded max depth")
+	}
+	isObject := b[p] == '{'
+	closer, after := byte(']'), "after array element"
+	if isObject {
+		closer, after = '}', "after object key:value pair"
+	}
+	p = skipSpace(b, p+1)
+	if p < len(b) && b[p] == closer {
+		return p + 1, nil
+	}
+	for {
+		var err error
+		if isObject {
+			if p == len(b) {
+				return p, errEOF
+			}
+			if b[p] != '"' {
+				return p, invalidChar(b[p], "looking for beginning of object key string")
+			}
+			if p, _, err = scanString(b, p); err != nil {
+				return p, err
+			}
+			if p = skipSpace(b, p); p == len(b) {
+				return p, errEOF
+			}
+			if b[p] != ':' {
+				return p, invalidChar(b[p], "after object key")
+			}
+			p = skipSpace(b, p+1)
+		}
+		if p, err = skipValue(b, p, depth-1); err != nil {
+			return p, err
+		}
+		if p = skipSpace(b, p); p == len(b) {
+			return p, errEOF
+		}
+		switch b[p] {
+		case ',':
+			p = skipSpace(b, p+1)
+		case closer:
+			return p + 1, nil
+		default:
+			return p, invalidChar(b[p], after)
+		}
+	}
+}
+
+// scanString scans the JSON string starting at b[p] == '"' and returns the
+// offset after its closing quote, and whether its contents are their own
+// value (no escapes, valid UTF-8), which is the usual case.
+func scanString(b []byte, p int) (end int, plain bool, err error) {
+	start := p + 1
+	escaped, high := false, false
+	for p = start; p < len(b); {
+		c := b[p]
+		switch {
+		case c == '"':
+			plain = !escaped && (!high || utf8.Valid(b[start:p]))
+			return p + 1, plain, nil
+		case c == '\\':
+			escaped = true
+			if p++; p == len(b) {
+				return p, false, errEOF
+			}
+			switch b[p] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p++
+			case 'u':
+				for range 4 {
+					if p++; p == len(b) {
+						return p, false, errEOF
+					}
+					if !isHex(b[p]) {
+						return p, false, invalidChar(b[p], `in \u hexadecimal character escape`)
+					}
+				}
+				p++
+			default:
+				return p, false, invalidChar(b[p], "in string escape code")
+			}
+		case c < ' ':
+			return p, false, invalidChar(c, "in string literal")
+		default:
+			if c >= utf8.RuneSelf {
+				high = true
+			}
+			p++
+		}
+	}
+	return p, false, errEOF
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at b[p].
+func scanNumber(b []byte, p int) (int, error) {
+	digits := func(context string) error {
+		if p == len(b) {
+			return errEOF
+		}
+		if b[p] < '0' || b[p] > '9' {
+			return invalidChar(b[p], context)
+		}
+		for p < len(b) && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+		return nil
+	}
+	if b[p] == '-' {
+		p++
+	}
+	if p < len(b) && b[p] == '0' {
+		p++
+	} else if err := digits("in numeric literal"); err != nil {
+		return p, err
+	}
+	if p < len(b) && b[p] == '.' {
+		p++
+		if err := digits("after decimal point in numeric literal"); err != nil {
+			return p, err
+		}
+	}
+	if p < len(b) && (b[p] == 'e' || b[p] == 'E') {
+		p++
+		if p < len(b) && (b[p] == '+' || b[p] == '-') {
+			p++
+		}
+		if err := digits("in exponent of numeric literal"); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// scanLiteral scans true, false or null at b[p].
+func scanLiteral(b []byte, p int, lit string) (int, error) {
+	for i := 1; i < len(lit); i++ {
+		if p+i == len(b) {
+			return p + i, errEOF
+		}
+		if b[p+i] != lit[i] {
+			return p + i, invalidChar(b[p+i], fmt.Sprintf("in literal %s (expecting %s)", lit, quoteChar(lit[i])))
+		}
+	}
+	return p + len(lit), nil
+}
+
+// appendUnquoted appends the value of a JSON string's contents s (valid,
+// between the quotes) to dst, as encoding/json decodes it: escapes
+// resolved, a UTF-16 surrogate pair joined, a lone surrogate and every
+// byte of invalid UTF-8 replaced by U+FFFD.
+func appendUnquoted(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && s[i+1] == 'u':
+			r := hex4(s[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				next := rune(-1)
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					next = hex4(s[i+2:])
+				}
+				if pair := utf16.DecodeRune(r, next); pair != utf8.RuneError {
+					dst = utf8.AppendRune(dst, pair)
+					i += 6
+					continue
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		case c == '\\':
+			switch e := s[i+1]; e {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			default: // '"', '\\', '/'
+				dst = append(dst, e)
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			dst = utf8.AppendRune(dst, r)
+			i += size
+		}
+	}
+	return dst
+}
+
+// hex4 reads the four hex digits that follow a \u (already checked).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

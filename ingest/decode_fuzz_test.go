@@ -12,32 +12,35 @@ import (
 	"tiendo/ingest"
 )
 
+// decodeSeeds are the seed inputs of FuzzDecode, shared with the
+// differential tests of decode_diff_test.go.
+var decodeSeeds = []struct {
+	body   string
+	ndjson bool
+}{
+	{"[" + contractHeartbeat + "," + contractCompletion + "]", false},
+	{contractHeartbeat + "\n" + contractCompletion + "\n", true},
+	{"[" + contractHeartbeat + "]", false},
+	{contractCompletion, true},
+	{`[{"id":"a","type":"completion","station":"S","ts":"2021-03-20T21:16:40+07:00","count":1}]`, false},
+	{`[{"id":"a","type":"heartbeat","station":"S","ts":"2021-03-20T14:16:40Z","queue":0,"staff":0,"status":"closed","lat":0,"lon":0}]`, false},
+	{`[{"id":"a","Station":"S","station":"T","count":2.5,"ts":"2021-03-20T21:16:40"}]`, false},
+	{`[{"id":"a","id":"b","lat":1}]`, false},
+	{`{"a":1}{"b":2}` + "\n" + `[1,2]`, true},
+	{`[{}, 42, "x", null, [], {"kind":"student"}]`, false},
+	{`[`, false},
+	{`[]`, false},
+	{``, true},
+	{`{"ts":"2021-03-20T21:16:40.999999999-00:00","count":-0,"queue":2147483648}`, true},
+	{`{"\u0069d":"\ud800","type":"completion","count":1e0}`, true},
+}
+
 // FuzzDecode checks that Decode never panics, that its result is well
 // formed, that an event decoded without problems survives being written
 // back out and decoded again unchanged, and that decoding plus validation
 // never lets a malformed value through unreported.
 func FuzzDecode(f *testing.F) {
-	seeds := []struct {
-		body   string
-		ndjson bool
-	}{
-		{"[" + contractHeartbeat + "," + contractCompletion + "]", false},
-		{contractHeartbeat + "\n" + contractCompletion + "\n", true},
-		{"[" + contractHeartbeat + "]", false},
-		{contractCompletion, true},
-		{`[{"id":"a","type":"completion","station":"S","ts":"2021-03-20T21:16:40+07:00","count":1}]`, false},
-		{`[{"id":"a","type":"heartbeat","station":"S","ts":"2021-03-20T14:16:40Z","queue":0,"staff":0,"status":"closed","lat":0,"lon":0}]`, false},
-		{`[{"id":"a","Station":"S","station":"T","count":2.5,"ts":"2021-03-20T21:16:40"}]`, false},
-		{`[{"id":"a","id":"b","lat":1}]`, false},
-		{`{"a":1}{"b":2}` + "\n" + `[1,2]`, true},
-		{`[{}, 42, "x", null, [], {"kind":"student"}]`, false},
-		{`[`, false},
-		{`[]`, false},
-		{``, true},
-		{`{"ts":"2021-03-20T21:16:40.999999999-00:00","count":-0,"queue":2147483648}`, true},
-		{`{"\u0069d":"\ud800","type":"completion","count":1e0}`, true},
-	}
-	for _, s := range seeds {
+	for _, s := range decodeSeeds {
 		f.Add([]byte(s.body), s.ndjson)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ndjson bool) {
