@@ -37,7 +37,8 @@ const maxDepth = 10000
 // fixed values of type, status and kind are the package constants. The
 // rules are those of the encoding/json based decoder it replaced, down to
 // the error of every field; decode_ref_test.go keeps that decoder and
-// compares the two.
+// compares the two. Every string of the events is a copy, never a view of
+// body, so callers may keep the events after body's memory is reused.
 func Decode(body []byte, isNDJSON bool) ([]tiendo.Event, []tiendo.FieldError, error) {
 	var d decoder
 	var err error

@@ -437,3 +437,24 @@ func TestDecodeNDJSONTrailingData(t *testing.T) {
 		}
 	}
 }
+
+// The handler keeps decoded events after Fiber reuses the request's memory,
+// so no string of an event may be a view of the body.
+func TestDecodeOwnsItsStrings(t *testing.T) {
+	for _, ndjson := range []bool{false, true} {
+		body := repeatEvents(3, ndjson)
+		events, problems, err := ingest.Decode(body, ndjson)
+		if err != nil || len(problems) > 0 {
+			t.Fatalf("decode: %v %v", err, problems)
+		}
+		want := make([]tiendo.Event, len(events))
+		for i, e := range events {
+			want[i] = e
+			want[i].ID, want[i].Station = strings.Clone(e.ID), strings.Clone(e.Station)
+		}
+		for i := range body {
+			body[i] = 'X'
+		}
+		sameEvents(t, events, want)
+	}
+}

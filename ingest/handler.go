@@ -97,12 +97,9 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	if len(foreign) > 0 {
 		return &tiendo.Error{Code: tiendo.EForbidden, Message: "batch rejected: events for another station", Fields: foreign}
 	}
-	// Fiber reuses the request's memory once the handler returns, and the
-	// batcher holds events beyond that: own every string.
-	for i := range events {
-		events[i].ID = strings.Clone(events[i].ID)
-		events[i].Station = strings.Clone(events[i].Station)
-	}
+	// Fiber reuses the request's memory once the handler returns and the
+	// batcher holds events beyond that; Decode's strings are copies, never
+	// views of the body, so they may be kept.
 	res, err := h.Batcher.Submit(c.UserContext(), events)
 	if err != nil {
 		if tiendo.ErrorCode(err) == tiendo.EUnavailable || tiendo.ErrorCode(err) == tiendo.EInternal {
