@@ -21,8 +21,11 @@ type Spool interface {
 	Accept(events []tiendo.Event, limits local.SpoolLimits) ([]bool, error)
 	ReadSpool(max int) (local.SpoolBatch, error)
 	PeekSpool(max int) ([]tiendo.Event, bool, error)
-	SetInflight(first, last uint64) error
-	Inflight() (first, last uint64, err error)
+	// OpenInsertWindow and CloseInsertWindow keep, durably, how many
+	// events at the head of the spool may already be in the store; the
+	// Flusher's exactly-once argument (FlushOnce) rests on them.
+	OpenInsertWindow(maxBatch int) (unresolved int, err error)
+	CloseInsertWindow(unresolved int) error
 	AckSpool(first, last uint64) error
 	SpoolStats() (events, bytes int64, err error)
 }
@@ -164,9 +167,16 @@ func (b *Batcher) drain() {
 // commit spools the union of a group in one transaction and answers each request.
 func (b *Batcher) commit(group []*request) {
 	start := time.Now()
-	var all []tiendo.Event
+	n := 0
 	for _, r := range group {
-		all = append(all, r.events...)
+		n += len(r.events)
+	}
+	all := group[0].events
+	if len(group) > 1 {
+		all = make([]tiendo.Event, 0, n)
+		for _, r := range group {
+			all = append(all, r.events...)
+		}
 	}
 	fresh, err := b.spool.Accept(all, b.cfg.Limits)
 	if err != nil {
@@ -184,13 +194,18 @@ func (b *Batcher) commit(group []*request) {
 		return
 	}
 	var accepted []tiendo.Event
+	if b.OnAccept != nil {
+		accepted = make([]tiendo.Event, 0, n)
+	}
 	i := 0
 	for _, r := range group {
 		var res Result
 		for range r.events {
 			if fresh[i] {
 				res.Accepted++
-				accepted = append(accepted, all[i])
+				if b.OnAccept != nil {
+					accepted = append(accepted, all[i])
+				}
 			} else {
 				res.Duplicates++
 			}

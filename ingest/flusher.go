@@ -38,6 +38,13 @@ type Flusher struct {
 	// the spool's, so no event is seen in both or in neither.
 	mu sync.RWMutex
 
+	// flushing serialises FlushOnce and guards the insert window state:
+	// windowOpen (OpenInsertWindow done) and unresolved (how many events at
+	// the head of the spool may already be in the store; see FlushOnce).
+	flushing   sync.Mutex
+	windowOpen bool
+	unresolved int
+
 	healthy   atomic.Bool
 	lastError atomic.Value // string
 	wake      chan struct{}
@@ -113,6 +120,7 @@ func (f *Flusher) Run(ctx context.Context, drainTimeout time.Duration) error {
 }
 
 func (f *Flusher) drain(timeout time.Duration) error {
+	defer f.closeWindow()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		n, err := f.FlushOnce(context.Background())
@@ -127,14 +135,45 @@ func (f *Flusher) drain(timeout time.Duration) error {
 	return nil
 }
 
-// FlushOnce moves one batch from the spool into the store and returns how
-// many events it inserted. An interrupted batch (in-flight range recorded,
-// e.g. after kill -9 or a failed insert) is first resolved against the
-// store, so events already there are not inserted twice.
+// FlushOnce moves one batch from the head of the spool into the store and
+// returns how many events it took from the spool. Events that may already
+// be in the store (after kill -9, a failed insert or a failed ack) are
+// first resolved against it, so none is inserted twice.
+//
+// Exactly-once without a write transaction before the insert: the flusher
+// inserts only from the head of the spool, at most MaxBatch events, and
+// acks them (AckSpool deletes them from the head) before it reads further;
+// Accept appends behind. So the events that may be in the store and still
+// in the spool are always among the first unresolved events of the spool:
+//
+//   - at the first flush, unresolved is what OpenInsertWindow returns: the
+//     window a previous process left (its MaxBatch, if it died mid-flush;
+//     a smaller number if it stopped cleanly), or an older version's
+//     in-flight range. OpenInsertWindow also records max(unresolved,
+//     MaxBatch) durably before anything is inserted, so a crash in any
+//     insert of this process is covered at the next start, whatever
+//     MaxBatch that one runs with;
+//   - while unresolved > 0, the batch read (the first MaxBatch events) is
+//     checked with StoredEventKeys and only the missing events inserted.
+//     If unresolved > MaxBatch, the next batches are checked too until the
+//     whole window has been acked;
+//   - a failed insert or ack leaves the batch at the head, possibly in the
+//     store, so unresolved becomes at least its size; a successful ack
+//     removes the first len(batch) events, so unresolved shrinks by that
+//     (to 0 when the batch was the whole spool: nothing older is left).
+//
+// Records set aside as corrupt only shrink the head, which keeps "among the
+// first unresolved" true. FlushOnce calls are serialised: two concurrent
+// flushes would both read the same head.
 func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
-	inflightFirst, _, err := f.spool.Inflight()
-	if err != nil {
-		return 0, f.fail(err)
+	f.flushing.Lock()
+	defer f.flushing.Unlock()
+	if !f.windowOpen {
+		n, err := f.spool.OpenInsertWindow(f.cfg.MaxBatch)
+		if err != nil {
+			return 0, f.fail(err)
+		}
+		f.unresolved, f.windowOpen = n, true
 	}
 	batch, err := f.spool.ReadSpool(f.cfg.MaxBatch)
 	if err != nil {
@@ -146,17 +185,16 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 			f.metrics.SpoolCorrupt.Add(float64(batch.Corrupt))
 		}
 	}
-	if batch.First == 0 {
-		if inflightFirst != 0 {
-			// The range held only corrupt records: clear it.
-			_, last, _ := f.spool.Inflight()
-			return 0, f.spool.AckSpool(inflightFirst, last)
-		}
+	if len(batch.Events) == 0 {
+		// Nothing valid is left in the spool (corrupt records at the head
+		// were just set aside): nothing in it can be in the store.
+		f.unresolved = 0
 		f.healthy.Store(true)
 		return 0, nil
 	}
+	n := len(batch.Events)
 	events := batch.Events
-	if inflightFirst != 0 {
+	if f.unresolved > 0 {
 		found, err := f.store.StoredEventKeys(ctx, events)
 		if err != nil {
 			return 0, f.fail(err)
@@ -171,8 +209,6 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 			f.log.Info("resolved an interrupted flush", "already_stored", skipped, "to_insert", len(kept))
 		}
 		events = kept
-	} else if err := f.spool.SetInflight(batch.First, batch.Last); err != nil {
-		return 0, f.fail(err)
 	}
 	start := time.Now()
 	f.mu.Lock()
@@ -184,7 +220,15 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 	}
 	f.mu.Unlock()
 	if err != nil {
+		// Some or all of the batch may be in the store now, and it is still
+		// the head of the spool: the next flush resolves it.
+		f.unresolved = max(f.unresolved, n)
 		return 0, f.fail(err)
+	}
+	if n < f.cfg.MaxBatch {
+		f.unresolved = 0 // the batch was everything the spool held
+	} else {
+		f.unresolved = max(f.unresolved-n, 0)
 	}
 	f.healthy.Store(true)
 	f.lastError.Store("")
@@ -196,7 +240,23 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 	if f.OnFlush != nil {
 		f.OnFlush(len(events))
 	}
-	return len(batch.Events), nil
+	return n, nil
+}
+
+// closeWindow records, after the last flush, how many head events may still
+// be in the store unacked (0 after a clean drain), so the next start need
+// not resolve a batch that was never interrupted.
+func (f *Flusher) closeWindow() {
+	f.flushing.Lock()
+	defer f.flushing.Unlock()
+	if !f.windowOpen {
+		return
+	}
+	if err := f.spool.CloseInsertWindow(f.unresolved); err != nil {
+		f.log.Warn("shutdown: could not record the flush state; the next start checks the spool head against ClickHouse", "err", err)
+		return
+	}
+	f.windowOpen = false
 }
 
 func (f *Flusher) fail(err error) error {

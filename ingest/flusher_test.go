@@ -2,12 +2,17 @@ package ingest_test
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"tiendo"
 	"tiendo/ingest"
@@ -79,6 +84,92 @@ func storedRecords(t *testing.T, db *store.DB) (raw, rollup int64) {
 	return q("SELECT toInt64(sum(count)) FROM %s.completions"), q("SELECT toInt64(sum(records)) FROM %s.station_totals")
 }
 
+// crashingSpool is a spool whose AckSpool fails once, after the insert
+// succeeded: the on-disk state is the one kill -9 leaves between the insert
+// and the ack. Tests then drop the flusher, as the process would be.
+type crashingSpool struct {
+	*local.DB
+	crashed bool
+}
+
+func (s *crashingSpool) AckSpool(first, last uint64) error {
+	if !s.crashed {
+		s.crashed = true
+		return errors.New("killed before the ack")
+	}
+	return s.DB.AckSpool(first, last)
+}
+
+// partialStore inserts only part of the first batch (the completions, as
+// when the heartbeats insert fails after the completions insert) and fails.
+type partialStore struct {
+	*store.DB
+	failed bool
+}
+
+func (s *partialStore) WriteEvents(ctx context.Context, events []tiendo.Event) error {
+	if s.failed {
+		return s.DB.WriteEvents(ctx, events)
+	}
+	s.failed = true
+	var comp []tiendo.Event
+	for _, e := range events {
+		if e.Type == tiendo.TypeCompletion {
+			comp = append(comp, e)
+		}
+	}
+	if err := s.DB.WriteEvents(ctx, comp); err != nil {
+		return err
+	}
+	return errors.New("heartbeats insert timed out")
+}
+
+// countingStore counts the resolution queries.
+type countingStore struct {
+	*store.DB
+	lookups int
+}
+
+func (s *countingStore) StoredEventKeys(ctx context.Context, events []tiendo.Event) (map[string]bool, error) {
+	s.lookups++
+	return s.DB.StoredEventKeys(ctx, events)
+}
+
+func mixed(n int) []tiendo.Event {
+	evs := completions(n)
+	for i := range evs {
+		if i%3 == 0 {
+			evs[i].Type, evs[i].Count, evs[i].Kind = tiendo.TypeHeartbeat, 0, ""
+			evs[i].Queue, evs[i].Staff, evs[i].Status = i%40, 3, tiendo.StatusOpen
+		}
+	}
+	return evs
+}
+
+func storedRows(t *testing.T, db *store.DB) int64 {
+	t.Helper()
+	rows, err := db.Engine().Query(context.Background(), fmt.Sprintf(
+		"SELECT toInt64((SELECT count() FROM %[1]s.heartbeats) + (SELECT count() FROM %[1]s.completions))", "`"+db.Database()+"`"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows[0][0].(int64)
+}
+
+func checkOnce(t *testing.T, st *store.DB, spool *local.DB, evs []tiendo.Event) {
+	t.Helper()
+	raw, rollup := storedRecords(t, st)
+	if raw != records(evs) || rollup != raw {
+		t.Fatalf("raw %d, rollup %d; want both %d (no event twice)", raw, rollup, records(evs))
+	}
+	if n := storedRows(t, st); n != int64(len(evs)) {
+		t.Fatalf("%d rows stored, want %d (each event once)", n, len(evs))
+	}
+	if left, _, _ := spool.SpoolStats(); left != 0 {
+		t.Fatalf("%d events left in the spool", left)
+	}
+}
+
 // A flush cut short after part of the batch reached ClickHouse (the process
 // died before it could clear the spool) is resolved on the next flush: the
 // rest is inserted, nothing twice, and raw and rollup totals agree.
@@ -88,14 +179,12 @@ func TestInterruptedFlushResolvedWithoutDoubles(t *testing.T) {
 	if _, err := spool.Accept(evs, local.SpoolLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	batch, err := spool.ReadSpool(1000)
-	if err != nil {
+	// The dead process: it opened its window, and 400 events made it
+	// before the crash.
+	if _, err := spool.OpenInsertWindow(ingest.DefaultFlusherConfig.MaxBatch); err != nil {
 		t.Fatal(err)
 	}
-	if err := spool.SetInflight(batch.First, batch.Last); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.WriteEvents(context.Background(), evs[:400]); err != nil { // the part that made it before the crash
+	if err := st.WriteEvents(context.Background(), evs[:400]); err != nil {
 		t.Fatal(err)
 	}
 
@@ -104,16 +193,135 @@ func TestInterruptedFlushResolvedWithoutDoubles(t *testing.T) {
 	if err != nil || n != 1000 {
 		t.Fatalf("FlushOnce = %d, %v; want the 1000-event range resolved", n, err)
 	}
-	raw, rollup := storedRecords(t, st)
-	if raw != records(evs) || rollup != raw {
-		t.Fatalf("raw %d, rollup %d; want both %d (no event twice)", raw, rollup, records(evs))
+	checkOnce(t, st, spool, evs)
+}
+
+// kill -9 after the insert committed and before the ack: the next process
+// resolves the whole batch, even with a smaller MaxBatch than the one that
+// inserted it, and inserts nothing twice; events accepted meanwhile go in
+// once too.
+func TestCrashAfterInsertBeforeAck(t *testing.T) {
+	for _, restartBatch := range []int{1000, 300} {
+		t.Run(fmt.Sprintf("restart_batch=%d", restartBatch), func(t *testing.T) {
+			st, spool := openStore(t), openSpool(t)
+			evs := mixed(1300)
+			spool.Accept(evs[:1000], local.SpoolLimits{})
+			dying := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 1000}, &crashingSpool{DB: spool}, st, nil, quiet)
+			if _, err := dying.FlushOnce(context.Background()); err == nil {
+				t.Fatal("the crashing flush succeeded")
+			}
+			if n := storedRows(t, st); n != 1000 {
+				t.Fatalf("%d rows before the restart, want the whole batch (1000)", n)
+			}
+			spool.Accept(evs[1000:], local.SpoolLimits{})
+
+			cs := &countingStore{DB: st}
+			f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: restartBatch}, spool, cs, nil, quiet)
+			for range 10 {
+				if n, err := f.FlushOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				} else if n == 0 {
+					break
+				}
+			}
+			checkOnce(t, st, spool, evs)
+			if want := (1000 + restartBatch - 1) / restartBatch; cs.lookups != want {
+				t.Errorf("%d resolution lookups, want %d (the dead process's window, no more)", cs.lookups, want)
+			}
+		})
 	}
-	if left, _, _ := spool.SpoolStats(); left != 0 {
-		t.Fatalf("%d events left in the spool", left)
+}
+
+// A failed insert that left part of the batch in ClickHouse is resolved by
+// the same process's next flush, without a restart.
+func TestPartialInsertRetriedWithoutDoubles(t *testing.T) {
+	st, spool := openStore(t), openSpool(t)
+	evs := mixed(900)
+	spool.Accept(evs, local.SpoolLimits{})
+	ps := &partialStore{DB: st}
+	f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 500}, spool, ps, nil, quiet)
+	if _, err := f.FlushOnce(context.Background()); err == nil {
+		t.Fatal("the partial insert succeeded")
 	}
-	if f2, l2, _ := spool.Inflight(); f2 != 0 || l2 != 0 {
-		t.Fatalf("in-flight range not cleared: %d-%d", f2, l2)
+	for range 5 {
+		if n, err := f.FlushOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
 	}
+	checkOnce(t, st, spool, evs)
+}
+
+// A spool left by the previous version with an in-flight range (it marked
+// each batch before inserting) is honoured after the upgrade: the range is
+// resolved, even when it is larger than the new MaxBatch.
+func TestLegacyInflightRangeResolvedAfterUpgrade(t *testing.T) {
+	st := openStore(t)
+	dir := t.TempDir()
+	spool, err := local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := mixed(700)
+	spool.Accept(evs, local.SpoolLimits{})
+	spool.Close()
+	raw, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 1), 600)
+		return tx.Bucket([]byte("meta")).Put([]byte("inflight"), v)
+	})
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.WriteEvents(context.Background(), evs[250:600]); err != nil { // what the old process inserted
+		t.Fatal(err)
+	}
+	spool, err = local.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 200}, spool, st, nil, quiet)
+	for range 10 {
+		if n, err := f.FlushOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			break
+		}
+	}
+	checkOnce(t, st, spool, evs)
+}
+
+// A flusher stopped cleanly (spool drained) leaves nothing to resolve: the
+// next start inserts without asking ClickHouse first.
+func TestCleanStopNeedsNoResolution(t *testing.T) {
+	st, spool := openStore(t), openSpool(t)
+	evs := mixed(100)
+	spool.Accept(evs[:50], local.SpoolLimits{})
+	f := ingest.NewFlusher(ingest.FlusherConfig{Interval: 10 * time.Millisecond}, spool, st, nil, quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- f.Run(ctx, 5*time.Second) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	spool.Accept(evs[50:], local.SpoolLimits{})
+	cs := &countingStore{DB: st}
+	f = ingest.NewFlusher(ingest.FlusherConfig{}, spool, cs, nil, quiet)
+	if n, err := f.FlushOnce(context.Background()); err != nil || n != 50 {
+		t.Fatalf("FlushOnce = %d, %v", n, err)
+	}
+	if cs.lookups != 0 {
+		t.Errorf("%d resolution lookups after a clean stop, want 0", cs.lookups)
+	}
+	checkOnce(t, st, spool, evs)
 }
 
 // With ClickHouse unreachable a flush fails, the flusher says so, and the

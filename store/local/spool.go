@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"hash/crc32"
+	"math"
+	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -19,16 +21,25 @@ import (
 // Acceptance and deduplication happen in the same transaction, so an event
 // is either accepted once, with its key in the ledger, or not at all.
 var (
-	bucketSpool   = []byte("spool")   // seq (8 bytes big-endian) -> crc32c(4) + event JSON
-	bucketMeta    = []byte("meta")    // spool counters and the in-flight range
+	bucketSpool   = []byte("spool")   // seq (8 bytes big-endian) -> record (see appendRecord)
+	bucketMeta    = []byte("meta")    // spool counters and the insert window
 	bucketCorrupt = []byte("corrupt") // records whose checksum failed, kept for inspection
-	keyInflight   = []byte("inflight")
 	keyNextSeq    = []byte("next_seq")
 	keySpoolBytes = []byte("spool_bytes")
 	keySpoolCount = []byte("spool_count") // kept beside the bucket: counting keys walks it
+	// keyInsertWindow holds n: at most the first n events of the spool may
+	// already be in ClickHouse. See OpenInsertWindow.
+	keyInsertWindow = []byte("insert_window")
+	// keyLegacyInflight is the in-flight range (first, last seq) that
+	// versions before the insert window wrote before every insert. It is
+	// read, converted and deleted by OpenInsertWindow, never written.
+	keyLegacyInflight = []byte("inflight")
 )
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// committedValue is the ledger's value for every key. bbolt keeps values by
+// reference until the commit and never writes to them, so one shared slice
+// serves every Put.
+var committedValue = []byte{Committed}
 
 // ErrSpoolFull is returned by Accept when the spool holds more than its
 // limit: ClickHouse has been away too long, and accepting more would risk
@@ -45,8 +56,16 @@ type SpoolLimits struct {
 // it was new. Keys already in the ledger, or repeated within events, are
 // duplicates. One fsynced transaction: after it returns nil, the new events
 // survive kill -9.
+//
+// Every key and value handed to bbolt lives in one arena allocated per call:
+// bbolt keeps values (and, in older releases, keys) by reference until the
+// commit, so they must stay valid for the transaction, and one allocation
+// per transaction is much cheaper than one per key and record. The arena
+// may grow by append; slices handed out before a growth keep the old array
+// alive and are never written again, so they stay valid.
 func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) {
 	fresh := make([]bool, len(events))
+	arena := make([]byte, 0, acceptArenaSize(events))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		ledger, spool, meta := tx.Bucket(bucketLedger), tx.Bucket(bucketSpool), tx.Bucket(bucketMeta)
 		count, size := getUint(meta, keySpoolCount), getUint(meta, keySpoolBytes)
@@ -54,33 +73,48 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 			return ErrSpoolFull
 		}
 		seq := getUint(meta, keyNextSeq)
+		// Dedupe through one cursor: Seek reuses its search stack, where
+		// Bucket.Get allocates a cursor per lookup.
+		lc := ledger.Cursor()
 		for i := range events {
-			key := []byte(events[i].Key())
-			if ledger.Get(key) != nil {
+			e := &events[i]
+			mark := len(arena)
+			arena = append(arena, e.Station...)
+			arena = append(arena, 0)
+			arena = append(arena, e.ID...)
+			key := arena[mark:len(arena):len(arena)]
+			if k, _ := lc.Seek(key); bytes.Equal(k, key) {
+				arena = arena[:mark] // not handed to bbolt: reuse the space
 				continue
 			}
-			if err := ledger.Put(key, []byte{Committed}); err != nil {
-				return err
-			}
-			rec, err := encodeRecord(&events[i])
-			if err != nil {
+			if err := ledger.Put(key, committedValue); err != nil {
 				return err
 			}
 			seq++
-			if err := spool.Put(seqKey(seq), rec); err != nil {
+			mark = len(arena)
+			arena = binary.BigEndian.AppendUint64(arena, seq)
+			skey := arena[mark:len(arena):len(arena)]
+			mark = len(arena)
+			arena = appendRecord(arena, e)
+			rec := arena[mark:len(arena):len(arena)]
+			if err := spool.Put(skey, rec); err != nil {
 				return err
 			}
 			size += uint64(len(rec))
 			count++
 			fresh[i] = true
 		}
-		if err := putUint(meta, keyNextSeq, seq); err != nil {
-			return err
+		for _, kv := range [...]struct {
+			key []byte
+			v   uint64
+		}{{keyNextSeq, seq}, {keySpoolCount, count}, {keySpoolBytes, size}} {
+			mark := len(arena)
+			arena = binary.BigEndian.AppendUint64(arena, kv.v)
+			if err := meta.Put(kv.key, arena[mark:len(arena):len(arena)]); err != nil {
+				return err
+			}
 		}
-		if err := putUint(meta, keySpoolCount, count); err != nil {
-			return err
-		}
-		return putUint(meta, keySpoolBytes, size)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -88,114 +122,191 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 	return fresh, nil
 }
 
+// acceptArenaSize is enough arena for Accept to spool every event without
+// growing: its ledger key, sequence key and record, and the three counters.
+func acceptArenaSize(events []tiendo.Event) int {
+	n := 3 * 8
+	for i := range events {
+		e := &events[i]
+		n += len(e.Station) + 1 + len(e.ID) + 8 + maxRecordSize(e)
+	}
+	return n
+}
+
 // SpoolBatch is a contiguous run of spooled events.
 type SpoolBatch struct {
 	First, Last uint64 // sequence numbers, inclusive; zero when empty
 	Events      []tiendo.Event
-	Corrupt     int // records skipped because their checksum or JSON failed
+	Corrupt     int // records set aside because their checksum or body failed
 }
 
-// ReadSpool returns up to max events from the head of the spool. When an
-// in-flight range is recorded (a flush was interrupted), it returns exactly
-// that range, so the retry and the resolution see the same events. Corrupt
-// records are moved aside and counted, never returned, never fatal.
+// ReadSpool returns up to max events from the head of the spool, in
+// sequence order. It reads in a read-only transaction, so it never waits
+// for bbolt's single writer nor holds it up: Accept (and the 202 behind it)
+// does not queue behind the flusher's read. Only when it met corrupt
+// records does it open a write transaction, to move them aside (counted in
+// Corrupt; never returned, never fatal).
 func (db *DB) ReadSpool(max int) (SpoolBatch, error) {
 	var b SpoolBatch
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		spool, meta, corrupt := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta), tx.Bucket(bucketCorrupt)
-		first, last := inflight(meta)
+	var bad []uint64
+	d := newRecordDecoder()
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		spool, meta := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta)
+		if count := getUint(meta, keySpoolCount); count > 0 && max > 0 {
+			b.Events = make([]tiendo.Event, 0, min(uint64(max), count))
+		}
 		c := spool.Cursor()
-		var bad [][]byte
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		for k, v := c.First(); k != nil && len(b.Events) < max; k, v = c.Next() {
 			seq := binary.BigEndian.Uint64(k)
-			if last != 0 && seq > last {
-				break
-			}
-			if last == 0 && len(b.Events) >= max {
-				break
-			}
-			if first != 0 && seq < first {
-				continue
-			}
 			if b.First == 0 {
 				b.First = seq
 			}
 			b.Last = seq
-			e, err := decodeRecord(v)
-			if err != nil {
-				bad = append(bad, append([]byte(nil), k...))
-				if err := corrupt.Put(k, v); err != nil {
-					return err
-				}
-				continue
+			if !d.decode(v, &b.Events) {
+				bad = append(bad, seq)
 			}
-			b.Events = append(b.Events, e)
 		}
+		return nil
+	})
+	if err != nil {
+		return SpoolBatch{}, err
+	}
+	d.finish(b.Events)
+	if len(bad) > 0 {
+		if b.Corrupt, err = db.setAside(bad); err != nil {
+			return SpoolBatch{}, err
+		}
+	}
+	return b, nil
+}
+
+// setAside moves the records at seqs from the spool to the corrupt bucket,
+// in one write transaction, and returns how many it moved.
+func (db *DB) setAside(seqs []uint64) (int, error) {
+	moved := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		spool, meta, corrupt := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta), tx.Bucket(bucketCorrupt)
 		count, size := getUint(meta, keySpoolCount), getUint(meta, keySpoolBytes)
-		for _, k := range bad {
-			size -= min(size, uint64(len(spool.Get(k))))
+		moved = 0
+		for _, seq := range seqs {
+			k := seqKey(seq)
+			v := spool.Get(k)
+			if v == nil {
+				continue // gone since the read (acked): nothing to move
+			}
+			// Copied: v points into a page this transaction is about to change.
+			if err := corrupt.Put(k, append([]byte(nil), v...)); err != nil {
+				return err
+			}
+			size -= min(size, uint64(len(v)))
 			count -= min(count, 1)
 			if err := spool.Delete(k); err != nil {
 				return err
 			}
+			moved++
 		}
-		if len(bad) > 0 {
-			if err := putUint(meta, keySpoolCount, count); err != nil {
-				return err
-			}
-			if err := putUint(meta, keySpoolBytes, size); err != nil {
-				return err
-			}
+		if err := putUint(meta, keySpoolCount, count); err != nil {
+			return err
 		}
-		b.Corrupt = len(bad)
-		return nil
+		return putUint(meta, keySpoolBytes, size)
 	})
-	return b, err
+	return moved, err
 }
 
-// SetInflight records that events First..Last are being inserted into
-// ClickHouse. If the process dies before AckSpool, the next flush resolves
-// that range against ClickHouse instead of inserting it blindly again.
-func (db *DB) SetInflight(first, last uint64) error {
+// The insert window makes a flush exactly-once without a write transaction
+// before each insert (older versions recorded an in-flight range; a third
+// fsync per flush, queued in front of Accept). It rests on how the flusher
+// works:
+//
+//   - it inserts only events read from the head of the spool, at most its
+//     MaxBatch at a time, and deletes (acks) them from the head before it
+//     reads further; new events always get higher sequence numbers;
+//   - so the events that may be in ClickHouse but are still in the spool
+//     are always among the first n events of the spool, where n is at most
+//     the largest batch a flusher inserted since the last successful ack,
+//     or a larger number it has not resolved yet;
+//   - the window is that n, stored durably. OpenInsertWindow raises it to
+//     cover the new flusher's MaxBatch before the flusher's first insert,
+//     and returns the previous window, which the flusher must resolve
+//     (StoredEventKeys) before inserting those events; CloseInsertWindow
+//     lowers it when the flusher stops (to 0 after a clean drain).
+//
+// Setting records aside as corrupt only removes events from the head,
+// which keeps "among the first n" true.
+
+// OpenInsertWindow is called once by a flusher before its first insert,
+// with the most events it will insert at once. It returns how many events
+// at the head of the spool may already be in ClickHouse without having been
+// acked: the window a previous flusher left open (after kill -9, or a stop
+// with an unresolved failed insert), or the size of an in-flight range
+// recorded by a version before the window. It durably records a window of
+// max(that, maxBatch), so that if this process dies in any later insert the
+// next one resolves enough.
+func (db *DB) OpenInsertWindow(maxBatch int) (unresolved int, err error) {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		spool, meta := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta)
+		unresolved = int(getUint(meta, keyInsertWindow))
+		if v := meta.Get(keyLegacyInflight); len(v) == 16 {
+			// The old flusher inserted only that range, read from the head;
+			// count every record up to its end, whatever precedes it.
+			last := binary.BigEndian.Uint64(v[8:])
+			n := 0
+			c := spool.Cursor()
+			for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= last; k, _ = c.Next() {
+				n++
+			}
+			unresolved = max(unresolved, n)
+			if err := meta.Delete(keyLegacyInflight); err != nil {
+				return err
+			}
+		}
+		// Not capped by the spool's size: the flusher's first batch that
+		// is not full shows it reached the end, and clears the rest then,
+		// without trusting a counter.
+		return putUint(meta, keyInsertWindow, uint64(max(unresolved, maxBatch)))
+	})
+	return unresolved, err
+}
+
+// CloseInsertWindow records, when a flusher stops, that at most the first
+// unresolved events of the spool may be in ClickHouse: 0 after a clean
+// drain, so the next start resolves nothing. The flusher must not insert
+// again without OpenInsertWindow.
+func (db *DB) CloseInsertWindow(unresolved int) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		v := make([]byte, 16)
-		binary.BigEndian.PutUint64(v, first)
-		binary.BigEndian.PutUint64(v[8:], last)
-		return tx.Bucket(bucketMeta).Put(keyInflight, v)
+		return putUint(tx.Bucket(bucketMeta), keyInsertWindow, uint64(max(unresolved, 0)))
 	})
 }
 
-// Inflight returns the recorded in-flight range, if any.
-func (db *DB) Inflight() (first, last uint64, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		first, last = inflight(tx.Bucket(bucketMeta))
-		return nil
-	})
-	return first, last, err
-}
-
-// AckSpool removes events first..last from the spool (they are in
-// ClickHouse now) and clears the in-flight range.
+// AckSpool removes events first..last from the spool: they are in
+// ClickHouse now.
 func (db *DB) AckSpool(first, last uint64) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		spool, meta := tx.Bucket(bucketSpool), tx.Bucket(bucketMeta)
 		count, size := getUint(meta, keySpoolCount), getUint(meta, keySpoolBytes)
 		// Walk the range once, then delete: deleting under a cursor makes
-		// bbolt's Next skip keys, and re-seeking after each delete is quadratic.
-		var doomed [][]byte
+		// bbolt's Next skip keys, and re-seeking after each delete is
+		// quadratic. Delete does not keep its key, so one buffer serves all.
+		var doomed []uint64
+		if last >= first {
+			doomed = make([]uint64, 0, min(last-first+1, count))
+		}
 		c := spool.Cursor()
 		for k, v := c.Seek(seqKey(first)); k != nil && binary.BigEndian.Uint64(k) <= last; k, v = c.Next() {
 			size -= min(size, uint64(len(v)))
 			count -= min(count, 1)
-			doomed = append(doomed, bytes.Clone(k))
+			doomed = append(doomed, binary.BigEndian.Uint64(k))
 		}
-		for _, k := range doomed {
-			if err := spool.Delete(k); err != nil {
-				return err
+		// One cursor, repositioned by Seek for each delete, reuses its
+		// search stack; Bucket.Delete would allocate a cursor per key.
+		var key [8]byte
+		for _, seq := range doomed {
+			binary.BigEndian.PutUint64(key[:], seq)
+			if k, _ := c.Seek(key[:]); bytes.Equal(k, key[:]) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
 			}
-		}
-		if err := meta.Delete(keyInflight); err != nil {
-			return err
 		}
 		if err := putUint(meta, keySpoolCount, count); err != nil {
 			return err
@@ -224,46 +335,32 @@ func (db *DB) CorruptRecords() (int, error) {
 	return n, err
 }
 
-func encodeRecord(e *tiendo.Event) ([]byte, error) {
-	body, err := json.Marshal(spoolEvent{Event: *e, HasPos: e.HasPos})
-	if err != nil {
-		return nil, fmt.Errorf("encode spool record: %w", err)
-	}
-	rec := make([]byte, 4+len(body))
-	binary.BigEndian.PutUint32(rec, crc32.Checksum(body, crcTable))
-	copy(rec[4:], body)
-	return rec, nil
-}
-
-// spoolEvent carries the fields tiendo.Event keeps out of its JSON.
-type spoolEvent struct {
-	tiendo.Event
-	HasPos bool `json:"has_pos,omitempty"`
-}
-
-func decodeRecord(rec []byte) (tiendo.Event, error) {
-	if len(rec) < 4 || binary.BigEndian.Uint32(rec) != crc32.Checksum(rec[4:], crcTable) {
-		return tiendo.Event{}, errors.New("spool record checksum mismatch")
-	}
-	var se spoolEvent
-	if err := json.Unmarshal(rec[4:], &se); err != nil {
-		return tiendo.Event{}, fmt.Errorf("spool record: %w", err)
-	}
-	se.Event.HasPos = se.HasPos
-	return se.Event, nil
+// PeekSpool returns up to max spooled events without changing anything,
+// for readers that combine the spool with ClickHouse's figures. complete is
+// false when more were waiting than max. Corrupt records are skipped.
+func (db *DB) PeekSpool(max int) (events []tiendo.Event, complete bool, err error) {
+	complete = true
+	d := newRecordDecoder()
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		if count := getUint(tx.Bucket(bucketMeta), keySpoolCount); count > 0 && max > 0 {
+			events = make([]tiendo.Event, 0, min(uint64(max), count))
+		}
+		c := tx.Bucket(bucketSpool).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(events) >= max {
+				complete = false
+				return nil
+			}
+			d.decode(v, &events)
+		}
+		return nil
+	})
+	d.finish(events)
+	return events, complete, err
 }
 
 func seqKey(seq uint64) []byte {
-	k := make([]byte, 8)
-	binary.BigEndian.PutUint64(k, seq)
-	return k
-}
-
-func inflight(meta *bolt.Bucket) (first, last uint64) {
-	if v := meta.Get(keyInflight); len(v) == 16 {
-		return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
-	}
-	return 0, 0
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
 }
 
 func getUint(b *bolt.Bucket, key []byte) uint64 {
@@ -274,28 +371,305 @@ func getUint(b *bolt.Bucket, key []byte) uint64 {
 }
 
 func putUint(b *bolt.Bucket, key []byte, v uint64) error {
-	buf := make([]byte, 8)
-	binary.BigEndian.PutUint64(buf, v)
-	return b.Put(key, buf)
+	return b.Put(key, binary.BigEndian.AppendUint64(make([]byte, 0, 8), v))
 }
 
-// PeekSpool returns up to max spooled events without changing anything,
-// for readers that combine the spool with ClickHouse's figures. complete is
-// false when more were waiting than max. Corrupt records are skipped.
-func (db *DB) PeekSpool(max int) (events []tiendo.Event, complete bool, err error) {
-	complete = true
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSpool).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(events) >= max {
-				complete = false
-				return nil
-			}
-			if e, err := decodeRecord(v); err == nil {
-				events = append(events, e)
-			}
+// A spool record is a CRC-32C (Castagnoli, big-endian) of the body, then
+// the body. Bodies written since version 1 are binary, because encoding and
+// decoding JSON was a third of ingest's CPU at peak:
+//
+//	version   1 byte, 1 (older versions wrote a JSON object: '{')
+//	flags     1 byte: recHasPos, recLatLon, recUTC
+//	ID        uvarint length, bytes
+//	Station   uvarint length, bytes
+//	Type      enum (below)
+//	TS        varint Unix seconds, uvarint nanoseconds,
+//	          varint zone offset in seconds unless recUTC
+//	Queue, Staff, Lanes             varints
+//	Status    enum
+//	Lat, Lon  8 bytes each, IEEE 754 bits big-endian, only with recLatLon
+//	Count, FingerprintRetries       varints
+//	Kind      enum
+//
+// An enum is one byte: the index of a known value in its table, or 0
+// followed by the string (uvarint length, bytes), so that a value this
+// version does not know still round-trips. A body must be consumed exactly;
+// anything else is corrupt, as is a checksum mismatch.
+const (
+	recVersion1 = 1
+	recJSON     = '{'
+
+	recHasPos = 1 << 0
+	recLatLon = 1 << 1 // Lat or Lon is not zero
+	recUTC    = 1 << 2 // TS is in UTC; otherwise its zone offset follows
+
+	recHeaderSize = 4
+)
+
+var (
+	crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+	// Index 0 means "literal follows", so real values start at 1. Values
+	// may be added at the end, never reordered: records on disk hold indexes.
+	typeEnum   = []string{"", string(tiendo.TypeHeartbeat), string(tiendo.TypeCompletion)}
+	statusEnum = []string{"", "", string(tiendo.StatusOpen), string(tiendo.StatusPaused), string(tiendo.StatusClosed), string(tiendo.StatusOffline)}
+	kindEnum   = []string{"", "", string(tiendo.RecordStandard), string(tiendo.RecordStudent), string(tiendo.RecordHomeVisit)}
+)
+
+// maxRecordSize bounds len(appendRecord(nil, e)), for sizing arenas.
+func maxRecordSize(e *tiendo.Event) int {
+	const fixed = recHeaderSize + 2 + 3*binary.MaxVarintLen64 + 3*(1+binary.MaxVarintLen64) + // header, string lengths, enums
+		3*binary.MaxVarintLen64 + 3*binary.MaxVarintLen64 + 16 + 2*binary.MaxVarintLen64 // TS, heartbeat ints, lat/lon, completion ints
+	return fixed + len(e.ID) + len(e.Station) + len(e.Type) + len(e.Status) + len(e.Kind)
+}
+
+// appendRecord appends e's spool record to buf. It allocates only if buf
+// has too little room (maxRecordSize is always enough).
+func appendRecord(buf []byte, e *tiendo.Event) []byte {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0, recVersion1, 0)
+	var flags byte
+	if e.HasPos {
+		flags |= recHasPos
+	}
+	if e.Lat != 0 || e.Lon != 0 {
+		flags |= recLatLon
+	}
+	utc := e.TS.Location() == time.UTC
+	if utc {
+		flags |= recUTC
+	}
+	buf[start+recHeaderSize+1] = flags
+	buf = appendString(buf, e.ID)
+	buf = appendString(buf, e.Station)
+	buf = appendEnum(buf, typeEnum, string(e.Type))
+	buf = binary.AppendVarint(buf, e.TS.Unix())
+	buf = binary.AppendUvarint(buf, uint64(e.TS.Nanosecond()))
+	if !utc {
+		_, offset := e.TS.Zone()
+		buf = binary.AppendVarint(buf, int64(offset))
+	}
+	buf = binary.AppendVarint(buf, int64(e.Queue))
+	buf = binary.AppendVarint(buf, int64(e.Staff))
+	buf = binary.AppendVarint(buf, int64(e.Lanes))
+	buf = appendEnum(buf, statusEnum, string(e.Status))
+	if flags&recLatLon != 0 {
+		buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(e.Lat))
+		buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(e.Lon))
+	}
+	buf = binary.AppendVarint(buf, int64(e.Count))
+	buf = binary.AppendVarint(buf, int64(e.FingerprintRetries))
+	buf = appendEnum(buf, kindEnum, string(e.Kind))
+	binary.BigEndian.PutUint32(buf[start:], crc32.Checksum(buf[start+recHeaderSize:], crcTable))
+	return buf
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+func appendEnum(buf []byte, table []string, s string) []byte {
+	for i := 1; i < len(table); i++ {
+		if table[i] == s {
+			return append(buf, byte(i))
 		}
+	}
+	return appendString(append(buf, 0), s)
+}
+
+// recordDecoder decodes a run of records with few allocations: station
+// names are interned (a batch holds a few thousand stations at most), and
+// event IDs are gathered in one buffer and made strings with one copy when
+// the run is finished. Enum values are the package's constant strings.
+type recordDecoder struct {
+	stations map[string]string
+	ids      []byte
+	idEnds   []int // end of each decoded event's ID in ids
+}
+
+func newRecordDecoder() *recordDecoder {
+	return &recordDecoder{stations: make(map[string]string)}
+}
+
+// decode appends the event in rec to *out and reports whether rec was
+// intact. rec is only read during the call (it may point into bbolt's map).
+// The event's ID is set by finish.
+func (d *recordDecoder) decode(rec []byte, out *[]tiendo.Event) bool {
+	if len(rec) <= recHeaderSize || binary.BigEndian.Uint32(rec) != crc32.Checksum(rec[recHeaderSize:], crcTable) {
+		return false
+	}
+	body := rec[recHeaderSize:]
+	var e tiendo.Event
+	var id []byte
+	var ok bool
+	switch body[0] {
+	case recVersion1:
+		id, ok = d.decodeV1(body[1:], &e)
+	case recJSON:
+		ok = decodeJSON(body, &e)
+		id = []byte(e.ID)
+	}
+	if !ok {
+		return false
+	}
+	d.ids = append(d.ids, id...)
+	d.idEnds = append(d.idEnds, len(d.ids))
+	*out = append(*out, e)
+	return true
+}
+
+// finish sets the IDs of the events decode appended; they are the last
+// len(d.idEnds) of events.
+func (d *recordDecoder) finish(events []tiendo.Event) {
+	if len(d.idEnds) == 0 {
+		return
+	}
+	all := string(d.ids)
+	events = events[len(events)-len(d.idEnds):]
+	start := 0
+	for i, end := range d.idEnds {
+		events[i].ID = all[start:end]
+		start = end
+	}
+	d.ids, d.idEnds = d.ids[:0], d.idEnds[:0]
+}
+
+func (d *recordDecoder) decodeV1(b []byte, e *tiendo.Event) (id []byte, ok bool) {
+	r := recReader{b: b}
+	flags := r.byte()
+	id = r.bytes()
+	station := r.bytes()
+	e.Type = tiendo.EventType(r.enum(typeEnum))
+	sec, nsec := r.varint(), r.uvarint()
+	offset := int64(0)
+	if flags&recUTC == 0 {
+		offset = r.varint()
+	}
+	e.Queue, e.Staff, e.Lanes = int(r.varint()), int(r.varint()), int(r.varint())
+	e.Status = tiendo.StationStatus(r.enum(statusEnum))
+	if flags&recLatLon != 0 {
+		e.Lat, e.Lon = math.Float64frombits(r.uint64()), math.Float64frombits(r.uint64())
+	}
+	e.Count, e.FingerprintRetries = int(r.varint()), int(r.varint())
+	e.Kind = tiendo.RecordKind(r.enum(kindEnum))
+	if r.bad || len(r.b) != 0 || nsec >= 1e9 || flags&^(recHasPos|recLatLon|recUTC) != 0 ||
+		offset <= -24*3600 || offset >= 24*3600 {
+		return nil, false
+	}
+	e.HasPos = flags&recHasPos != 0
+	e.TS = time.Unix(sec, int64(nsec))
+	if flags&recUTC != 0 {
+		e.TS = e.TS.UTC()
+	} else {
+		e.TS = e.TS.In(fixedZone(int(offset)))
+	}
+	if s, ok := d.stations[string(station)]; ok {
+		e.Station = s
+	} else {
+		e.Station = string(station)
+		d.stations[e.Station] = e.Station
+	}
+	return id, true
+}
+
+// recReader reads a v1 body. Any read past the end, or a malformed varint,
+// sets bad and yields zeros, so decodeV1 checks once at the end.
+type recReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *recReader) byte() byte {
+	if len(r.b) < 1 {
+		r.bad = true
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *recReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recReader) uint64() uint64 {
+	if len(r.b) < 8 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	v := binary.BigEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
+}
+
+// bytes returns a length-prefixed string's bytes, aliasing the record.
+func (r *recReader) bytes() []byte {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.bad, r.b = true, nil
 		return nil
-	})
-	return events, complete, err
+	}
+	s := r.b[:n:n]
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *recReader) enum(table []string) string {
+	i := int(r.byte())
+	if i == 0 {
+		return string(r.bytes())
+	}
+	if i >= len(table) {
+		r.bad = true
+		return ""
+	}
+	return table[i]
+}
+
+// zones caches one *time.Location per zone offset: time.FixedZone
+// allocates, and a batch's events share a handful of offsets.
+var zones sync.Map // int -> *time.Location
+
+func fixedZone(offset int) *time.Location {
+	if loc, ok := zones.Load(offset); ok {
+		return loc.(*time.Location)
+	}
+	loc, _ := zones.LoadOrStore(offset, time.FixedZone("", offset))
+	return loc.(*time.Location)
+}
+
+// jsonRecord is the body older versions wrote: the event's JSON plus the
+// field tiendo.Event keeps out of it. Records in that form are still read,
+// so a spool left by an older version drains after an upgrade.
+type jsonRecord struct {
+	tiendo.Event
+	HasPos bool `json:"has_pos,omitempty"`
+}
+
+func decodeJSON(body []byte, e *tiendo.Event) bool {
+	var r jsonRecord
+	if err := json.Unmarshal(body, &r); err != nil {
+		return false
+	}
+	*e = r.Event
+	e.HasPos = r.HasPos
+	return true
 }

@@ -2,7 +2,10 @@ package local_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,7 +70,7 @@ func TestSpoolRoundTripKeepsEveryField(t *testing.T) {
 	}
 }
 
-func TestReadInflightAck(t *testing.T) {
+func TestReadAck(t *testing.T) {
 	db := mustOpen(t, t.TempDir())
 	var evs []tiendo.Event
 	for _, id := range []string{"1", "2", "3", "4", "5"} {
@@ -75,26 +78,17 @@ func TestReadInflightAck(t *testing.T) {
 	}
 	db.Accept(evs[:3], local.SpoolLimits{})
 	b, _ := db.ReadSpool(2)
-	if got := ids(b.Events); !reflect.DeepEqual(got, []string{"A/1", "A/2"}) {
-		t.Fatalf("ReadSpool(2) = %v", got)
-	}
-	if err := db.SetInflight(b.First, b.Last); err != nil {
-		t.Fatal(err)
+	if got := ids(b.Events); !reflect.DeepEqual(got, []string{"A/1", "A/2"}) || b.First != 1 || b.Last != 2 {
+		t.Fatalf("ReadSpool(2) = %v [%d,%d]", got, b.First, b.Last)
 	}
 	db.Accept(evs[3:], local.SpoolLimits{})
-	// While a range is in flight, reads return exactly that range, whatever max says.
-	again, _ := db.ReadSpool(100)
+	// Reading changes nothing: the same head comes back until it is acked.
+	again, _ := db.ReadSpool(2)
 	if got := ids(again.Events); !reflect.DeepEqual(got, []string{"A/1", "A/2"}) || again.First != b.First || again.Last != b.Last {
-		t.Fatalf("ReadSpool while in flight = %v [%d,%d]", got, again.First, again.Last)
-	}
-	if f, l, _ := db.Inflight(); f != b.First || l != b.Last {
-		t.Fatalf("Inflight = %d,%d", f, l)
+		t.Fatalf("second ReadSpool(2) = %v [%d,%d]", got, again.First, again.Last)
 	}
 	if err := db.AckSpool(b.First, b.Last); err != nil {
 		t.Fatal(err)
-	}
-	if f, l, _ := db.Inflight(); f != 0 || l != 0 {
-		t.Fatalf("Inflight after ack = %d,%d", f, l)
 	}
 	rest, _ := db.ReadSpool(100)
 	if got := ids(rest.Events); !reflect.DeepEqual(got, []string{"A/3", "A/4", "A/5"}) {
@@ -110,6 +104,78 @@ func TestReadInflightAck(t *testing.T) {
 	// Acked events stay deduplicated: the ledger outlives the spool.
 	if fresh, _ := db.Accept(evs[:1], local.SpoolLimits{}); fresh[0] {
 		t.Fatal("an acked event was accepted again")
+	}
+}
+
+// The insert window is what a restarted flusher must resolve against
+// ClickHouse: the previous process's whole window if it died (whatever
+// MaxBatch the new one has), what it left unresolved if it stopped.
+func TestInsertWindow(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir)
+	if n, err := db.OpenInsertWindow(100); err != nil || n != 0 {
+		t.Fatalf("first OpenInsertWindow = %d, %v; want 0 on a new spool", n, err)
+	}
+	var evs []tiendo.Event
+	for i := range 300 {
+		evs = append(evs, event("A", fmt.Sprint(i)))
+	}
+	db.Accept(evs, local.SpoolLimits{})
+	// "kill -9" with the window open: a new process with a smaller batch
+	// must still resolve the old window (100), and keeps it recorded.
+	db.Close()
+	db = mustOpen(t, dir)
+	if n, err := db.OpenInsertWindow(10); err != nil || n != 100 {
+		t.Fatalf("OpenInsertWindow after a crash = %d, %v; want 100", n, err)
+	}
+	if n, _ := db.OpenInsertWindow(10); n != 100 {
+		t.Fatalf("window shrank before it was closed: %d", n)
+	}
+	// A larger batch widens the window.
+	if n, _ := db.OpenInsertWindow(1000); n != 100 {
+		t.Fatalf("OpenInsertWindow(1000) = %d, want 100", n)
+	}
+	if n, _ := db.OpenInsertWindow(10); n != 1000 {
+		t.Fatalf("after a 1000-event window: %d, want 1000", n)
+	}
+	if err := db.CloseInsertWindow(0); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.OpenInsertWindow(10); n != 0 {
+		t.Fatalf("after a clean close = %d, want 0", n)
+	}
+	if err := db.CloseInsertWindow(7); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.OpenInsertWindow(10); n != 7 {
+		t.Fatalf("after closing with 7 unresolved = %d, want 7", n)
+	}
+}
+
+// A spool left by a version that marked an in-flight range before each
+// insert: the range is honoured once as the window to resolve, then gone.
+func TestLegacyInflightRangeBecomesWindow(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir)
+	var evs []tiendo.Event
+	for i := range 50 {
+		evs = append(evs, event("A", fmt.Sprint(i)))
+	}
+	db.Accept(evs, local.SpoolLimits{})
+	db.Close()
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
+		v := make([]byte, 16)
+		binary.BigEndian.PutUint64(v, 1)
+		binary.BigEndian.PutUint64(v[8:], 40)
+		return tx.Bucket([]byte("meta")).Put([]byte("inflight"), v)
+	})
+	db = mustOpen(t, dir)
+	if n, err := db.OpenInsertWindow(10); err != nil || n != 40 {
+		t.Fatalf("OpenInsertWindow over a legacy range of 40 = %d, %v", n, err)
+	}
+	// Converted, not lost: a crash now still resolves 40.
+	if n, _ := db.OpenInsertWindow(10); n != 40 {
+		t.Fatalf("second OpenInsertWindow = %d, want 40", n)
 	}
 }
 
@@ -130,7 +196,6 @@ func TestSpoolLimitRefusesWholeBatch(t *testing.T) {
 	}
 	// Nothing of the refused batch entered the ledger: once there is room it is new.
 	b, _ := db.ReadSpool(10)
-	db.SetInflight(b.First, b.Last)
 	db.AckSpool(b.First, b.Last)
 	fresh, err := db.Accept([]tiendo.Event{event("A", "3")}, limits)
 	if err != nil || !fresh[0] {
@@ -210,5 +275,189 @@ func TestTruncatedFileNeverYieldsHalfRecords(t *testing.T) {
 		if e.Station != "A" || e.Count != 2 || e.ID == "" {
 			t.Fatalf("a damaged record came back as an event: %+v", e)
 		}
+	}
+}
+
+func rawUpdate(t *testing.T, dir string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	raw, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// legacyRecord is a spool record as versions before the binary format
+// wrote it: CRC-32C, then the event's JSON with has_pos beside it.
+func legacyRecord(t *testing.T, e tiendo.Event) []byte {
+	t.Helper()
+	body, err := json.Marshal(struct {
+		tiendo.Event
+		HasPos bool `json:"has_pos,omitempty"`
+	}{e, e.HasPos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withCRC(body)
+}
+
+func withCRC(body []byte) []byte {
+	rec := binary.BigEndian.AppendUint32(nil, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+	return append(rec, body...)
+}
+
+// After an upgrade, the spool written by the previous version (JSON
+// records) drains: old and new records come back in order, every field
+// intact, and acking them keeps the counters right.
+func TestLegacyJSONRecordsDrainAfterUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir)
+	db.Close()
+	hb := tiendo.Event{ID: "h1", Type: tiendo.TypeHeartbeat, Station: "M", TS: time.Date(2021, 3, 20, 21, 15, 3, 0, time.FixedZone("", 7*3600)),
+		Queue: 37, Staff: 4, Lanes: 3, Status: tiendo.StatusOpen, HasPos: true, Lat: 21.9, Lon: 106.31}
+	old := []tiendo.Event{hb, event("M", "c1"), event("N", "c2")}
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
+		spool, meta, ledger := tx.Bucket([]byte("spool")), tx.Bucket([]byte("meta")), tx.Bucket([]byte("ledger"))
+		var size uint64
+		for i, e := range old {
+			rec := legacyRecord(t, e)
+			size += uint64(len(rec))
+			if err := spool.Put(binary.BigEndian.AppendUint64(nil, uint64(i+1)), rec); err != nil {
+				return err
+			}
+			if err := ledger.Put([]byte(e.Key()), []byte{local.Committed}); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]uint64{"next_seq": 3, "spool_count": 3, "spool_bytes": size} {
+			if err := meta.Put([]byte(k), binary.BigEndian.AppendUint64(nil, v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db = mustOpen(t, dir)
+	fresh, err := db.Accept([]tiendo.Event{event("M", "c1"), event("M", "new")}, local.SpoolLimits{})
+	if err != nil || !reflect.DeepEqual(fresh, []bool{false, true}) {
+		t.Fatalf("Accept after upgrade = %v, %v; want the old event a duplicate", fresh, err)
+	}
+	b, err := db.ReadSpool(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]tiendo.Event(nil), old...), event("M", "new"))
+	if b.Corrupt != 0 || b.First != 1 || b.Last != 4 || len(b.Events) != 4 {
+		t.Fatalf("ReadSpool = %d events [%d,%d], %d corrupt", len(b.Events), b.First, b.Last, b.Corrupt)
+	}
+	for i := range want {
+		if !sameEvent(b.Events[i], want[i]) {
+			t.Errorf("event %d = %+v, want %+v", i, b.Events[i], want[i])
+		}
+	}
+	if err := db.AckSpool(b.First, b.Last); err != nil {
+		t.Fatal(err)
+	}
+	if n, size, _ := db.SpoolStats(); n != 0 || size != 0 {
+		t.Fatalf("after draining: %d events, %d bytes", n, size)
+	}
+}
+
+// sameEvent compares events with times compared as instants and offsets,
+// not *time.Location pointers.
+func sameEvent(a, b tiendo.Event) bool {
+	_, oa := a.TS.Zone()
+	_, ob := b.TS.Zone()
+	if !a.TS.Equal(b.TS) || oa != ob {
+		return false
+	}
+	a.TS, b.TS = time.Time{}, time.Time{}
+	return a == b
+}
+
+// Binary records keep every field, including unusual values: zones other
+// than UTC, fractional seconds, negative numbers, enum values this version
+// does not know, empty strings, NaN-free floats with lat/lon but no HasPos.
+func TestBinaryRecordRoundTripsOddValues(t *testing.T) {
+	db := mustOpen(t, t.TempDir())
+	evs := []tiendo.Event{
+		{ID: "a", Type: tiendo.TypeHeartbeat, Station: "S", TS: time.Date(2021, 3, 20, 8, 0, 0, 123456789, time.FixedZone("ICT", 7*3600)),
+			Queue: 1 << 40, Staff: -3, Lanes: 0, Status: tiendo.StatusClosed, Lat: -0.5, Lon: 0},
+		{ID: "b", Type: "future_type", Station: "S", TS: time.Date(1969, 12, 31, 23, 59, 59, 1, time.FixedZone("", -9*3600-1800)),
+			Status: "maintenance", Kind: "diplomatic", Count: -1, FingerprintRetries: 1_000_000},
+		{ID: "c", Type: tiendo.TypeCompletion, Station: "", TS: time.Time{}, Kind: tiendo.RecordHomeVisit, Count: 10_000},
+		{ID: "d", Type: tiendo.TypeHeartbeat, Station: "T", TS: time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC), HasPos: true, Status: tiendo.StatusOffline},
+	}
+	if _, err := db.Accept(evs, local.SpoolLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.ReadSpool(10)
+	if err != nil || len(b.Events) != len(evs) || b.Corrupt != 0 {
+		t.Fatalf("ReadSpool = %d events, %d corrupt, %v", len(b.Events), b.Corrupt, err)
+	}
+	for i := range evs {
+		if !sameEvent(b.Events[i], evs[i]) {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, b.Events[i], evs[i])
+		}
+	}
+	if !reflect.DeepEqual(b.Events[3], evs[3]) {
+		t.Errorf("a UTC time did not come back as UTC: %+v", b.Events[3].TS)
+	}
+}
+
+// A record with a valid checksum but a malformed body (a bug, or a record
+// from a newer version) is set aside like a corrupt one and never panics
+// the reader: every truncation and every single-byte change of a binary
+// record, re-checksummed.
+func TestMalformedBodiesSetAside(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir)
+	hb := tiendo.Event{ID: "h", Type: tiendo.TypeHeartbeat, Station: "M", TS: time.Date(2021, 3, 20, 14, 0, 0, 5, time.FixedZone("", 7*3600)),
+		Queue: 300, Staff: 3, Lanes: 2, Status: "odd", HasPos: true, Lat: 21.5, Lon: 106.25}
+	db.Accept([]tiendo.Event{hb}, local.SpoolLimits{})
+	db.Close()
+	var good []byte
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
+		good = append([]byte(nil), tx.Bucket([]byte("spool")).Get(binary.BigEndian.AppendUint64(nil, 1))...)
+		return nil
+	})
+	body := good[4:]
+	var variants [][]byte
+	for n := 0; n < len(body); n++ {
+		variants = append(variants, withCRC(append([]byte(nil), body[:n]...)))
+	}
+	for i := range body {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			v := append([]byte(nil), body...)
+			v[i] ^= x
+			variants = append(variants, withCRC(v))
+		}
+	}
+	variants = append(variants, withCRC([]byte{2, 0}), withCRC([]byte("{not json")), withCRC(append(append([]byte(nil), body...), 0)))
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
+		spool, meta := tx.Bucket([]byte("spool")), tx.Bucket([]byte("meta"))
+		for i, v := range variants {
+			if err := spool.Put(binary.BigEndian.AppendUint64(nil, uint64(i+2)), v); err != nil {
+				return err
+			}
+		}
+		meta.Put([]byte("next_seq"), binary.BigEndian.AppendUint64(nil, uint64(len(variants)+1)))
+		return meta.Put([]byte("spool_count"), binary.BigEndian.AppendUint64(nil, uint64(len(variants)+1)))
+	})
+	db = mustOpen(t, dir)
+	b, err := db.ReadSpool(len(variants) + 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Events)+b.Corrupt != len(variants)+1 || b.Corrupt < len(body)+3 {
+		t.Fatalf("%d events and %d corrupt of %d records; want every truncation and the junk set aside", len(b.Events), b.Corrupt, len(variants)+1)
+	}
+	if !sameEvent(b.Events[0], hb) {
+		t.Fatalf("the intact record came back as %+v", b.Events[0])
+	}
+	if n, _, _ := db.SpoolStats(); n != int64(len(b.Events)) {
+		t.Fatalf("spool count %d, want %d", n, len(b.Events))
 	}
 }
