@@ -161,28 +161,92 @@ func decodeValue(typ string, raw json.RawMessage) (any, error) {
 	}
 }
 
-// Insert sends rows as JSONEachRow inline data: one query, one block.
+// Insert sends rows as TabSeparated inline data: one query, one block.
+// TSV is written by hand and is ClickHouse's cheapest text format to parse;
+// the JSONEachRow it replaced (encoding/json over a map per row) was a
+// quarter of the server's CPU at peak ingest on this engine.
 func (e *Engine) Insert(ctx context.Context, table string, columns []string, rows [][]any) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "INSERT INTO %s (%s) FORMAT JSONEachRow\n", table, strings.Join(columns, ", "))
-	enc := json.NewEncoder(&b)
-	obj := make(map[string]any, len(columns))
+	b := make([]byte, 0, 64+len(rows)*len(columns)*12)
+	b = fmt.Appendf(b, "INSERT INTO %s (%s) FORMAT TabSeparated\n", table, strings.Join(columns, ", "))
 	for _, r := range rows {
 		if len(r) != len(columns) {
 			return fmt.Errorf("chdb insert: row has %d values for %d columns", len(r), len(columns))
 		}
-		for i, c := range columns {
-			if t, ok := r[i].(time.Time); ok {
-				obj[c] = t.Unix()
-			} else {
-				obj[c] = r[i]
+		for i, v := range r {
+			if i > 0 {
+				b = append(b, '\t')
+			}
+			var err error
+			if b, err = appendTSV(b, v); err != nil {
+				return fmt.Errorf("chdb insert: column %s: %w", columns[i], err)
 			}
 		}
-		if err := enc.Encode(obj); err != nil {
-			return fmt.Errorf("chdb insert: encode row: %w", err)
+		b = append(b, '\n')
+	}
+	return e.Exec(ctx, string(b))
+}
+
+// appendTSV writes one value in ClickHouse's TabSeparated escaping. Times
+// go as Unix seconds, which every DateTime column reads in any time zone.
+func appendTSV(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		return appendTSVString(b, v), nil
+	case time.Time:
+		return strconv.AppendInt(b, v.Unix(), 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, v, 10), nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return b, fmt.Errorf("value %v is not a finite number", v)
+		}
+		return strconv.AppendFloat(b, v, 'g', -1, 64), nil
+	case bool:
+		if v {
+			return append(b, '1'), nil
+		}
+		return append(b, '0'), nil
+	default:
+		return b, fmt.Errorf("cannot write a %T", v)
+	}
+}
+
+// appendTSVString escapes what TabSeparated gives a meaning to: the
+// separators, backslash and the control characters it names.
+func appendTSVString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case 0:
+			b = append(b, '\\', '0')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			b = append(b, c)
 		}
 	}
-	return e.Exec(ctx, b.String())
+	return b
 }
 
 // Close ends the session. chDB cannot be reopened on another directory
