@@ -153,6 +153,7 @@ type connLimiter struct {
 	total    int
 	max      int // per principal
 	maxTotal int
+	refused  int // upgrades refused at maxTotal, for /metrics
 }
 
 // errAtCapacity and errAccountFull are acquire's refusals.
@@ -168,6 +169,7 @@ func (l *connLimiter) acquire(id string) error {
 		l.n = map[string]int{}
 	}
 	if l.maxTotal > 0 && l.total >= l.maxTotal {
+		l.refused++
 		return errAtCapacity
 	}
 	if l.n[id] >= l.max {
@@ -176,6 +178,13 @@ func (l *connLimiter) acquire(id string) error {
 	l.n[id]++
 	l.total++
 	return nil
+}
+
+// refusedAtCapacity is how many upgrades the server-wide cap refused.
+func (l *connLimiter) refusedAtCapacity() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refused
 }
 
 func (l *connLimiter) release(id string) {

@@ -231,6 +231,15 @@ func TestLiveConnectionsCappedInTotal(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("fourth connection: %v %v; want 503 with Retry-After", resp, err)
 	}
+	metrics, err := http.Get(ts.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(body), "\ntiendo_live_refused_total 1\n") {
+		t.Errorf("/metrics does not count the refusal:\n%s", body)
+	}
 	open[0].Close()
 	open = open[1:]
 	deadline := time.Now().Add(5 * time.Second)

@@ -119,6 +119,8 @@ func New(d Deps) (*Server, error) {
 			func() float64 { return float64(s.live.hub.Stats().DroppedSlow) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_dropped_error_total", Help: "Live connections dropped on a write error or timeout."},
 			func() float64 { return float64(s.live.hub.Stats().DroppedError) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_refused_total", Help: "Live connections refused (503) because the server held its most (--max-live-conns)."},
+			func() float64 { return float64(s.conns.refusedAtCapacity()) }),
 	)
 
 	s.conns.max = d.Config.MaxConnsPerUser
