@@ -45,6 +45,15 @@ type Store interface {
 	Close() error
 }
 
+// StationDistricts is implemented by stores that keep rollups per district
+// (store.DB does). The server hands them the registry's stations at start
+// and after every import, so that completions are filed under the
+// registry's districts; a store never told files a station under its id
+// without the last "-" part, which is its district in the registry's naming.
+type StationDistricts interface {
+	SetStations(stations []Station)
+}
+
 // StatsQuery asks for per-station figures at one instant.
 type StatsQuery struct {
 	Stations []string  // nil: every station with data

@@ -70,9 +70,10 @@ func runScale(ctx context.Context, args []string) error {
 	defer cancel()
 	fmt.Printf("Tiến Độ benchmark at national scale — %s\n", time.Now().Format("2006-01-02 15:04 MST"))
 	fmt.Print(machineHeader())
-	fmt.Printf("data: %d provinces, %d stations, %d days from 2021-01-01, %d completion events, %d heartbeats (every %d min, 07:00–21:00); measured province %d (%d stations)\n",
-		p.Provinces, p.Stations, p.Days, p.Completions, p.Heartbeats(), 14*60/p.Slots, p.Province, (p.Stations-p.Province+p.Provinces-1)/p.Provinces)
-	fmt.Println("rollups = the store's own code (store.DB.StationStats, HourlyCompletions) reading station_totals, completions_hour, completions_minute, station_latest;")
+	fmt.Printf("data: %d provinces, %d stations, %d days from 2021-01-01, %d completion events, %d heartbeats (every %d min, 07:00–21:00); measured province %d (%d stations in %d districts)\n",
+		p.Provinces, p.Stations, p.Days, p.Completions, p.Heartbeats(), 14*60/p.Slots, p.Province, (p.Stations-p.Province+p.Provinces-1)/p.Provinces, p.Districts())
+	fmt.Println("rollups = the store's own code (store.DB.StationStats: station_totals, completions_hour, completions_minute, station_latest as four concurrent queries on a server, one UNION ALL on chDB;")
+	fmt.Println("          HourlyCompletions: completions_area_hour/completions_district_hour for the areas and districts the stations cover, completions_hour per station);")
 	fmt.Println("raw = the same answers computed from the completions and heartbeats tables (equal = the answers match, / rows)")
 	fmt.Println()
 	for _, e := range strings.Split(*engines, ",") {

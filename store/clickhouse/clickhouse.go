@@ -59,6 +59,10 @@ func Open(ctx context.Context, dsn string) (*Engine, string, error) {
 	return &Engine{conn: conn}, database, nil
 }
 
+// Concurrent reports that queries may run side by side: clickhouse-go keeps
+// a pool of connections, and the server gives each query its own threads.
+func (e *Engine) Concurrent() bool { return true }
+
 // Exec runs one statement.
 func (e *Engine) Exec(ctx context.Context, query string) error {
 	return wrap(e.conn.Exec(ctx, query))
@@ -72,12 +76,14 @@ func (e *Engine) Query(ctx context.Context, query string) ([][]any, error) {
 	}
 	defer rows.Close()
 	types := rows.ColumnTypes()
+	// One set of scan targets serves every row: canonical copies each value
+	// out, and a year's hourly chart is thousands of rows.
+	dest := make([]any, len(types))
+	for i, t := range types {
+		dest[i] = reflect.New(t.ScanType()).Interface()
+	}
 	var out [][]any
 	for rows.Next() {
-		dest := make([]any, len(types))
-		for i, t := range types {
-			dest[i] = reflect.New(t.ScanType()).Interface()
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}

@@ -66,6 +66,8 @@ func Run(t *testing.T, open Factory) {
 	t.Run("RollupsEqualRaw", func(t *testing.T) { testRollupsEqualRaw(t, open) })
 	t.Run("StationFilter", func(t *testing.T) { testStationFilter(t, open) })
 	t.Run("LatestEventTime", func(t *testing.T) { testLatestEventTime(t, open) })
+	t.Run("HourlyOverDistricts", func(t *testing.T) { testHourlyOverDistricts(t, open) })
+	t.Run("UpgradeBackfillsDistricts", func(t *testing.T) { testUpgradeBackfill(t, open) })
 }
 
 func testLatestEventTime(t *testing.T, open Factory) {
@@ -332,8 +334,190 @@ func testStationFilter(t *testing.T, open Factory) {
 	if len(got) != 1 || got["B"].Completed != 2 {
 		t.Errorf("stats for [B] = %v", got)
 	}
+	// A long list takes another form in the query (an array, see inSet).
+	long := []string{"B"}
+	for i := 0; i < 40; i++ {
+		long = append(long, fmt.Sprintf("absent-%d", i))
+	}
+	if got := statsOf(t, db, tiendo.StatsQuery{Stations: long, DayStart: at("2021-03-20 04:00:00"), Now: at("2021-03-20 10:00:00")}); len(got) != 1 || got["B"].Completed != 2 || got["B"].CompletedToday != 2 {
+		t.Errorf("stats for B and 40 absent stations = %v", got)
+	}
+	for _, by := range []bool{false, true} {
+		hours, err := db.HourlyCompletions(ctx(t), tiendo.SeriesQuery{Stations: long, From: at("2021-03-20 04:00:00"), To: at("2021-03-21 04:00:00"), ByStation: by})
+		if err != nil || len(hours) != 1 || hours[0].Records != 2 {
+			t.Errorf("hourly (by station %v) for B and 40 absent stations = %v, %v", by, hours, err)
+		}
+	}
 	none, err := db.StationStats(ctx(t), tiendo.StatsQuery{Stations: []string{}, Now: at("2021-03-20 10:00:00")})
 	if err != nil || len(none) != 0 {
 		t.Errorf("stats for no stations = %v, %v", none, err)
 	}
+}
+
+// tally is the hourly answer worked out in Go from the events written.
+type tally map[string]map[int64][2]int64 // station → hour → records, retries
+
+func (tl tally) add(evs ...tiendo.Event) {
+	for _, e := range evs {
+		h := e.TS.UTC().Truncate(time.Hour).Unix()
+		if tl[e.Station] == nil {
+			tl[e.Station] = map[int64][2]int64{}
+		}
+		v := tl[e.Station][h]
+		tl[e.Station][h] = [2]int64{v[0] + int64(e.Count), v[1] + int64(e.FingerprintRetries)}
+	}
+}
+
+func (tl tally) over(stations []string, from, to time.Time) string {
+	sum := map[int64][2]int64{}
+	for st, hours := range tl {
+		if stations != nil && !contains(stations, st) {
+			continue
+		}
+		for h, v := range hours {
+			if h >= from.Unix() && h < to.Unix() {
+				s := sum[h]
+				sum[h] = [2]int64{s[0] + v[0], s[1] + v[1]}
+			}
+		}
+	}
+	var out []tiendo.HourCount
+	for h, v := range sum {
+		out = append(out, tiendo.HourCount{Hour: time.Unix(h, 0).UTC(), Records: v[0], Retries: v[1]})
+	}
+	sortHours(out)
+	return fmt.Sprint(out)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortHours(h []tiendo.HourCount) {
+	for i := 1; i < len(h); i++ {
+		for j := i; j > 0 && h[j].Hour.Before(h[j-1].Hour); j-- {
+			h[j], h[j-1] = h[j-1], h[j]
+		}
+	}
+}
+
+func randomCompletions(rng *rand.Rand, prefix string, stations []string, n int) []tiendo.Event {
+	evs := make([]tiendo.Event, n)
+	for i := range evs {
+		ts := at("2021-03-20 07:00:00").Add(time.Duration(rng.Intn(40*3600)) * time.Second)
+		evs[i] = tiendo.Event{ID: fmt.Sprintf("%s%d", prefix, i), Type: tiendo.TypeCompletion, Station: stations[rng.Intn(len(stations))],
+			TS: ts, Count: 1 + rng.Intn(4), FingerprintRetries: rng.Intn(3), Kind: tiendo.RecordStandard}
+	}
+	return evs
+}
+
+// checkHourly asks HourlyCompletions summed over each list and compares
+// with the tally: whole districts, whole areas, parts of them, mixtures.
+func checkHourly(t *testing.T, db *store.DB, tl tally, lists [][]string) {
+	t.Helper()
+	from, to := at("2021-03-20 00:00:00"), at("2021-03-23 00:00:00")
+	for _, list := range lists {
+		got, err := db.HourlyCompletions(ctx(t), tiendo.SeriesQuery{Stations: list, From: from, To: to})
+		if err != nil {
+			t.Fatalf("HourlyCompletions(%v): %v", list, err)
+		}
+		if want := tl.over(list, from, to); fmt.Sprint(got) != want {
+			t.Errorf("hourly over %v =\n%v\nwant\n%v", list, got, want)
+		}
+	}
+}
+
+func testHourlyOverDistricts(t *testing.T, open Factory) {
+	db := open(t)
+	rng := rand.New(rand.NewSource(11))
+	db.SetStations([]tiendo.Station{{ID: "X-A-1", District: "X-A"}, {ID: "X-A-2", District: "X-A"}, {ID: "X-B-1", District: "X-B"},
+		{ID: "M", District: "X-B"}, {ID: "Y-C-1", District: "Y-C"}})
+	all := []string{"X-A-1", "X-A-2", "X-B-1", "M", "Y-C-1"}
+	tl := tally{}
+	evs := randomCompletions(rng, "a", all, 300)
+	tl.add(evs...)
+	write(t, db, evs...)
+	long := []string{"X-A-1", "X-A-2"}
+	for i := 0; i < 20; i++ {
+		long = append(long, fmt.Sprintf("nope-%d", i))
+	}
+	lists := [][]string{nil, all, {"X-A-1", "X-A-2"}, {"X-A-1", "X-A-2", "X-B-1", "M"}, {"X-A-1"}, {"X-A-1", "X-B-1", "M", "Y-C-1"},
+		{"nope"}, {"X-A-2", "nope"}, long}
+	checkHourly(t, db, tl, lists)
+
+	// Station M moves to district Y-C: its rows are now under two districts,
+	// so neither X-B nor Y-C may stand for a list that lacks M's other rows.
+	db.SetStations([]tiendo.Station{{ID: "X-A-1", District: "X-A"}, {ID: "X-A-2", District: "X-A"}, {ID: "X-B-1", District: "X-B"},
+		{ID: "M", District: "Y-C"}, {ID: "Y-C-1", District: "Y-C"}, {ID: "X-A-3", District: "X-A"}})
+	evs = randomCompletions(rng, "b", []string{"M", "Y-C-1", "X-B-1"}, 100)
+	tl.add(evs...)
+	write(t, db, evs...)
+	lists = append(lists, []string{"X-B-1"}, []string{"M", "Y-C-1"}, []string{"X-B-1", "M"})
+	checkHourly(t, db, tl, lists)
+
+	// A station's first completion after the store planned with the pairs
+	// it had read: district X-A now has a third station, not asked for.
+	evs = randomCompletions(rng, "c", []string{"X-A-3"}, 20)
+	tl.add(evs...)
+	write(t, db, evs...)
+	checkHourly(t, db, tl, append(lists, []string{"X-A-1", "X-A-2", "X-A-3"}))
+
+	// Merged rollups give the same answers.
+	for _, table := range []string{"completions_district_hour", "completions_area_hour", "district_stations", "completions_hour"} {
+		if err := db.Engine().Exec(ctx(t), fmt.Sprintf("OPTIMIZE TABLE `%s`.%s FINAL", db.Database(), table)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkHourly(t, db, tl, lists)
+}
+
+// testUpgradeBackfill opens a database as schema version 2 left it (no
+// district rollups), writes completions the way that release did, then
+// opens it with every migration: the district rollups must hold the rows
+// written before, and keep counting the rows written after.
+func testUpgradeBackfill(t *testing.T, open Factory) {
+	base := open(t)
+	name := base.Database() + "_up"
+	t.Cleanup(func() { _ = base.Engine().Exec(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`") })
+	old, err := store.OpenAtVersion(ctx(t), base.Engine(), name, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := old.SchemaVersion(ctx(t)); err != nil || v != 2 {
+		t.Fatalf("schema version = %d, %v; want 2", v, err)
+	}
+	rng := rand.New(rand.NewSource(5))
+	stations := []string{"LS-TP-A", "LS-TP-B", "LS-CL-C", "HN-BD-D"}
+	tl := tally{}
+	evs := randomCompletions(rng, "old", stations, 300)
+	tl.add(evs...)
+	var rows [][]any
+	for _, e := range evs {
+		rows = append(rows, []any{e.ID, e.Station, e.TS.UTC(), uint32(e.Count), uint32(e.FingerprintRetries), string(e.Kind), e.TS.UTC()})
+	}
+	if err := base.Engine().Insert(ctx(t), name+".completions", []string{"id", "station", "ts", "count", "fingerprint_retries", "kind", "received"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx(t), base.Engine(), name)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	lists := [][]string{nil, stations, {"LS-TP-A", "LS-TP-B"}, {"LS-TP-A", "LS-TP-B", "LS-CL-C"}, {"LS-TP-A"}, {"LS-CL-C", "HN-BD-D"}}
+	checkHourly(t, db, tl, lists)
+	got, err := db.Engine().Query(ctx(t), "SELECT district, toInt64(count()) FROM `"+name+"`.district_stations GROUP BY district ORDER BY district")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[[HN-BD 1] [LS-CL 1] [LS-TP 2]]" {
+		t.Errorf("district_stations after the upgrade: %v; want the stations' id prefixes", got)
+	}
+	evs = randomCompletions(rng, "new", stations, 100)
+	tl.add(evs...)
+	write(t, db, evs...)
+	checkHourly(t, db, tl, lists)
 }
