@@ -126,7 +126,7 @@ func (s *Server) importStations(c *fiber.Ctx) error {
 	if err := s.local.SaveStations(stations); err != nil {
 		return err
 	}
-	s.registry.Store(tiendo.NewRegistry(s.campaign, s.campaign.Districts, stations))
+	s.setStations(stations)
 	s.log.Info("stations imported", "count", len(stations))
 	return c.JSON(fiber.Map{"imported": len(stations)})
 }

@@ -82,7 +82,7 @@ func New(d Deps) (*Server, error) {
 	if len(stations) == 0 {
 		stations = d.DefaultStations
 	}
-	s.registry.Store(tiendo.NewRegistry(d.Campaign, d.Campaign.Districts, stations))
+	s.setStations(stations)
 
 	im := ingest.NewMetrics(s.metrics)
 	limits := ingest.DefaultBatcherConfig.Limits
@@ -161,6 +161,15 @@ func proxyHeader(trusted []string) string {
 
 // Registry is the current campaign registry (replaced on station import).
 func (s *Server) Registry() *tiendo.Registry { return s.registry.Load() }
+
+// setStations makes stations the registry, and tells a store that keeps
+// rollups per district (store.DB) which district each station is in.
+func (s *Server) setStations(stations []tiendo.Station) {
+	s.registry.Store(tiendo.NewRegistry(s.campaign, s.campaign.Districts, stations))
+	if sd, ok := s.store.(tiendo.StationDistricts); ok {
+		sd.SetStations(stations)
+	}
+}
 
 // App exposes the Fiber app, for tests that drive it with app.Test.
 func (s *Server) App() *fiber.App { return s.app }

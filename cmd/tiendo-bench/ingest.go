@@ -260,7 +260,7 @@ func runLoad(ctx context.Context, srv *server, m *simulate.Model, stations []loa
 // query time clickhouse-client reports (its own start-up excluded).
 func directServer(ctx context.Context, ch *clickhouseServer, work, prefix string) (rows int64, took time.Duration, err error) {
 	for _, t := range []struct{ table, cols string }{
-		{"completions", "id, station, ts, count, fingerprint_retries, kind, received"},
+		{"completions", "id, station, district, ts, count, fingerprint_retries, kind, received"},
 		{"heartbeats", "id, station, ts, queue, staff, lanes, status, has_pos, lat, lon, received"},
 	} {
 		file := filepath.Join(work, prefix+t.table+".native")
