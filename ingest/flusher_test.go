@@ -217,13 +217,7 @@ func TestCrashAfterInsertBeforeAck(t *testing.T) {
 
 			cs := &countingStore{DB: st}
 			f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: restartBatch}, spool, cs, nil, quiet)
-			for range 10 {
-				if n, err := f.FlushOnce(context.Background()); err != nil {
-					t.Fatal(err)
-				} else if n == 0 {
-					break
-				}
-			}
+			flushUntilEmpty(t, f, 10)
 			checkOnce(t, st, spool, evs)
 			if want := (1000 + restartBatch - 1) / restartBatch; cs.lookups != want {
 				t.Errorf("%d resolution lookups, want %d (the dead process's window, no more)", cs.lookups, want)
@@ -243,13 +237,7 @@ func TestPartialInsertRetriedWithoutDoubles(t *testing.T) {
 	if _, err := f.FlushOnce(context.Background()); err == nil {
 		t.Fatal("the partial insert succeeded")
 	}
-	for range 5 {
-		if n, err := f.FlushOnce(context.Background()); err != nil {
-			t.Fatal(err)
-		} else if n == 0 {
-			break
-		}
-	}
+	flushUntilEmpty(t, f, 5)
 	checkOnce(t, st, spool, evs)
 }
 
@@ -287,13 +275,7 @@ func TestLegacyInflightRangeResolvedAfterUpgrade(t *testing.T) {
 	}
 	defer spool.Close()
 	f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 200}, spool, st, nil, quiet)
-	for range 10 {
-		if n, err := f.FlushOnce(context.Background()); err != nil {
-			t.Fatal(err)
-		} else if n == 0 {
-			break
-		}
-	}
+	flushUntilEmpty(t, f, 10)
 	checkOnce(t, st, spool, evs)
 }
 
@@ -404,5 +386,17 @@ func TestBatcherGroupCommit(t *testing.T) {
 	<-done
 	if _, err := b.Submit(context.Background(), evs[:1]); tiendo.ErrorCode(err) != tiendo.EUnavailable {
 		t.Fatalf("after stop: %v, want unavailable", err)
+	}
+}
+
+// flushUntilEmpty flushes until the spool is empty, at most tries times.
+func flushUntilEmpty(t *testing.T, f *ingest.Flusher, tries int) {
+	t.Helper()
+	for range tries {
+		if n, err := f.FlushOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		} else if n == 0 {
+			return
+		}
 	}
 }
