@@ -111,3 +111,15 @@ func TestInsertRoundTrip(t *testing.T) {
 		t.Error("a NaN was written; want an error naming the column")
 	}
 }
+
+// BenchmarkQueryRows reads a year chart's worth of rows (5,469 × 3) through
+// Query: chDB's formatting plus the engine's parsing of the result.
+func BenchmarkQueryRows(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		rows, err := engine.Query(ctx, "SELECT toInt64(number), toInt64(number), toFloat64(number) FROM system.numbers LIMIT 5469")
+		if err != nil || len(rows) != 5469 {
+			b.Fatalf("%d rows, %v", len(rows), err)
+		}
+	}
+}
