@@ -62,7 +62,10 @@ func benchBody(evs []tiendo.Event, ndjson bool) []byte {
 }
 
 // BenchmarkDecode decodes one 50-event batch, as a JSON array and as NDJSON.
-func BenchmarkDecode(b *testing.B) {
+func BenchmarkDecode(b *testing.B) { benchmarkDecoder(b, ingest.Decode) }
+
+// benchmarkDecoder times decode on one 50-event batch in both encodings.
+func benchmarkDecoder(b *testing.B, decode func([]byte, bool) ([]tiendo.Event, []tiendo.FieldError, error)) {
 	evs := benchEvents("LS-TP-CHILANG", 50, 0)
 	for _, ndjson := range []bool{false, true} {
 		name := "array"
@@ -74,7 +77,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				got, problems, err := ingest.Decode(body, ndjson)
+				got, problems, err := decode(body, ndjson)
 				if err != nil || len(problems) > 0 || len(got) != 50 {
 					b.Fatalf("decode: %v %v %d", err, problems, len(got))
 				}

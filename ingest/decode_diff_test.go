@@ -381,23 +381,4 @@ func TestDecodeAllocs(t *testing.T) {
 
 // BenchmarkDecodeReference is BenchmarkDecode on the reference decoder, to
 // compare the two on the same machine at the same moment.
-func BenchmarkDecodeReference(b *testing.B) {
-	evs := benchEvents("LS-TP-CHILANG", 50, 0)
-	for _, ndjson := range []bool{false, true} {
-		name := "array"
-		if ndjson {
-			name = "ndjson"
-		}
-		body := benchBody(evs, ndjson)
-		b.Run(name+"/events=50", func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				if got, problems, err := refDecode(body, ndjson); err != nil || len(problems) > 0 || len(got) != 50 {
-					b.Fatalf("decode: %v %v %d", err, problems, len(got))
-				}
-			}
-			b.ReportMetric(50*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}
+func BenchmarkDecodeReference(b *testing.B) { benchmarkDecoder(b, refDecode) }
