@@ -32,15 +32,38 @@ const sessionTTL = 20 * time.Hour
 // authenticate finds the request's principal, or nil for an anonymous one.
 // A bearer token that is unknown or revoked is an error, not anonymity.
 func (s *Server) authenticate(c *fiber.Ctx) (*Principal, error) {
-	if secret := ingest.BearerToken(c); secret != "" {
-		tok, err := s.local.LookupToken(secret)
+	return s.principalFor(credentialsOf(c))
+}
+
+// credentials are what a request proves its identity with: a bearer token
+// or a session cookie. A live connection keeps them, so that it can be
+// checked again when tokens, sessions, users or the registry change.
+type credentials struct {
+	bearer  string // Authorization: Bearer secret
+	session string // session cookie id
+}
+
+func credentialsOf(c *fiber.Ctx) credentials {
+	cr := credentials{bearer: ingest.BearerToken(c)}
+	if cr.bearer == "" {
+		cr.session = strings.Clone(c.Cookies(sessionCookie))
+	} else {
+		cr.bearer = strings.Clone(cr.bearer)
+	}
+	return cr
+}
+
+// principalFor is authenticate for credentials held apart from a request.
+func (s *Server) principalFor(cr credentials) (*Principal, error) {
+	if cr.bearer != "" {
+		tok, err := s.local.LookupToken(cr.bearer)
 		if err != nil {
 			return nil, err
 		}
 		return &Principal{Role: tok.Role, Subject: tok.Subject, ID: "token:" + tok.ID}, nil
 	}
-	if id := c.Cookies(sessionCookie); id != "" {
-		sess, err := s.local.LookupSession(id)
+	if cr.session != "" {
+		sess, err := s.local.LookupSession(cr.session)
 		if err != nil {
 			return nil, nil // an ended session is anonymous: the page offers sign-in
 		}

@@ -66,6 +66,9 @@ func (c *Config) Validate() error {
 	if c.MaxLiveConns < 0 {
 		return errors.New("config: live connection limit must not be negative")
 	}
+	if _, err := parseProxySet(c.TrustedProxies); err != nil {
+		return fmt.Errorf("config: --trusted-proxies: %v (want addresses or CIDRs, e.g. 127.0.0.1,10.0.0.0/8)", err)
+	}
 	switch c.Clock {
 	case "wall", "replay":
 	default:

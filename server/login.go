@@ -48,7 +48,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	name, password := utils.CopyString(c.FormValue("name")), utils.CopyString(c.FormValue("password"))
 	next := localPath(c.FormValue("next"))
 	if s.loginLimiter != nil {
-		if _, ok := s.loginLimiter.Allow(c.IP() + "|" + name); !ok {
+		if _, ok := s.loginLimiter.Allow(s.clientIP(c) + "|" + name); !ok {
 			return s.loginFailed(c, next, tr(s.pageBase(c, static.KindLogin, false).Lang,
 				"Thử quá nhiều lần; đợi một phút.", "Too many attempts; wait a minute."), fiber.StatusTooManyRequests)
 		}

