@@ -26,6 +26,9 @@ type Config struct {
 	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto; from
 	// anyone else those headers are ignored.
 	TrustedProxies []string
+	// SecureCookies marks every cookie Secure whatever the request's
+	// protocol: for a server reached only over HTTPS through a proxy.
+	SecureCookies bool
 	// MaxConnsPerUser caps one account's concurrent live connections.
 	MaxConnsPerUser int
 	// MaxLiveConns caps all live connections together; past it an upgrade
