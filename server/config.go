@@ -29,6 +29,12 @@ type Config struct {
 	// SecureCookies marks every cookie Secure whatever the request's
 	// protocol: for a server reached only over HTTPS through a proxy.
 	SecureCookies bool
+	// FirstByteTimeout is how long a new connection may stay silent
+	// before its first request.
+	FirstByteTimeout time.Duration
+	// MaxConnsPerAddr caps open connections from one client address
+	// (trusted proxies are exempt); 0 means no cap.
+	MaxConnsPerAddr int
 	// MaxConnsPerUser caps one account's concurrent live connections.
 	MaxConnsPerUser int
 	// MaxLiveConns caps all live connections together; past it an upgrade
@@ -40,7 +46,8 @@ type Config struct {
 // Default returns the configuration `tiendo serve` starts from.
 func Default() Config {
 	return Config{Addr: ":8080", BodyLimit: 4 << 20, Linger: 5 * time.Millisecond, FlushEvery: time.Second, SpoolMax: 5_000_000,
-		RatePerSec: 50, RateBurst: 200, Clock: "wall", MaxConnsPerUser: 50}
+		RatePerSec: 50, RateBurst: 200, Clock: "wall", MaxConnsPerUser: 50, MaxConnsPerAddr: 1000,
+		FirstByteTimeout: 10 * time.Second}
 }
 
 // Validate reports the first bad setting.
@@ -65,6 +72,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnsPerUser < 1 {
 		return errors.New("config: connections per user must be at least 1")
+	}
+	if c.FirstByteTimeout < 100*time.Millisecond || c.FirstByteTimeout > time.Minute {
+		return fmt.Errorf("config: first-byte timeout %v must be between 100ms and 1m", c.FirstByteTimeout)
+	}
+	if c.MaxConnsPerAddr < 0 {
+		return errors.New("config: connections per address must not be negative")
 	}
 	if c.MaxLiveConns < 0 {
 		return errors.New("config: live connection limit must not be negative")

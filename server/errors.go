@@ -41,6 +41,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			switch fe.Code {
 			case fiber.StatusRequestEntityTooLarge:
 				code = tiendo.ETooLarge
+				// fasthttp answers this before reading the body and
+				// closes: let the client send the rest, or it gets a reset.
+				if gc, ok := c.Context().Conn().(*guardedConn); ok {
+					gc.lingerOnClose()
+				}
 			case fiber.StatusNotFound:
 				code = tiendo.ENotFound
 			case fiber.StatusMethodNotAllowed:

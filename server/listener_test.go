@@ -24,14 +24,15 @@ func (l *fdStarvedListener) Accept() (net.Conn, error) {
 	return c1, nil
 }
 
-func TestPatientListenerOutlastsFDStarvation(t *testing.T) {
-	l := &patientListener{Listener: &fdStarvedListener{failures: 3}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+func TestListenerOutlastsFDStarvation(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := newGuardedListener(&fdStarvedListener{failures: 3}, log, Default(), nil)
 	c, err := l.Accept()
 	if err != nil || c == nil {
 		t.Fatalf("Accept after EMFILE = %v, %v; want a connection", c, err)
 	}
 	c.Close()
-	closed := &patientListener{Listener: &closedListener{}, log: l.log}
+	closed := newGuardedListener(&closedListener{}, log, Default(), nil)
 	if _, err := closed.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("other errors must pass through: %v", err)
 	}

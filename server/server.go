@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,6 +45,7 @@ type Server struct {
 	flusher  *ingest.Flusher
 	conns    connLimiter
 	proxies  proxySet // --trusted-proxies, for clientIP
+	listener *guardedListener
 	// loginLimiter slows password guessing: per client address and name.
 	loginLimiter *ingest.RateLimiter
 	cache        figureCache
@@ -152,6 +152,7 @@ func New(d Deps) (*Server, error) {
 		// upgrade request for its whole life: 4 KB of every screen's ~30.
 		ReduceMemoryUsage: true,
 	})
+	s.app.Server().HeaderReceived = refuseEarlyOverLimit(d.Config.BodyLimit)
 	s.routes(events)
 	return s, nil
 }
@@ -180,7 +181,7 @@ func (s *Server) Now() time.Time {
 }
 
 func (s *Server) routes(events *ingest.Handler) {
-	s.app.Use(s.countRequests)
+	s.app.Use(s.countRequests, refuseEncodedBodies)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metricsHandler())
@@ -241,7 +242,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
-	ln = &patientListener{Listener: ln, log: s.log}
+	s.listener = newGuardedListener(ln, s.log, s.cfg, s.proxies)
+	ln = s.listener
 	if s.replay != nil {
 		// A replay resumes where its data stopped, not at the wall clock.
 		if t, err := s.store.LatestEventTime(ctx); err == nil {
@@ -286,24 +288,3 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// patientListener keeps the server up when accepting fails for lack of
-// file descriptors (EMFILE/ENFILE, e.g. a flood of WebSocket clients): it
-// waits, with backoff, and tries again, serving the connections it has,
-// where a plain listener would end Serve and the whole server with it.
-type patientListener struct {
-	net.Listener
-	log *slog.Logger
-}
-
-func (l *patientListener) Accept() (net.Conn, error) {
-	delay := 5 * time.Millisecond
-	for {
-		c, err := l.Listener.Accept()
-		if err == nil || !(errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) {
-			return c, err
-		}
-		l.log.Warn("out of file descriptors; not accepting for a moment", "err", err, "retry_in", delay)
-		time.Sleep(delay)
-		delay = min(2*delay, time.Second)
-	}
-}

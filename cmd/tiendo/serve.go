@@ -111,6 +111,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", cfg.SecureCookies, "mark cookies Secure always (the site is served over HTTPS, e.g. behind a TLS proxy)")
 	origins := fs.String("allowed-origins", "", "comma-separated extra origins (https://host) whose pages may open the live stream")
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", cfg.MaxConnsPerUser, "live connections one account may hold")
+	fs.IntVar(&cfg.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "open connections one client address may hold (trusted proxies exempt); 0: no cap")
 	fs.IntVar(&cfg.MaxLiveConns, "max-live-conns", cfg.MaxLiveConns, "live connections in all (past it 503); 0: the open-files limit less 1,000")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
