@@ -287,4 +287,3 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	return err
 }
-
