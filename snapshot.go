@@ -91,6 +91,21 @@ type DistrictState struct {
 	PercentDone    float64 `json:"percent_done"`
 }
 
+// ForScreen is the snapshot as a command-room screen receives it: the
+// aggregates in full, and each station reduced to what the room's lists
+// show (name, district, state, queue, wait, staff, pace), without its
+// coordinates, quota, totals or last heartbeat. A screen account may not
+// open a station's own page, so it gets no station's full record either.
+func (s *Snapshot) ForScreen() *Snapshot {
+	out := *s
+	out.Stations = make([]StationState, len(s.Stations))
+	for i, st := range s.Stations {
+		out.Stations[i] = StationState{ID: st.ID, Name: st.Name, District: st.District, Kind: st.Kind, Status: st.Status,
+			Queue: st.Queue, Staff: st.Staff, PerHour: st.PerHour, WaitMinutes: st.WaitMinutes, CompletedToday: st.CompletedToday}
+	}
+	return &out
+}
+
 // BuildSnapshot combines the registry with the stored figures into the
 // snapshot of scope at instant now. Stations without data appear with zeros.
 func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Time) *Snapshot {

@@ -138,10 +138,51 @@ func refuse(c net.Conn) {
 // guardedConn is one accepted connection.
 type guardedConn struct {
 	net.Conn
-	l      *guardedListener
-	addr   netip.Addr
-	linger atomic.Bool
-	closed atomic.Bool
+	l       *guardedListener
+	addr    netip.Addr
+	linger  atomic.Bool
+	closed  atomic.Bool
+	aborted atomic.Bool
+}
+
+// abort ends all use of the connection now, from any goroutine: a read or
+// write blocked on it returns, later ones fail at once, and deadlines set
+// afterwards cannot extend it. A WebSocket taken over from fasthttp is
+// closed through this: its library sets a fresh write deadline for every
+// frame, which would undo a plain expired deadline, and fasthttp only
+// closes the socket once the handler's read has ended.
+func (c *guardedConn) abort() {
+	c.aborted.Store(true)
+	_ = c.Conn.SetDeadline(time.Now())
+}
+
+func (c *guardedConn) Read(p []byte) (int, error) {
+	if c.aborted.Load() {
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *guardedConn) Write(p []byte) (int, error) {
+	if c.aborted.Load() {
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *guardedConn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(c.deadline(t)) }
+func (c *guardedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(c.deadline(t))
+}
+func (c *guardedConn) SetWriteDeadline(t time.Time) error {
+	return c.Conn.SetWriteDeadline(c.deadline(t))
+}
+
+func (c *guardedConn) deadline(t time.Time) time.Time {
+	if c.aborted.Load() {
+		return time.Now()
+	}
+	return t
 }
 
 // lingerOnClose asks Close to close lingeringly: the answer is an early

@@ -36,31 +36,37 @@ type liveDelta struct {
 	Storage   tiendo.StorageState    `json:"storage"`
 }
 
-// topic is what one set of screens watches: a scope in a language and theme.
+// topic is what one set of screens watches: a scope in a language and
+// theme, in full or as a command-room screen sees it (screen: the
+// aggregates, each station reduced to what the room's lists show).
 type topic struct {
-	scope tiendo.Scope
-	lang  string
-	dark  bool
+	scope  tiendo.Scope
+	lang   string
+	dark   bool
+	screen bool
 }
 
 func (t topic) String() string {
-	theme := "light"
+	theme, view := "light", "full"
 	if t.dark {
 		theme = "dark"
 	}
-	return t.scope.String() + "|" + t.lang + "|" + theme
+	if t.screen {
+		view = "screen"
+	}
+	return t.scope.String() + "|" + t.lang + "|" + theme + "|" + view
 }
 
 func parseTopic(s string) (topic, bool) {
 	parts := strings.Split(s, "|")
-	if len(parts) != 3 {
+	if len(parts) != 4 {
 		return topic{}, false
 	}
 	sc, err := tiendo.ParseScope(parts[0])
 	if err != nil {
 		return topic{}, false
 	}
-	return topic{scope: sc, lang: parts[1], dark: parts[2] == "dark"}, true
+	return topic{scope: sc, lang: parts[1], dark: parts[2] == "dark", screen: parts[3] == "screen"}, true
 }
 
 // topicState is the last thing published on a topic.
@@ -147,6 +153,7 @@ func (l *liveState) snapshotFor(name string) []byte {
 
 // round refreshes every topic that has subscribers.
 func (l *liveState) round(ctx context.Context) {
+	l.srv.recheckWatchers(time.Now())
 	byScope := map[tiendo.Scope][]topic{}
 	for _, name := range l.hub.Topics() {
 		if t, ok := parseTopic(name); ok {
@@ -168,7 +175,11 @@ func (l *liveState) round(ctx context.Context) {
 				l.srv.log.Error("build charts", "topic", t.String(), "err", cerr)
 				continue
 			}
-			l.publish(t, in.Snapshot, charts)
+			snap := in.Snapshot
+			if t.screen {
+				snap = snap.ForScreen()
+			}
+			l.publish(t, snap, charts)
 		}
 	}
 }

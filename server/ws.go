@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tiendo"
+	"tiendo/server/live"
 )
 
 // maxClientMessage caps what a browser may send on the socket: its only
@@ -42,14 +43,40 @@ func parseClientMessage(msg []byte) clientMessage {
 }
 
 // wsConn adapts a contrib/websocket connection to live.Conn.
-type wsConn struct{ c *websocket.Conn }
+type wsConn struct {
+	c   *websocket.Conn
+	raw *guardedConn // the accepted socket beneath (nil in app.Test)
+}
 
 func (w wsConn) Write(msg []byte) error {
 	_ = w.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return w.c.WriteMessage(websocket.TextMessage, msg)
 }
 
-func (w wsConn) Close() error { return w.c.Close() }
+// Close ends the connection for real. The socket was taken over from
+// fasthttp, whose hijacked conn ignores Close (it closes the socket itself
+// once wsHandler returns), so closing alone would leave the descriptor
+// open until the client sent something. Aborting the socket ends
+// wsHandler's read and any write blocked on a client that does not read
+// at once, and with them the connection.
+func (w wsConn) Close() error {
+	err := w.c.Close()
+	if w.raw != nil {
+		w.raw.abort()
+	} else {
+		_ = w.c.NetConn().SetDeadline(time.Now())
+	}
+	return err
+}
+
+// closeForPolicy tells the client why it is being closed (1008, policy
+// violation: its access ended or narrowed) before closing. A page that
+// sees this code reloads, and the server then sends it to sign-in or says
+// what it may not see, instead of retrying the stream for ever.
+func (w wsConn) closeForPolicy(reason string) {
+	_ = w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, reason),
+		time.Now().Add(time.Second))
+}
 
 // wsUpgrade validates the request before the upgrade, so that bad scopes and
 // foreign origins get a plain HTTP error with a reason.
@@ -61,14 +88,19 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Taken before authenticating: a change from here on is seen by the
+	// next recheck of this connection.
+	gen := s.credGen.Load()
+	// Authenticate before saying whether the scope exists, so that no one
+	// learns the registry without signing in.
+	who, err := s.requireRead(c, scope)
+	if err != nil {
+		return err
+	}
 	reg := s.Registry()
 	if scope.Kind == tiendo.ScopeStation && reg.Station(scope.ID) == nil ||
 		scope.Kind == tiendo.ScopeDistrict && reg.District(scope.ID) == nil {
 		return tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
-	}
-	who, err := s.requireRead(c, scope)
-	if err != nil {
-		return err
 	}
 	if !s.originAllowed(c, who) {
 		origin := c.Get(fiber.HeaderOrigin)
@@ -85,9 +117,9 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	default:
 		return tiendo.Errorf(tiendo.ERateLimited, "too many live connections for this account (at most %d)", s.conns.max)
 	}
-	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark"}
-	c.Locals("topic", t.String())
-	c.Locals("principal", who.ID)
+	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark", screen: who.Role == "screen"}
+	raw, _ := c.Context().Conn().(*guardedConn)
+	c.Locals("watch", &liveWatcher{topic: t.String(), scope: scope, creds: credentialsOf(c), principal: who.ID, checked: gen, raw: raw})
 	if err := c.Next(); err != nil {
 		// The upgrade failed, so wsHandler will not run to release the slot.
 		s.conns.release(who.ID)
@@ -107,25 +139,26 @@ func langOf(s string) string {
 // closes. It returns only after the writer has stopped, because the
 // connection is recycled once the handler returns.
 func (s *Server) wsHandler(c *websocket.Conn) {
-	name, _ := c.Locals("topic").(string)
+	w, _ := c.Locals("watch").(*liveWatcher)
 	c.SetReadLimit(maxClientMessage)
-	client := s.live.hub.Subscribe(name, wsConn{c}, s.live.snapshotFor(name))
+	w.conn = wsConn{c: c, raw: w.raw}
+	w.client = s.live.hub.Subscribe(w.topic, w.conn, s.live.snapshotFor(w.topic))
+	s.watchers.add(w)
 	for {
 		_, msg, err := c.ReadMessage()
 		if err != nil {
 			break
 		}
 		if parseClientMessage(msg) == clientResync {
-			if snap := s.live.snapshotFor(name); snap != nil {
-				client.Send(snap)
+			if snap := s.live.snapshotFor(w.topic); snap != nil {
+				w.client.Send(snap)
 			}
 		}
 	}
-	client.Close()
-	<-client.Done()
-	if id, ok := c.Locals("principal").(string); ok {
-		s.conns.release(id)
-	}
+	s.watchers.remove(w)
+	w.client.Close()
+	<-w.client.Done()
+	s.conns.release(w.principal)
 }
 
 func (s *Server) wsRoute() fiber.Handler {
@@ -143,8 +176,111 @@ func (s *Server) wsRoute() fiber.Handler {
 	})
 }
 
+// liveWatcher is one open live connection with what it was allowed on:
+// the credentials it authenticated with and the scope it watches, so that
+// it can be checked again whenever access may have changed.
+type liveWatcher struct {
+	topic     string
+	scope     tiendo.Scope
+	creds     credentials
+	principal string // Principal.ID, for the per-account cap
+	raw       *guardedConn
+	conn      wsConn
+	client    *live.Client
+	checked   uint64 // the credentials generation it was last found allowed at
+}
+
+// watcherSet holds the open live connections.
+type watcherSet struct {
+	mu sync.Mutex
+	m  map[*liveWatcher]struct{}
+}
+
+func (ws *watcherSet) add(w *liveWatcher) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.m == nil {
+		ws.m = map[*liveWatcher]struct{}{}
+	}
+	ws.m[w] = struct{}{}
+}
+
+func (ws *watcherSet) remove(w *liveWatcher) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	delete(ws.m, w)
+}
+
+// recheckEvery bounds how long a live connection goes without being
+// checked against the current state even when nothing was reported
+// changed: sessions expire by the clock, not by an event.
+const recheckEvery = 30 * time.Second
+
 // credentialsChanged tells the live connections that tokens, sessions,
-// users or the registry changed: each is checked again against the current
-// state, and those no longer allowed their scope are closed. Every change
-// of that kind calls it.
-func (s *Server) credentialsChanged() {}
+// users or the registry changed: the next live round (within about half a
+// second) checks each one again and closes those no longer allowed their
+// scope. Every change of that kind calls it.
+func (s *Server) credentialsChanged() {
+	s.credGen.Add(1)
+	s.live.Wake()
+}
+
+// recheckWatchers runs at the start of every live round. A connection is
+// looked up again when credentials changed since it was last found allowed
+// (or recheckEvery passed); one whose token was revoked, whose session
+// ended, or whose principal may no longer read its scope (a role change, a
+// station moved to another district) is closed with a policy close code.
+// It returns how many it closed.
+func (s *Server) recheckWatchers(now time.Time) int {
+	gen := s.credGen.Load()
+	if now.Sub(s.lastFullCheck) >= recheckEvery {
+		s.lastFullCheck = now
+		gen = s.credGen.Add(1)
+	}
+	s.watchers.mu.Lock()
+	var due []*liveWatcher
+	for w := range s.watchers.m {
+		if w.checked != gen {
+			due = append(due, w)
+		}
+	}
+	s.watchers.mu.Unlock()
+	if len(due) == 0 {
+		return 0
+	}
+	reg := s.Registry()
+	type verdict struct {
+		p   *Principal
+		err error
+	}
+	seen := map[credentials]verdict{} // many connections share one token or session
+	closed := 0
+	for _, w := range due {
+		v, ok := seen[w.creds]
+		if !ok {
+			v.p, v.err = s.principalFor(w.creds)
+			seen[w.creds] = v
+		}
+		reason := ""
+		switch {
+		case v.err != nil || v.p == nil:
+			reason = "signed out or access revoked"
+		case !CanRead(reg, v.p, w.scope):
+			reason = "no longer allowed to see " + w.scope.String()
+		}
+		if reason == "" {
+			s.watchers.mu.Lock()
+			w.checked = gen
+			s.watchers.mu.Unlock()
+			continue
+		}
+		s.watchers.remove(w)
+		w.conn.closeForPolicy(reason)
+		w.client.Close()
+		closed++
+	}
+	if closed > 0 {
+		s.log.Info("live connections closed: access ended", "count", closed)
+	}
+	return closed
+}

@@ -520,12 +520,17 @@ export class Live {
     const openTimer = setTimeout(() => ws.close(), 10000);
     ws.onopen = () => clearTimeout(openTimer);
     ws.onmessage = (e) => this.message(ws, e.data);
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       clearTimeout(openTimer);
-      if (this.ws === ws) {
-        this.ws = null;
-        this.lost();
+      if (this.ws !== ws) return;
+      this.ws = null;
+      // 1008: the server ended this account's access (revoked, signed out,
+      // moved). Reloading lets the server say so: sign-in or "not allowed".
+      if (e && e.code === 1008) {
+        this.reload();
+        return;
       }
+      this.lost();
     };
   }
 
