@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -12,19 +15,35 @@ import (
 	"tiendo"
 )
 
-// metricsHandler serves Prometheus metrics to scrapers on this host, or to
-// anyone with an admin token.
+// metricsHandler serves Prometheus metrics; on the main listener its
+// route lets admin tokens only through. Checking for a loopback peer is not enough: behind the
+// documented reverse proxy every request comes from 127.0.0.1. A scraper
+// without the token uses the --metrics-addr listener instead.
 func (s *Server) metricsHandler() fiber.Handler {
-	h := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
-	admin := s.requireRole("admin")
+	h := fasthttpadaptor.NewFastHTTPHandler(s.metricsHTTP())
 	return func(c *fiber.Ctx) error {
-		if !c.Context().RemoteIP().IsLoopback() {
-			if err := admin(c); err != nil {
-				return err
-			}
-		}
 		h(c.Context())
 		return nil
+	}
+}
+
+func (s *Server) metricsHTTP() http.Handler {
+	return promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})
+}
+
+// serveMetrics serves /metrics alone, without a token, on addr (meant for
+// a loopback address that only the host's scraper reaches), until ctx ends.
+func (s *Server) serveMetrics(ctx context.Context, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.metricsHTTP())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
+	go func() {
+		<-ctx.Done()
+		_ = hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Error("metrics listener", "err", err)
 	}
 }
 
@@ -141,12 +160,16 @@ func (s *Server) getSnapshot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.requireRead(c, scope); err != nil {
+	who, err := s.requireRead(c, scope)
+	if err != nil {
 		return err
 	}
 	snap, err := s.Snapshot(c.UserContext(), scope)
 	if err != nil {
 		return err
+	}
+	if who.Role == "screen" {
+		snap = snap.ForScreen()
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(snap)

@@ -231,7 +231,9 @@ func TestLiveConnectionsCappedInTotal(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("fourth connection: %v %v; want 503 with Retry-After", resp, err)
 	}
-	metrics, err := http.Get(ts.url + "/metrics")
+	mreq, _ := http.NewRequest(http.MethodGet, ts.url+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer "+ts.admin)
+	metrics, err := http.DefaultClient.Do(mreq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +268,7 @@ func signIn(t *testing.T, ts *testServer, name, role, subject string) string {
 	form := url.Values{"name": {name}, "password": {"correct horse battery"}, "next": {"/"}}
 	req, _ := http.NewRequest("POST", ts.url+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.url) // as a browser does; sign-in without it is refused
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -26,6 +26,10 @@ type Config struct {
 	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto; from
 	// anyone else those headers are ignored.
 	TrustedProxies []string
+	// MetricsAddr, if set, serves /metrics without a token on its own
+	// listener (a loopback address for the host's scraper); the main
+	// listener's /metrics needs an admin token.
+	MetricsAddr string
 	// SecureCookies marks every cookie Secure whatever the request's
 	// protocol: for a server reached only over HTTPS through a proxy.
 	SecureCookies bool

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -46,6 +47,12 @@ type Server struct {
 	conns    connLimiter
 	proxies  proxySet // --trusted-proxies, for clientIP
 	listener *guardedListener
+	// watchers are the open live connections; credGen counts changes to
+	// tokens, sessions, users and the registry, so that each round checks
+	// again only what may have changed (see recheckWatchers).
+	watchers      watcherSet
+	credGen       atomic.Uint64
+	lastFullCheck time.Time // of recheckWatchers; only the live loop touches it
 	// loginLimiter slows password guessing: per client address and name.
 	loginLimiter *ingest.RateLimiter
 	cache        figureCache
@@ -184,7 +191,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	s.app.Use(s.countRequests, refuseEncodedBodies)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", s.metricsHandler())
+	s.app.Get("/metrics", s.requireRole("admin"), s.metricsHandler())
 
 	s.loginRoutes()
 	s.pageRoutes()
@@ -242,6 +249,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
+	var metricsLn net.Listener
+	if s.cfg.MetricsAddr != "" {
+		var err error
+		if metricsLn, err = net.Listen("tcp", s.cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
 	s.listener = newGuardedListener(ln, s.log, s.cfg, s.proxies)
 	ln = s.listener
 	if s.replay != nil {
@@ -263,6 +277,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLive()
 	go func() { _ = s.live.Run(liveCtx) }()
 
+	if metricsLn != nil {
+		go s.serveMetrics(liveCtx, metricsLn)
+		s.log.Info("serving metrics", "addr", metricsLn.Addr().String())
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.app.Listener(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())

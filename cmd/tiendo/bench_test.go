@@ -126,7 +126,13 @@ func issueToken(tb testing.TB, p *serverProc, admin, station string) string {
 
 // metric reads one unlabelled counter from /metrics.
 func metric(tb testing.TB, p *serverProc, name string) float64 {
-	resp, err := http.Get(p.url() + "/metrics")
+	admin, err := readAdminToken(p.data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.url()+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}

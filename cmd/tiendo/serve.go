@@ -108,6 +108,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Float64Var(&cfg.RatePerSec, "rate", cfg.RatePerSec, "ingest requests per second per station token")
 	fs.Float64Var(&cfg.RateBurst, "burst", cfg.RateBurst, "ingest request burst per station token")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", cfg.MetricsAddr, "also serve /metrics without a token on this address, e.g. 127.0.0.1:9091 (the main /metrics needs an admin token)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", cfg.SecureCookies, "mark cookies Secure always (the site is served over HTTPS, e.g. behind a TLS proxy)")
 	origins := fs.String("allowed-origins", "", "comma-separated extra origins (https://host) whose pages may open the live stream")
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", cfg.MaxConnsPerUser, "live connections one account may hold")
