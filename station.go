@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // StationKind is how a station works: a fixed post, a mobile team moving
@@ -59,6 +61,11 @@ func (s *Station) Validate(districts map[string]District) []FieldError {
 	}
 	if strings.TrimSpace(s.Name) == "" {
 		add("name", "required")
+	} else if reason := labelProblem(s.Name); reason != "" {
+		add("name", reason)
+	}
+	if reason := labelProblem(s.Commune); reason != "" {
+		add("commune", reason)
 	}
 	if _, ok := districts[s.District]; !ok {
 		add("district", fmt.Sprintf("unknown district %q", s.District))
@@ -81,6 +88,55 @@ func (s *Station) Validate(districts map[string]District) []FieldError {
 		add("quota", "must not be negative")
 	}
 	return errs
+}
+
+// MaxLabelRunes bounds a station's name and commune: the longest real
+// commune names are under 40 characters, and every page and snapshot
+// carries them.
+const MaxLabelRunes = 120
+
+// labelProblem says what is wrong with a name shown on every page, or "".
+// Control characters break lines and files; bidirectional overrides and
+// isolates reorder what a reader sees ("gnp.exe" shown as "exe.png");
+// zero-width characters make two names look alike.
+func labelProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(s) > MaxLabelRunes {
+		return fmt.Sprintf("at most %d characters", MaxLabelRunes)
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Sprintf("must not contain control characters (U+%04X)", r)
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+			return fmt.Sprintf("must not contain text-direction characters (U+%04X)", r)
+		case r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
+			return fmt.Sprintf("must not contain invisible characters (U+%04X)", r)
+		}
+	}
+	return ""
+}
+
+// formulaLead are the first characters that make a spreadsheet read a
+// cell as a formula (=HYPERLINK(…), =cmd|…): exported text that starts with
+// one gets a leading apostrophe, which spreadsheets show as text, and the
+// importer takes it off again.
+const formulaLead = "=+-@\t\r"
+
+func neutraliseCell(s string) string {
+	if s != "" && strings.ContainsRune(formulaLead, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func unneutraliseCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaLead, rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // StationCSVHeader is the column order of a station registry file.
@@ -129,7 +185,8 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 			}
 			return ""
 		}
-		s := Station{ID: get("id"), Name: get("name"), District: get("district"), Commune: get("commune"), Kind: StationKind(get("kind"))}
+		s := Station{ID: get("id"), Name: unneutraliseCell(get("name")), District: get("district"),
+			Commune: unneutraliseCell(get("commune")), Kind: StationKind(get("kind"))}
 		unparsed := map[string]bool{}
 		num := func(field string, dst any) {
 			v := get(field)
@@ -187,7 +244,7 @@ func WriteStationsCSV(w io.Writer, stations []Station) error {
 		if s.Synthetic {
 			syn = "1"
 		}
-		_ = cw.Write([]string{s.ID, s.Name, s.District, s.Commune, string(s.Kind), strconv.Itoa(s.Lanes),
+		_ = cw.Write([]string{s.ID, neutraliseCell(s.Name), s.District, neutraliseCell(s.Commune), string(s.Kind), strconv.Itoa(s.Lanes),
 			strconv.FormatFloat(s.Lat, 'f', 5, 64), strconv.FormatFloat(s.Lon, 'f', 5, 64),
 			strconv.FormatInt(s.Quota, 10), syn})
 	}

@@ -2,6 +2,7 @@ package tiendo_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"math"
 	"reflect"
@@ -281,5 +282,80 @@ func TestNewRegistryCopiesInput(t *testing.T) {
 	}
 	if got, want := r.District("LS-TP").Quota, int64(81274); got != want {
 		t.Errorf("district quota after caller's change = %d, want %d", got, want)
+	}
+}
+
+// L4: names and communes are bounded and free of characters that break
+// pages and files or disguise what a reader sees.
+func TestStationLabelsRefused(t *testing.T) {
+	districts := map[string]tiendo.District{"D": {ID: "D"}}
+	base := tiendo.Station{ID: "S", Name: "Trạm Vũ Lễ", District: "D", Commune: "Vũ Lễ", Kind: tiendo.KindFixed, Lanes: 1, Lat: 21, Lon: 106}
+	if errs := base.Validate(districts); len(errs) != 0 {
+		t.Fatalf("a plain Vietnamese station: %v", errs)
+	}
+	for _, tc := range []struct{ field, value string }{
+		{"name", strings.Repeat("ạ", tiendo.MaxLabelRunes+1)},
+		{"commune", strings.Repeat("x", 5000)},
+		{"name", "Trạm\x00"},
+		{"name", "Trạm\x07"},
+		{"name", "a\nb"},
+		{"name", "a\tb"},
+		{"commune", "\u0085next line"},
+		{"name", "\u202Eexe.gnp"},
+		{"name", "x\u2067y"},
+		{"name", "Vu\u200BLe"},
+		{"commune", "\ufeffVũ Lễ"},
+		{"name", "bad \xff utf-8"},
+	} {
+		st := base
+		if tc.field == "name" {
+			st.Name = tc.value
+		} else {
+			st.Commune = tc.value
+		}
+		errs := st.Validate(districts)
+		if len(errs) != 1 || errs[0].Field != tc.field {
+			t.Errorf("%s %q: %v; want one error naming %s", tc.field, tc.value, errs, tc.field)
+		}
+	}
+	st := base
+	st.Name = strings.Repeat("ạ", tiendo.MaxLabelRunes)
+	if errs := st.Validate(districts); len(errs) != 0 {
+		t.Errorf("a name of exactly %d runes: %v", tiendo.MaxLabelRunes, errs)
+	}
+}
+
+// L4: an export opened in a spreadsheet shows formulas as text, and
+// imports back to the same names.
+func TestStationsCSVNeutralisesFormulas(t *testing.T) {
+	districts := []tiendo.District{{ID: "D"}}
+	in := []tiendo.Station{
+		{ID: "A", Name: `=HYPERLINK("http://x","y")`, District: "D", Commune: "=cmd|' /C calc'!A0", Kind: tiendo.KindFixed, Lanes: 1, Lat: 21, Lon: 106},
+		{ID: "B", Name: "+1 trạm", District: "D", Commune: "-x", Kind: tiendo.KindFixed, Lanes: 1, Lat: 21, Lon: 106},
+		{ID: "C", Name: "@SUM(1)", District: "D", Commune: "'quoted", Kind: tiendo.KindFixed, Lanes: 1, Lat: 21, Lon: 106},
+	}
+	var b strings.Builder
+	if err := tiendo.WriteStationsCSV(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows[1:] {
+		for _, cell := range []string{r[1], r[3]} {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("exported cell %q starts a formula", cell)
+			}
+		}
+	}
+	back, err := tiendo.ParseStationsCSV(strings.NewReader(b.String()), districts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		if back[i].Name != in[i].Name || back[i].Commune != in[i].Commune {
+			t.Errorf("round trip: %q/%q -> %q/%q", in[i].Name, in[i].Commune, back[i].Name, back[i].Commune)
+		}
 	}
 }
