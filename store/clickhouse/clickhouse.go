@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -25,15 +26,33 @@ type Engine struct {
 
 var _ store.Engine = (*Engine)(nil)
 
+// RedactDSN is dsn fit for logs and errors: its password, whether in the
+// user-info or a password= parameter, replaced by "xxxxx".
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable dsn)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
 // Open connects to the server named by dsn (tcp://HOST:PORT/DB) and returns
 // the engine and the database named in the DSN ("tiendo" when none).
 func Open(ctx context.Context, dsn string) (*Engine, string, error) {
 	opts, err := ch.ParseDSN(dsn)
 	if err != nil {
-		return nil, "", fmt.Errorf("parse clickhouse dsn: %w", err)
+		// The parser's message may quote the DSN, password and all.
+		return nil, "", fmt.Errorf("parse clickhouse dsn %q: %s", RedactDSN(dsn), strings.ReplaceAll(err.Error(), dsn, RedactDSN(dsn)))
 	}
 	if opts.Protocol != ch.Native {
-		return nil, "", fmt.Errorf("clickhouse dsn %q: only the native protocol (tcp://HOST:9000/DB) works with every supported server version", dsn)
+		return nil, "", fmt.Errorf("clickhouse dsn %q: only the native protocol (tcp://HOST:9000/DB) works with every supported server version", RedactDSN(dsn))
 	}
 	database := opts.Auth.Database
 	if database == "" || database == "default" {
