@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,11 +22,8 @@ import (
 )
 
 // The flusher's promises are about ClickHouse, so these tests run it against
-// a real ClickHouse server.
-
-var chServer *storetest.ClickHouseServer
-
-func TestMain(m *testing.M) { os.Exit(storetest.MainWithClickHouseServer(m, &chServer)) }
+// a real ClickHouse server (engines_test.go starts it, and chDB for the
+// tests that run on both engines).
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 

@@ -104,7 +104,20 @@ func (db *DB) Database() string { return db.database }
 // store's figures with direct queries.
 func (db *DB) Engine() Engine { return db.engine }
 
-func (db *DB) sql(q string) string { return strings.ReplaceAll(q, "{db}", "`"+db.database+"`") }
+// sql renders a query from a template and its values. {db} in template
+// becomes the database's quoted name first; only then do the fmt verbs take
+// args, which are SQL already rendered (Quote, InSet, numbers). So nothing a
+// value holds is ever rewritten: substituting the name into the finished
+// query once turned an event id "x{db}y" into "x`tiendo`y", and the
+// interrupted-insert check (StoredEventKeys) missed it. A template used
+// without args is not formatted, so a '%' in it needs no doubling then.
+func (db *DB) sql(template string, args ...any) string {
+	q := strings.ReplaceAll(template, "{db}", "`"+db.database+"`")
+	if len(args) == 0 {
+		return q
+	}
+	return fmt.Sprintf(q, args...)
+}
 
 // migration is one numbered schema file.
 type migration struct {
@@ -322,10 +335,10 @@ func (db *DB) StoredEventKeys(ctx context.Context, events []tiendo.Event) (map[s
 			stations[chunk[i].Station] = true
 			ids[chunk[i].ID] = true
 		}
-		q := fmt.Sprintf(`SELECT station, id FROM {db}.heartbeats WHERE station IN (%[1]s) AND id IN (%[2]s)
+		q := db.sql(`SELECT station, id FROM {db}.heartbeats WHERE station IN (%[1]s) AND id IN (%[2]s)
 			UNION ALL SELECT station, id FROM {db}.completions WHERE station IN (%[1]s) AND id IN (%[2]s)`,
 			quoteList(keys(stations)), quoteList(keys(ids)))
-		rows, err := db.engine.Query(ctx, db.sql(q))
+		rows, err := db.engine.Query(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("stored event keys: %w", err)
 		}
@@ -365,17 +378,15 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 	// the same types; part says which figures a row carries.
 	const zeros = "toInt64(0), toInt64(0), '', toFloat64(0), toFloat64(0)"
 	parts := []string{
-		"SELECT station, toInt64(0), toInt64(sum(records)), toInt64(sum(retries)), " + zeros +
-			" FROM {db}.station_totals" + and() + " GROUP BY station",
-		"SELECT station, toInt64(1), toInt64(sum(records)), toInt64(0), " + zeros + " FROM {db}.completions_hour" +
-			and(fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", q.DayStart.Unix()), fmt.Sprintf("hour <= toDateTime(%d, 'UTC')", now)) +
-			" GROUP BY station",
-		"SELECT station, toInt64(2), toInt64(sum(records)), toInt64(0), " + zeros + " FROM {db}.completions_minute" +
-			and(fmt.Sprintf("minute > toDateTime(%d, 'UTC')", now-3600), fmt.Sprintf("minute <= toDateTime(%d, 'UTC')", now)) +
-			" GROUP BY station",
-		`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
+		db.sql("SELECT station, toInt64(0), toInt64(sum(records)), toInt64(sum(retries)), "+zeros+
+			" FROM {db}.station_totals%s GROUP BY station", and()),
+		db.sql("SELECT station, toInt64(1), toInt64(sum(records)), toInt64(0), "+zeros+" FROM {db}.completions_hour%s GROUP BY station",
+			and(fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", q.DayStart.Unix()), fmt.Sprintf("hour <= toDateTime(%d, 'UTC')", now))),
+		db.sql("SELECT station, toInt64(2), toInt64(sum(records)), toInt64(0), "+zeros+" FROM {db}.completions_minute%s GROUP BY station",
+			and(fmt.Sprintf("minute > toDateTime(%d, 'UTC')", now-3600), fmt.Sprintf("minute <= toDateTime(%d, 'UTC')", now))),
+		db.sql(`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
 			toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status), argMaxMerge(lat), argMaxMerge(lon)
-			FROM {db}.station_latest` + and() + " GROUP BY station",
+			FROM {db}.station_latest%s GROUP BY station`, and()),
 	}
 	rows, err := db.queryParts(ctx, parts)
 	if err != nil {
@@ -417,14 +428,14 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 // server, over a pool of connections).
 type Concurrent interface{ Concurrent() bool }
 
-// queryParts runs SELECTs whose rows have the same columns. An engine that
+// queryParts runs SELECTs (rendered by db.sql) whose rows have the same columns. An engine that
 // runs queries side by side gets them as separate queries at once: on a
 // server each then has its own threads for parsing, index analysis and
 // reading, where one UNION ALL shares max_threads. Others (chDB: one
 // session) get one UNION ALL, so they pay one call, not one per part.
 func (db *DB) queryParts(ctx context.Context, parts []string) ([][]any, error) {
 	if c, ok := db.engine.(Concurrent); !ok || !c.Concurrent() || len(parts) < 2 {
-		return db.engine.Query(ctx, db.sql(strings.Join(parts, " UNION ALL ")))
+		return db.engine.Query(ctx, strings.Join(parts, " UNION ALL "))
 	}
 	results := make([][][]any, len(parts))
 	errs := make([]error, len(parts))
@@ -433,7 +444,7 @@ func (db *DB) queryParts(ctx context.Context, parts []string) ([][]any, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = db.engine.Query(ctx, db.sql(p))
+			results[i], errs[i] = db.engine.Query(ctx, p)
 		}()
 	}
 	wg.Wait()
@@ -465,15 +476,15 @@ func (db *DB) HourlyCompletions(ctx context.Context, q tiendo.SeriesQuery) ([]ti
 		if q.Stations != nil {
 			where += " AND station IN " + InSet(q.Stations)
 		}
-		query = `SELECT station AS s, toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
-			FROM {db}.completions_hour WHERE ` + where + " GROUP BY s, h ORDER BY s, h"
+		query = db.sql(`SELECT station AS s, toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
+			FROM {db}.completions_hour WHERE %s GROUP BY s, h ORDER BY s, h`, where)
 	case q.Stations == nil:
-		query = `SELECT '' AS s, toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
-			FROM {db}.completions_area_hour WHERE ` + hours + " GROUP BY h ORDER BY h"
+		query = db.sql(`SELECT '' AS s, toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries))
+			FROM {db}.completions_area_hour WHERE %s GROUP BY h ORDER BY h`, hours)
 	default:
 		return db.hourlyOver(ctx, q.Stations, hours)
 	}
-	rows, err := db.engine.Query(ctx, db.sql(query))
+	rows, err := db.engine.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("hourly completions: %w", err)
 	}
@@ -506,13 +517,13 @@ func (db *DB) hourlyOver(ctx context.Context, stations []string, hours string) (
 		areas, districts, rest := p.cover(stations)
 		var branches []string
 		if len(areas) > 0 {
-			branches = append(branches, "SELECT hour, records, retries FROM {db}.completions_area_hour WHERE area IN "+InSet(areas)+" AND "+hours)
+			branches = append(branches, db.sql("SELECT hour, records, retries FROM {db}.completions_area_hour WHERE area IN %s AND %s", InSet(areas), hours))
 		}
 		if len(districts) > 0 {
-			branches = append(branches, "SELECT hour, records, retries FROM {db}.completions_district_hour WHERE district IN "+InSet(districts)+" AND "+hours)
+			branches = append(branches, db.sql("SELECT hour, records, retries FROM {db}.completions_district_hour WHERE district IN %s AND %s", InSet(districts), hours))
 		}
 		if len(rest) > 0 {
-			branches = append(branches, "SELECT hour, records, retries FROM {db}.completions_hour WHERE station IN "+InSet(rest)+" AND "+hours)
+			branches = append(branches, db.sql("SELECT hour, records, retries FROM {db}.completions_hour WHERE station IN %s AND %s", InSet(rest), hours))
 		}
 		// The answer, and one row with hour -1 holding the number of pairs
 		// now. Rows come unordered (sorted below): a thousands-row answer is
@@ -523,7 +534,7 @@ func (db *DB) hourlyOver(ctx context.Context, stations []string, hours string) (
 		}
 		rows, err := db.queryParts(ctx, []string{
 			"SELECT toInt64(toUInt32(hour)) AS h, toInt64(sum(records)), toInt64(sum(retries)) " + from + " GROUP BY h",
-			"SELECT toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0) FROM {db}.district_stations",
+			db.sql("SELECT toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0) FROM {db}.district_stations"),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("hourly completions: %w", err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,6 +63,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("LatestHeartbeatWinsByTime", func(t *testing.T) { testLatestHeartbeat(t, open) })
 	t.Run("WorkingDayBoundary", func(t *testing.T) { testWorkingDayBoundary(t, open) })
 	t.Run("StoredEventKeys", func(t *testing.T) { testStoredEventKeys(t, open) })
+	t.Run("StoredEventKeysTemplateLikeIDs", func(t *testing.T) { testStoredKeysTemplateLike(t, open) })
 	t.Run("HourlyCompletions", func(t *testing.T) { testHourly(t, open) })
 	t.Run("RollupsEqualRaw", func(t *testing.T) { testRollupsEqualRaw(t, open) })
 	t.Run("StationFilter", func(t *testing.T) { testStationFilter(t, open) })
@@ -199,6 +201,61 @@ func testWorkingDayBoundary(t *testing.T, open Factory) {
 	s := statsOf(t, db, tiendo.StatsQuery{DayStart: c.DayStart(day), Now: now})["A"]
 	if s.CompletedToday != 10 {
 		t.Errorf("completed today at 02:00 = %d, want 10 (15:00 and 01:30, not 07:30 of the next day)", s.CompletedToday)
+	}
+}
+
+// TemplateLikeIDs are event ids (printable ASCII, as ingest allows) that
+// spell the store's query template markers, quotes, escapes and fmt verbs:
+// a value must reach ClickHouse as itself, never rewritten (L1: "{db}"
+// inside a quoted id became the database name, so the id was not found).
+var TemplateLikeIDs = []string{
+	"{db}", "x{db}y", "{db}.completions", "{", "}", "{}", "}{", "{{db}}", "{DB}", "'", "''", `\`, `\\`, `\'`, `'\`,
+	`q'uote\\back`, `\n`, `\0`, "%s", "%[1]s", "%d%%", "%!", "`", "`{db}`", "{db}'{db}", `a\{db}`,
+}
+
+func testStoredKeysTemplateLike(t *testing.T, open Factory) {
+	db := open(t)
+	var stored, absent []tiendo.Event
+	for i, id := range TemplateLikeIDs {
+		stored = append(stored, completion(id, "A", "2021-03-20 09:00:00", 1+i, 0))
+		stored = append(stored, heartbeat(id, "H", "2021-03-20 09:00:00", i, 1, tiendo.StatusOpen))
+		// The same ids at a station that holds none of them.
+		absent = append(absent, completion(id, "Z", "2021-03-20 09:00:00", 1, 0))
+	}
+	write(t, db, stored...)
+	found, err := db.StoredEventKeys(ctx(t), append(append([]tiendo.Event{}, stored...), absent...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range stored {
+		if !found[e.Key()] {
+			t.Errorf("stored id %q at %s not found by StoredEventKeys", e.ID, e.Station)
+		}
+	}
+	for _, e := range absent {
+		if found[e.Key()] {
+			t.Errorf("id %q found at %s, which never stored it", e.ID, e.Station)
+		}
+	}
+	if len(found) != len(stored) {
+		t.Errorf("found %d keys, want the %d stored: %q", len(found), len(stored), sortedKeys(found))
+	}
+	// One at a time too: a lone id is the whole list of its query.
+	for _, e := range stored[:6] {
+		one, err := db.StoredEventKeys(ctx(t), []tiendo.Event{e})
+		if err != nil || !one[e.Key()] || len(one) != 1 {
+			t.Errorf("StoredEventKeys([%q]) = %v, %v", e.ID, one, err)
+		}
+	}
+	// Station figures filtered by a station list still answer (the list
+	// is a value of the query, like the ids).
+	stats := statsOf(t, db, tiendo.StatsQuery{Stations: []string{"A", "{db}"}, Now: at("2021-03-20 10:00:00"), DayStart: at("2021-03-20 04:00:00")})
+	want := int64(0)
+	for i := range TemplateLikeIDs {
+		want += int64(1 + i)
+	}
+	if got := stats["A"].Completed; got != want {
+		t.Errorf("station A completed %d, want %d", got, want)
 	}
 }
 
@@ -520,4 +577,14 @@ func testUpgradeBackfill(t *testing.T, open Factory) {
 	tl.add(evs...)
 	write(t, db, evs...)
 	checkHourly(t, db, tl, lists)
+}
+
+// sortedKeys lists a found set, for failure messages.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
