@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/rand"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,7 @@ func (s *Server) issueToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.audit(auditTokenIssued, slog.String("id", tok.ID), slog.String("role", tok.Role), slog.String("subject", tok.Subject), actor(c))
 	return c.Status(fiber.StatusCreated).JSON(issueResponse{Secret: secret, Token: tok})
 }
 
@@ -105,6 +107,8 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.audit(auditTokenRevoked, slog.String("id", tok.ID), slog.String("role", tok.Role), slog.String("subject", tok.Subject), actor(c))
+	s.credentialsChanged() // its open sockets and its screens' sessions end now
 	return c.JSON(tok)
 }
 
@@ -127,7 +131,8 @@ func (s *Server) importStations(c *fiber.Ctx) error {
 		return err
 	}
 	s.setStations(stations)
-	s.log.Info("stations imported", "count", len(stations))
+	s.audit(auditStationsImport, slog.Int("count", len(stations)), actor(c))
+	s.credentialsChanged() // a station moved to another district leaves that district's view
 	return c.JSON(fiber.Map{"imported": len(stations)})
 }
 
@@ -146,26 +151,21 @@ func (s *Server) screenLink(c *fiber.Ctx) error {
 	if err := c.BodyParser(&req); err != nil || req.ID == "" {
 		return tiendo.Errorf(tiendo.EInvalid, "want JSON {\"id\": SCREEN_TOKEN_ID}")
 	}
-	toks, err := s.local.Tokens()
-	if err != nil {
+	tok, err := s.local.TokenByID(req.ID)
+	if err != nil && tiendo.ErrorCode(err) != tiendo.ENotFound {
 		return err
 	}
-	var tok *local.Token
-	for i := range toks {
-		if toks[i].ID == req.ID {
-			tok = &toks[i]
-		}
-	}
-	if tok == nil || tok.Revoked || tok.Role != "screen" {
+	if err != nil || tok.Revoked || tok.Role != "screen" {
 		return tiendo.Errorf(tiendo.ENotFound, "no live screen token with id %q", req.ID)
 	}
-	code, err := s.local.NewOneTimeCode(local.OneTime{Expires: time.Now().Add(screenLinkTTL),
+	expires := time.Now().Add(screenLinkTTL)
+	code, err := s.local.NewOneTimeCode(local.OneTime{Expires: expires,
 		Session: local.Session{Role: "screen", TokenID: tok.ID, Expires: time.Now().Add(screenSessionTTL)}})
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"path": "/screen/activate/" + code,
-		"expires": time.Now().Add(screenLinkTTL).UTC()})
+	s.audit(auditLinkCreated, slog.String("token", tok.ID), slog.Time("expires", expires.UTC()), actor(c))
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"path": "/screen/activate/" + code, "expires": expires.UTC()})
 }
 
 // addUser creates (or resets) a person's account; without a password in the
@@ -208,15 +208,44 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 	} else if len(req.Password) < 10 {
 		return bad("password", "at least 10 characters")
 	}
-	u, err := s.local.PutUser(req.Name, req.Role, req.Subject, req.Password)
+	if len(req.Password) > maxPasswordLen {
+		return bad("password", "at most 1024 bytes")
+	}
+	u, replaced, err := s.local.PutUser(req.Name, req.Role, req.Subject, req.Password)
 	if err != nil {
 		return err
 	}
+	msg := auditUserAdded
+	if replaced {
+		// A reset or a new role: the user's sessions have ended; their open
+		// sockets must follow.
+		msg = auditUserReset
+		s.credentialsChanged()
+	}
+	s.audit(msg, slog.String("name", u.Name), slog.String("role", u.Role), slog.String("subject", u.Subject), actor(c))
 	out := fiber.Map{"name": u.Name, "role": u.Role, "subject": u.Subject}
 	if generated {
 		out["password"] = req.Password
 	}
 	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+// removeUser deletes a person's account and ends their sessions and open
+// live connections: POST /api/v1/admin/users/remove {"name": NAME}, in the
+// shape of tokens/revoke.
+func (s *Server) removeUser(c *fiber.Ctx) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := c.BodyParser(&req); err != nil || req.Name == "" {
+		return tiendo.Errorf(tiendo.EInvalid, "want JSON {\"name\": NAME}")
+	}
+	if err := s.local.RemoveUser(req.Name); err != nil {
+		return err
+	}
+	s.audit(auditUserRemoved, slog.String("name", req.Name), actor(c))
+	s.credentialsChanged()
+	return c.JSON(fiber.Map{"removed": req.Name})
 }
 
 // randomPassword makes a 20-character password from an unambiguous alphabet.

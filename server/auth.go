@@ -143,27 +143,68 @@ func (s *Server) requireRole(role string) fiber.Handler {
 		if tok.Role != role {
 			return tiendo.Errorf(tiendo.EForbidden, "this needs a %s token", role)
 		}
+		c.Locals(localsAdminToken, tok.ID) // who acted, for the audit trail
 		return c.Next()
 	}
 }
 
-// originAllowed applies the WebSocket origin rules. A browser always sends
-// Origin on an upgrade, and a cookie session is a browser: it must come from
-// this server's own host or a configured origin, never from a foreign page,
-// "null" (sandboxed frames, files) or nowhere. A bearer client (a
-// command-room player, a script) may omit Origin, but a foreign one is refused.
+// originAllowed applies the origin rules of WebSocket upgrades and of
+// the cookie-setting form posts. A browser always sends Origin on an
+// upgrade and on a POST, and a cookie session is a browser: it must come
+// from this server's own origin or a configured one, never from a foreign
+// page, "null" (sandboxed frames, files) or nowhere. A bearer client (a
+// command-room player, a script) may omit Origin, but a foreign one is
+// refused. Origins match on scheme, host and port (RFC 6454): an https
+// page on our host, or another port of it, is another site.
 func (s *Server) originAllowed(c *fiber.Ctx, p *Principal) bool {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
 		return !p.Cookie
 	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
+	o, ok := normalOrigin(origin)
+	if !ok {
+		return false
+	}
+	for _, a := range s.cfg.AllowedOrigins {
+		if n, ok := normalOrigin(a); ok && n == o {
 			return true
 		}
 	}
+	return o == s.ownOrigin(c)
+}
+
+// ownOrigin is the origin the request was made to: its scheme (https when
+// TLS, a trusted proxy's X-Forwarded-Proto, or --secure-cookies, which
+// says the server is reached over HTTPS only) and its Host with the port.
+// Behind a proxy on a non-default port the proxy must pass the port on
+// (nginx: proxy_set_header Host $http_host, not $host).
+func (s *Server) ownOrigin(c *fiber.Ctx) string {
+	scheme := c.Protocol()
+	if s.cfg.SecureCookies {
+		scheme = "https"
+	}
+	o, _ := normalOrigin(scheme + "://" + c.Hostname())
+	return o
+}
+
+// normalOrigin reads an origin as scheme://host[:port], lower case, with
+// the scheme's default port left out; ok is false for anything else
+// (opaque "null", paths, user info, other schemes).
+func normalOrigin(origin string) (string, bool) {
 	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	switch {
+	case scheme == "http":
+		host = strings.TrimSuffix(host, ":80")
+	case scheme == "https":
+		host = strings.TrimSuffix(host, ":443")
+	default:
+		return "", false
+	}
+	return scheme + "://" + host, true
 }
 
 // connLimiter caps concurrent live connections per principal, so one leaked
@@ -235,10 +276,17 @@ func LiveConnCapacity() int {
 	return max(int(r.Cur)-fdReserve, 100)
 }
 
+// secureCookies says whether cookies set on c get Secure: always with
+// --secure-cookies (the server is reached over HTTPS only, through a
+// proxy), else when this request came over HTTPS (directly, or as a
+// trusted proxy's X-Forwarded-Proto says).
+func (s *Server) secureCookies(c *fiber.Ctx) bool {
+	return s.cfg.SecureCookies || c.Protocol() == "https"
+}
+
 // newSessionCookie sets the session cookie: HttpOnly (no script reads it),
-// SameSite=Lax (no cross-site POST carries it), Secure when the request
-// came over HTTPS (directly or through a trusted proxy).
-func newSessionCookie(c *fiber.Ctx, id string, ttl time.Duration) *fiber.Cookie {
+// SameSite=Lax (no cross-site POST carries it), Secure as secureCookies says.
+func (s *Server) newSessionCookie(c *fiber.Ctx, id string, ttl time.Duration) *fiber.Cookie {
 	return &fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: "Lax",
-		Secure: c.Protocol() == "https", Expires: time.Now().Add(ttl), MaxAge: int(ttl.Seconds())}
+		Secure: s.secureCookies(c), Expires: time.Now().Add(ttl), MaxAge: int(ttl.Seconds())}
 }

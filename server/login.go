@@ -1,7 +1,11 @@
 package server
 
 import (
+	"errors"
+	"log/slog"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,12 +17,17 @@ import (
 	"tiendo/store/local"
 )
 
-// loginRoutes registers sign-in, sign-out and the command room's one-time links.
+// loginRoutes registers sign-in, sign-out, the command room's one-time
+// links, and the admin's user removal (it ends sessions, like the rest
+// here). The sign-in guard lives in the handler's closure: one per server.
 func (s *Server) loginRoutes() {
+	guard := newSigninGuard(runtime.GOMAXPROCS(0), limiterCapacity)
 	s.app.Get("/login", s.loginPage)
-	s.app.Post("/login", s.login)
+	s.app.Post("/login", func(c *fiber.Ctx) error { return s.login(c, guard) })
 	s.app.Post("/logout", s.logout)
-	s.app.Get("/screen/activate/:code", s.activateScreen)
+	s.app.Get("/screen/activate/:code", s.activatePage)
+	s.app.Post("/screen/activate/:code", s.activateScreen)
+	s.app.Post("/api/v1/admin/users/remove", s.requireRole("admin"), s.removeUser)
 }
 
 // localPath keeps a post-login redirect on this site: a path, never a URL.
@@ -39,61 +48,156 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	return s.renderPage(c, fiber.StatusOK, p)
 }
 
-// login checks a name and password from the form and starts a session.
-// Cross-site form posts are refused by Origin, on top of SameSite cookies.
-func (s *Server) login(c *fiber.Ctx) error {
-	if o := c.Get(fiber.HeaderOrigin); o != "" && !s.originAllowed(c, &Principal{Cookie: true}) {
-		return tiendo.Errorf(tiendo.EForbidden, "sign-in from another site is not allowed")
+// browserOnly refuses a cookie-changing form post that does not come from
+// one of our own pages. A browser sends Origin on every POST; a missing
+// one is refused too, which closes login CSRF for good (SameSite=Lax
+// alone does not cover every browser) and costs nothing: scripts use
+// bearer tokens, not the sign-in form.
+func (s *Server) browserOnly(c *fiber.Ctx, what string) error {
+	if s.originAllowed(c, &Principal{Cookie: true}) {
+		return nil
 	}
-	name, password := utils.CopyString(c.FormValue("name")), utils.CopyString(c.FormValue("password"))
+	if c.Get(fiber.HeaderOrigin) == "" {
+		return tiendo.Errorf(tiendo.EForbidden, "%s needs the Origin header a browser sends (scripts: use Authorization: Bearer <token>)", what)
+	}
+	return tiendo.Errorf(tiendo.EForbidden, "%s from another site is not allowed", what)
+}
+
+// login checks a name and password from the form and starts a session.
+// Input is bounded and the attempt counted (see signinGuard) before any
+// password is hashed; every outcome goes to the audit trail.
+func (s *Server) login(c *fiber.Ctx, g *signinGuard) error {
+	addr := s.clientIP(c)
+	if err := s.browserOnly(c, "sign-in"); err != nil {
+		s.audit(auditSigninFailed, slog.String("addr", addr), slog.String("reason", reasonOrigin),
+			slog.String("origin", clip(c.Get(fiber.HeaderOrigin), 100)))
+		return err
+	}
+	p := s.pageBase(c, static.KindLogin, false)
 	next := localPath(c.FormValue("next"))
-	if s.loginLimiter != nil {
-		if _, ok := s.loginLimiter.Allow(s.clientIP(c) + "|" + name); !ok {
-			return s.loginFailed(c, next, tr(s.pageBase(c, static.KindLogin, false).Lang,
-				"Thử quá nhiều lần; đợi một phút.", "Too many attempts; wait a minute."), fiber.StatusTooManyRequests)
-		}
+	name, password := c.FormValue("name"), c.FormValue("password")
+	wrong := tr(p.Lang, "Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password.")
+	if !tiendo.ValidStationID(name) || password == "" || len(password) > maxPasswordLen {
+		// Never a user: the same answer as a wrong password, without
+		// hashing and without a limiter key.
+		s.audit(auditSigninFailed, slog.String("addr", addr), slog.String("reason", reasonInvalid),
+			slog.Int("name_len", len(name)), slog.Int("password_len", len(password)))
+		return s.loginFailed(c, p, next, wrong, fiber.StatusUnauthorized)
+	}
+	name = utils.CopyString(name)
+	try := signinAttempt{addr: addrKey(addr), name: name}
+	if ck := c.Cookies(deviceCookie); ck != "" {
+		try.device = g.deviceFor(ck, name)
+	}
+	failed := func(reason string, extra ...slog.Attr) {
+		s.audit(auditSigninFailed, append([]slog.Attr{slog.String("user", name), slog.String("addr", addr),
+			slog.String("reason", reason), slog.Bool("known_device", try.device != "")}, extra...)...)
+	}
+	if !g.tryHash() {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		failed(reasonBusy)
+		return s.loginFailed(c, p, next, tr(p.Lang, "Máy chủ đang bận; thử lại sau giây lát.",
+			"The server is busy; try again in a moment."), fiber.StatusTooManyRequests)
+	}
+	if tier, wait, ok := g.allow(try); !ok {
+		g.release()
+		secs := retryAfterSeconds(wait)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		failed(reasonRateLimited, slog.String("limit", string(tier)))
+		return s.loginFailed(c, p, next, tr(p.Lang, "Thử quá nhiều lần; thử lại sau "+strconv.Itoa(secs)+" giây.",
+			"Too many attempts; try again in "+strconv.Itoa(secs)+" s."), fiber.StatusTooManyRequests)
 	}
 	u, err := s.local.CheckPassword(name, password)
+	g.release()
 	if err != nil {
-		return s.loginFailed(c, next, tr(s.pageBase(c, static.KindLogin, false).Lang,
-			"Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."), fiber.StatusUnauthorized)
+		reason := reasonWrongPassword
+		if errors.Is(err, local.ErrUnknownUser) {
+			reason = reasonUnknownUser
+		}
+		failed(reason)
+		return s.loginFailed(c, p, next, wrong, fiber.StatusUnauthorized)
 	}
-	id, err := s.local.NewSession(local.Session{Role: u.Role, Subject: u.Subject, User: u.Name, Expires: time.Now().Add(sessionTTL)})
+	g.succeeded(try)
+	id, err := s.local.NewSession(local.Session{Role: u.Role, Subject: u.Subject, User: u.Name, Gen: u.Gen,
+		Expires: time.Now().Add(sessionTTL)})
 	if err != nil {
 		return err
 	}
-	c.Cookie(newSessionCookie(c, id, sessionTTL))
-	s.log.Info("signed in", "user", u.Name, "role", u.Role)
+	c.Cookie(s.newSessionCookie(c, id, sessionTTL))
+	c.Cookie(&fiber.Cookie{Name: deviceCookie, Value: g.deviceToken(u.Name), Path: "/login", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: s.secureCookies(c), MaxAge: int(deviceTTL.Seconds())})
+	s.audit(auditSignedIn, slog.String("user", u.Name), slog.String("role", u.Role), slog.String("subject", u.Subject),
+		slog.String("addr", addr), slog.Bool("known_device", try.device != ""))
 	if next == "/" {
 		next = homePath(&Principal{Role: u.Role, Subject: u.Subject})
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
-func (s *Server) loginFailed(c *fiber.Ctx, next, msg string, status int) error {
-	p := s.pageBase(c, static.KindLogin, false)
+// clip shortens client-written text for the log.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (s *Server) loginFailed(c *fiber.Ctx, p static.Page, next, msg string, status int) error {
 	p.Title = tr(p.Lang, "Đăng nhập", "Sign in")
 	p.Next, p.Message = next, msg
 	return s.renderPage(c, status, p)
 }
 
+// logout ends the browser's session. It changes cookies, so it takes the
+// same Origin rule as sign-in; open live connections of the session are
+// closed (credentialsChanged).
 func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.browserOnly(c, "sign-out"); err != nil {
+		return err
+	}
+	who := ""
 	if id := c.Cookies(sessionCookie); id != "" {
+		if sess, err := s.local.LookupSession(id); err == nil {
+			who = "user:" + sess.User
+			if sess.TokenID != "" {
+				who = "token:" + sess.TokenID
+			}
+		}
 		_ = s.local.EndSession(id)
 	}
-	c.Cookie(newSessionCookie(c, "", -time.Hour))
+	c.Cookie(s.newSessionCookie(c, "", -time.Hour))
+	if who != "" {
+		s.audit(auditSignedOut, slog.String("who", who), slog.String("addr", s.clientIP(c)))
+		s.credentialsChanged()
+	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
+// activatePage shows a one-time screen link's confirmation: a GET never
+// uses the code, so a chat app's link preview or a proxy's prefetch cannot
+// burn it. The button posts back to the same path.
+func (s *Server) activatePage(c *fiber.Ctx) error {
+	p := s.pageBase(c, static.KindActivate, false)
+	p.Title = tr(p.Lang, "Mở màn hình phòng chỉ huy", "Open the command-room screen")
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
 // activateScreen turns a one-time link into a screen session and opens
-// /screen: a command-room PC is set up without anyone typing a password, and
-// no long-lived secret ever sits in a URL.
+// /screen: a command-room PC is set up without anyone typing a password,
+// and no long-lived secret ever sits in a URL.
 func (s *Server) activateScreen(c *fiber.Ctx) error {
+	addr := s.clientIP(c)
+	if err := s.browserOnly(c, "opening a screen link"); err != nil {
+		s.audit(auditLinkRefused, slog.String("addr", addr), slog.String("reason", reasonOrigin))
+		return err
+	}
 	sess, err := s.local.UseOneTimeCode(c.Params("code"))
 	if err != nil {
-		p := s.pageBase(c, static.KindLogin, false)
-		p.Title = tr(p.Lang, "Đăng nhập", "Sign in")
-		p.Next, p.Message = "/screen", tiendo.ErrorMessage(err)
+		s.audit(auditLinkRefused, slog.String("addr", addr), slog.String("reason", tiendo.ErrorMessage(err)))
+		p := s.pageBase(c, static.KindActivate, false)
+		p.Title = tr(p.Lang, "Mở màn hình phòng chỉ huy", "Open the command-room screen")
+		p.Message = tr(p.Lang, "Đường dẫn không dùng được (đã dùng, hết hạn hoặc sai). Xin quản trị viên một đường dẫn mới: tiendo screen link.",
+			"This link cannot be used (already used, expired or wrong). Ask the administrator for a new one: tiendo screen link.")
 		return s.renderPage(c, fiber.StatusUnauthorized, p)
 	}
 	ttl := time.Until(sess.Expires)
@@ -101,7 +205,8 @@ func (s *Server) activateScreen(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Cookie(newSessionCookie(c, id, ttl))
+	c.Cookie(s.newSessionCookie(c, id, ttl))
+	s.audit(auditLinkUsed, slog.String("token", sess.TokenID), slog.String("addr", addr))
 	return c.Redirect("/screen", fiber.StatusSeeOther)
 }
 
@@ -119,7 +224,9 @@ func homePath(p *Principal) string {
 }
 
 // pageAccess gates a page: anonymous browsers go to sign-in, principals who
-// may not see scope get a 403 page (or, on the overview, their own home).
+// may not see scope get a 403 page (or, on the overview, their own home,
+// unless that is the overview itself: a station token's home is "/", and
+// sending it there again was an endless redirect).
 // It returns done=true when it has answered the request itself.
 func (s *Server) pageAccess(c *fiber.Ctx, p static.Page, scope tiendo.Scope) (bool, error) {
 	who, err := s.authenticate(c)
@@ -129,11 +236,15 @@ func (s *Server) pageAccess(c *fiber.Ctx, p static.Page, scope tiendo.Scope) (bo
 	if CanRead(s.Registry(), who, scope) {
 		return false, nil
 	}
-	if scope == tiendo.ProvinceScope && c.Path() == "/" {
-		return true, c.Redirect(homePath(who), fiber.StatusSeeOther)
+	if home := homePath(who); scope == tiendo.ProvinceScope && c.Path() == "/" && home != "/" {
+		return true, c.Redirect(home, fiber.StatusSeeOther)
 	}
 	p.Kind = static.KindNotFound
 	p.Title = tr(p.Lang, "Không có quyền xem", "Not allowed")
 	p.Message = tr(p.Lang, "Tài khoản này không được xem trang này.", "This account may not see this page.")
+	if who.Role == "station" {
+		p.Message = tr(p.Lang, "Mã truy cập của điểm cấp chỉ dùng để gửi số liệu (POST /api/v1/events), không xem được trang.",
+			"A station token only sends figures (POST /api/v1/events); it cannot see pages.")
+	}
 	return true, s.renderPage(c, fiber.StatusForbidden, p)
 }

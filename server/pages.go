@@ -103,7 +103,7 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 
 func (s *Server) remember(c *fiber.Ctx, name, value string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", MaxAge: 365 * 24 * 3600,
-		SameSite: fiber.CookieSameSiteLaxMode, HTTPOnly: true})
+		SameSite: fiber.CookieSameSiteLaxMode, HTTPOnly: true, Secure: s.secureCookies(c)})
 }
 
 func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
@@ -146,17 +146,21 @@ func (s *Server) overviewPage(c *fiber.Ctx) error {
 	return s.renderPage(c, fiber.StatusOK, p)
 }
 
+// districtPage and stationPage ask who is asking before whether the id
+// exists: anonymous browsers are sent to sign-in, and accounts that may
+// not see the scope get 403, for known and unknown ids alike, so that the
+// answer says nothing about the registry to those not allowed to read it.
 func (s *Server) districtPage(c *fiber.Ctx) error {
 	id := utils.CopyString(c.Params("id"))
 	p := s.pageBase(c, static.KindDistrict, false)
+	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: id}); done {
+		return err
+	}
 	d := s.Registry().District(id)
 	if d == nil {
 		return s.notFound(c, p, tr(p.Lang, "Không có quận/huyện mã ", "There is no district with id ")+strconv.Quote(id)+".")
 	}
 	p.Scope = string(tiendo.ScopeDistrict) + ":" + d.ID
-	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: d.ID}); done {
-		return err
-	}
 	p.Title = d.Name
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: d.Name}}
 	return s.renderPage(c, fiber.StatusOK, p)
@@ -165,15 +169,15 @@ func (s *Server) districtPage(c *fiber.Ctx) error {
 func (s *Server) stationPage(c *fiber.Ctx) error {
 	id := utils.CopyString(c.Params("id"))
 	p := s.pageBase(c, static.KindStation, false)
+	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeStation, ID: id}); done {
+		return err
+	}
 	reg := s.Registry()
 	st := reg.Station(id)
 	if st == nil {
 		return s.notFound(c, p, tr(p.Lang, "Không có điểm cấp mã ", "There is no station with id ")+strconv.Quote(id)+".")
 	}
 	p.Scope = string(tiendo.ScopeStation) + ":" + st.ID
-	if done, err := s.pageAccess(c, p, tiendo.Scope{Kind: tiendo.ScopeStation, ID: st.ID}); done {
-		return err
-	}
 	p.Title = st.Name
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false)}
 	if d := reg.District(st.District); d != nil {
@@ -199,7 +203,10 @@ func (s *Server) reportPage(c *fiber.Ctx) error {
 	p := s.pageBase(c, static.KindReport, false)
 	p.Title = tr(p.Lang, "Báo cáo thủ công", "Manual report")
 	p.Subtitle = p.Campaign
-	if id := c.Query("station"); id != "" && s.Registry().Station(id) != nil {
+	// Any well-formed id is filled in, known or not: the form is public,
+	// and an answer that differed would tell anyone which stations exist.
+	// The server refuses events for an unknown station when they are sent.
+	if id := c.Query("station"); tiendo.ValidStationID(id) {
 		p.Station = utils.CopyString(id)
 	}
 	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: p.Title}}

@@ -19,6 +19,7 @@ const (
 	KindReport   Kind = "report"   // phone form for stations without an agent
 	KindNotFound Kind = "notfound" // unknown district or station, or a page the account may not see
 	KindLogin    Kind = "login"    // sign-in form
+	KindActivate Kind = "activate" // a one-time screen link's confirmation (Path is the link, posted back)
 )
 
 // Crumb is one step of the breadcrumb above a page's title.
@@ -78,6 +79,9 @@ var shellText = map[string]map[string]string{
 		"password":  "Mật khẩu",
 		"signin":    "Đăng nhập",
 		"loginhint": "Tài khoản do quản trị viên cấp (tiendo user add). Màn hình phòng chỉ huy mở bằng đường dẫn dùng một lần.",
+		"activate":  "Mở màn hình trên máy này",
+		"activatehint": "Đường dẫn này chỉ dùng được một lần: bấm nút bên dưới trên máy tính của phòng chỉ huy, " +
+			"máy sẽ đăng nhập với vai trò màn hình cho đến khi mã bị thu hồi.",
 	},
 	"en": {
 		"noscript":  "This page needs JavaScript to show live figures.",
@@ -99,6 +103,9 @@ var shellText = map[string]map[string]string{
 		"password":  "Password",
 		"signin":    "Sign in",
 		"loginhint": "Accounts are made by an administrator (tiendo user add). Command-room screens open with a one-time link.",
+		"activate":  "Open the screen on this computer",
+		"activatehint": "This link works once: press the button below on the command-room computer, " +
+			"and it stays signed in as a screen until its token is revoked.",
 	},
 }
 

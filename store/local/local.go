@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,6 +37,9 @@ const Committed byte = 'c'
 // DB is the server's local state database.
 type DB struct {
 	bolt *bolt.DB
+	// passwordIter is the PBKDF2 cost of new password hashes; 0 means
+	// pbkdf2Iterations (see SetPasswordIterations).
+	passwordIter atomic.Int64
 }
 
 // Open opens (creating) dir/state.db.
@@ -168,26 +172,55 @@ func (db *DB) RevokeToken(secretOrID string) (Token, error) {
 		b := tx.Bucket(bucketTokens)
 		key := hashToken(secretOrID)
 		v := b.Get(key)
-		if v == nil {
-			c := b.Cursor()
-			for k, val := c.First(); k != nil; k, val = c.Next() {
-				if hex.EncodeToString(k[:6]) == secretOrID {
-					key, v = bytes.Clone(k), val
-					break
-				}
+		if v != nil {
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
 			}
-		}
-		if v == nil {
-			return tiendo.Errorf(tiendo.ENotFound, "no token with that id")
-		}
-		if err := json.Unmarshal(v, &t); err != nil {
-			return err
+		} else {
+			var ok bool
+			if key, t, ok = tokenByID(tx, secretOrID); !ok {
+				return tiendo.Errorf(tiendo.ENotFound, "no token with that id")
+			}
 		}
 		t.Revoked = true
 		nv, _ := json.Marshal(t)
 		return b.Put(key, nv)
 	})
 	return t, err
+}
+
+// TokenByID returns the record of the token with public id id (revoked
+// or not); ENotFound if there is none.
+func (db *DB) TokenByID(id string) (Token, error) {
+	var t Token
+	var ok bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		_, t, ok = tokenByID(tx, id)
+		return nil
+	})
+	if err == nil && !ok {
+		err = tiendo.Errorf(tiendo.ENotFound, "no token with id %q", id)
+	}
+	return t, err
+}
+
+// tokenByID finds a token by its public id. The id is the hex of the first
+// six bytes of the token's hash, which is the key, so a cursor seek finds
+// it in one B-tree descent rather than a scan of every token: screen
+// sessions look their token up on every request.
+func tokenByID(tx *bolt.Tx, id string) ([]byte, Token, bool) {
+	prefix, err := hex.DecodeString(id)
+	if err != nil || len(prefix) != 6 {
+		return nil, Token{}, false
+	}
+	c := tx.Bucket(bucketTokens).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var t Token
+		if json.Unmarshal(v, &t) == nil && t.ID == id {
+			return bytes.Clone(k), t, true
+		}
+	}
+	return nil, Token{}, false
 }
 
 // Tokens lists all token records.
