@@ -24,12 +24,22 @@ type adminClient struct {
 	http   *http.Client
 }
 
+// warnOut is where the admin commands warn; tests read it.
+var warnOut io.Writer = os.Stderr
+
 // clientFlags adds --server, --data and --admin-token to fs.
 func clientFlags(fs *flag.FlagSet) func() (*adminClient, error) {
 	srv := fs.String("server", "http://127.0.0.1:8080", "URL of the running tiendo server")
 	data := fs.String("data", "", "data directory of the server (to read DIR/admin.token)")
-	tok := fs.String("admin-token", os.Getenv("TIENDO_ADMIN_TOKEN"), "admin token (instead of --data)")
+	tok := fs.String("admin-token", os.Getenv("TIENDO_ADMIN_TOKEN"), "admin token (instead of --data; prefer TIENDO_ADMIN_TOKEN: argv is visible to every user of the host)")
 	return func() (*adminClient, error) {
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "admin-token" {
+				// argv is in ps, /proc/PID/cmdline and the shell's history.
+				fmt.Fprintln(warnOut, "tiendo: warning: --admin-token puts the admin token in the process list and shell history; "+
+					"use --data DIR (reads DIR/admin.token) or the environment variable TIENDO_ADMIN_TOKEN")
+			}
+		})
 		t := *tok
 		if t == "" && *data != "" {
 			b, err := os.ReadFile(filepath.Join(*data, server.AdminTokenFile))
@@ -120,7 +130,7 @@ func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "# token %s, role %s %s (shown once; revoke with: tiendo token revoke --id %s)\n", out.ID, out.Role, out.Subject, out.ID)
 	if out.Role == "screen" {
 		if link, expires, err := c.screenLink(ctx, out.ID); err == nil {
-			fmt.Fprintf(stdout, "# one-time link for the command-room browser (until %s): %s\n", expires.Local().Format("15:04"), link)
+			fmt.Fprintf(stdout, "# one-time link for the command-room browser (open it before %s and press its button): %s\n", expires.Local().Format("15:04"), link)
 		}
 	}
 	fmt.Fprintln(stdout, out.Token)
@@ -266,6 +276,28 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	return nil
 }
 
+func runUserRemove(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user remove", flag.ContinueOnError)
+	name := fs.String("name", "", "user name to remove (their sessions and open pages end at once)")
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *name == "" {
+		return usageError{"user remove needs --name"}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"name": *name})
+	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/users/remove", "application/json", body, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "removed user %s; their sessions have ended\n", *name)
+	return nil
+}
+
 // screenLink asks for a one-time link that signs a command-room browser in
 // as screen token id, and returns its full URL.
 func (c *adminClient) screenLink(ctx context.Context, id string) (string, time.Time, error) {
@@ -298,7 +330,7 @@ func runScreenLink(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "# open once on the command-room PC before %s; revoke with: tiendo token revoke --id %s\n",
+	fmt.Fprintf(stdout, "# open once on the command-room PC before %s and press its button; revoke with: tiendo token revoke --id %s\n",
 		expires.Local().Format("15:04"), *id)
 	fmt.Fprintln(stdout, link)
 	return nil

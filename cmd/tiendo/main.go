@@ -22,6 +22,7 @@ Usage:
   tiendo token revoke (--id ID | --token SECRET) [client flags]
   tiendo token list [client flags]
   tiendo user add --name NAME --role ROLE [--subject ID] [--password-stdin] [client flags]
+  tiendo user remove --name NAME [client flags]
   tiendo screen link --id SCREEN_TOKEN_ID [client flags]
   tiendo stations import FILE [client flags]
   tiendo stations export [client flags]
@@ -30,7 +31,7 @@ Usage:
 Client flags:
   --server URL        the running server (default http://127.0.0.1:8080)
   --data DIR          read the admin token from DIR/admin.token
-  --admin-token T     or give it directly
+  --admin-token T     or give it directly (warns: argv is public; prefer TIENDO_ADMIN_TOKEN=T)
 `
 
 func main() {
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTokenList(ctx, rest[1:], stdout)
 	case cmd == "user" && sub == "add":
 		return runUserAdd(ctx, rest[1:], os.Stdin, stdout)
+	case cmd == "user" && sub == "remove":
+		return runUserRemove(ctx, rest[1:], stdout)
 	case cmd == "screen" && sub == "link":
 		return runScreenLink(ctx, rest[1:], stdout)
 	case cmd == "stations" && sub == "import":
