@@ -407,6 +407,8 @@ const (
 	reasonNotInteger = "must be an integer"
 	reasonNotNumber  = "must be a number"
 	reasonBadTime    = "must be an RFC 3339 time with offset, e.g. 2021-03-20T21:15:03+07:00"
+	reasonBadOffset  = "the offset must be between -23:59 and +23:59 (hours 00-23, minutes 00-59)"
+	reasonFraction   = "at most 9 fractional digits (nanoseconds)"
 )
 
 // setField stores value v (valid JSON) of known key k in e and returns the
@@ -458,9 +460,9 @@ func (d *decoder) setField(e *tiendo.Event, k int, v []byte) string {
 		}
 		e.Station = d.station
 	case keyTS:
-		t, ok := parseTime(s)
-		if !ok {
-			return reasonBadTime
+		t, reason := parseTime(s)
+		if reason != "" {
+			return reason
 		}
 		e.TS = t
 	case keyStatus:
@@ -680,29 +682,32 @@ func parseShortNumber(v []byte) (float64, bool) {
 	return f, true
 }
 
-// parseTime accepts RFC 3339 with an explicit offset or Z; a time without
-// a zone is ambiguous (station clock or UTC?) and refused. The acceptance
-// is time.Parse(time.RFC3339Nano, ...)'s: the usual forms are read here
-// exactly as time.Parse reads them, anything else goes to time.Parse.
-func parseTime(s []byte) (time.Time, bool) {
-	if t, ok := parseUsualTime(s); ok {
-		return t, true
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(s))
-	return t, err == nil
-}
-
-// parseUsualTime reads 2006-01-02T15:04:05[.fraction of 1–9 digits]
-// followed by Z or ±hh:mm, with the ranges and the time zone that
-// time.Parse gives such a string: UTC for Z, for an offset the local zone
-// if it has that offset at that instant, else a fixed zone without a name.
-// It reports false for anything else, which time.Parse then decides.
-func parseUsualTime(s []byte) (time.Time, bool) {
+// parseTime reads an RFC 3339 date-time with an explicit offset or Z, and
+// only that: 2006-01-02T15:04:05[.fraction of 1–9 digits] then Z or ±hh:mm
+// with hh 00–23 and mm 00–59. It returns the reason when s is not one. A
+// time without a zone is ambiguous (station clock or UTC?) and refused.
+//
+// It once fell back to time.Parse, which also takes +24:00, -24:00 and
+// +23:60 (a whole day of offset), a comma before the fraction and more
+// than nine fractional digits. The spool cannot hold an offset of a day:
+// such an event got its 202, then failed the spool's reader and was set
+// aside as corrupt, never counted, its retry a duplicate (M6). Every time
+// accepted here is one the spool and ClickHouse hold exactly.
+//
+// The fraction is checked and dropped: ClickHouse keeps ts as DateTime,
+// whole seconds, and the spool, the live counts read beside ClickHouse and
+// ClickHouse itself must all see the same instant, or a completion at
+// 09:59:59.5 counts in one hour on a screen and in the next when flushed.
+//
+// The zone is the one time.Parse would give: UTC for Z, for an offset the
+// local zone if it has that offset at that instant, else a fixed zone
+// without a name.
+func parseTime(s []byte) (time.Time, string) {
 	if len(s) < len("2006-01-02T15:04:05Z") {
-		return time.Time{}, false
+		return time.Time{}, reasonBadTime
 	}
 	ok := true
-	num := func(b []byte, lo, hi int) int {
+	digits := func(b []byte) int {
 		n := 0
 		for _, c := range b {
 			if c < '0' || c > '9' {
@@ -711,6 +716,10 @@ func parseUsualTime(s []byte) (time.Time, bool) {
 			}
 			n = n*10 + int(c-'0')
 		}
+		return n
+	}
+	num := func(b []byte, lo, hi int) int {
+		n := digits(b)
 		if n < lo || n > hi {
 			ok = false
 		}
@@ -723,43 +732,52 @@ func parseUsualTime(s []byte) (time.Time, bool) {
 	minute := num(s[14:16], 0, 59)
 	sec := num(s[17:19], 0, 59)
 	if !ok || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || day > daysIn(month, year) {
-		return time.Time{}, false
+		return time.Time{}, reasonBadTime
 	}
 	s = s[19:]
-	nsec := 0
+	fraction := 0
 	if s[0] == '.' {
 		n := 1
 		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
 			n++
 		}
-		if n < 2 || n > 10 { // no digits, or more than nanoseconds
-			return time.Time{}, false
-		}
-		nsec = num(s[1:n], 0, 999_999_999)
-		for range 10 - n {
-			nsec *= 10
+		if fraction = n - 1; fraction == 0 {
+			return time.Time{}, reasonBadTime
 		}
 		s = s[n:]
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if len(s) == 1 && s[0] == 'Z' {
-		return t, true
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	offset := 0
+	switch {
+	case len(s) == 1 && s[0] == 'Z':
+	case len(s) == len("+07:00") && (s[0] == '+' || s[0] == '-') && s[3] == ':':
+		hh, mm := digits(s[1:3]), digits(s[4:6])
+		if !ok {
+			return time.Time{}, reasonBadTime
+		}
+		if fraction > 9 {
+			return time.Time{}, reasonFraction
+		}
+		if hh > 23 || mm > 59 {
+			return time.Time{}, reasonBadOffset
+		}
+		if offset = (hh*60 + mm) * 60; s[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, reasonBadTime
 	}
-	if len(s) != len("+07:00") || (s[0] != '+' && s[0] != '-') || s[3] != ':' {
-		return time.Time{}, false
+	if fraction > 9 {
+		return time.Time{}, reasonFraction
 	}
-	offset := (num(s[1:3], 0, 23)*60 + num(s[4:6], 0, 59)) * 60
-	if !ok {
-		return time.Time{}, false
-	}
-	if s[0] == '-' {
-		offset = -offset
+	if offset == 0 && s[0] == 'Z' {
+		return t, ""
 	}
 	t = t.Add(-time.Duration(offset) * time.Second)
 	if _, local := t.In(time.Local).Zone(); local == offset {
-		return t.In(time.Local), true
+		return t.In(time.Local), ""
 	}
-	return t.In(time.FixedZone("", offset)), true // no allocation for whole hours
+	return t.In(time.FixedZone("", offset)), "" // no allocation for whole hours
 }
 
 func daysIn(month, year int) int {

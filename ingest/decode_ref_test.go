@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -244,10 +245,40 @@ func refSetField(e *tiendo.Event, key string, val json.RawMessage) error {
 
 // parseTime accepts RFC 3339 with an explicit offset or Z; a time without
 // a zone is ambiguous (station clock or UTC?) and refused.
+//
+// Changed since the scanner replaced this decoder, and mirrored there:
+// offsets must be within -23:59..+23:59 (time.Parse took +24:00 and
+// +23:60, which the spool cannot hold: M6), the fraction has '.' and at
+// most nine digits, and it is dropped (ClickHouse keeps whole seconds).
+// The checks are written here from the RFC 3339 grammar, apart from the
+// scanner's code, so that the differential test compares two readings.
 func refParseTime(s string) (time.Time, error) {
+	bad := errors.New("must be an RFC 3339 time with offset, e.g. 2021-03-20T21:15:03+07:00")
+	m := refTimeForm.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, bad
+	}
+	// The date and time of day, judged apart from the zone.
+	if _, err := time.Parse(time.RFC3339, m[1]+"Z"); err != nil {
+		return time.Time{}, bad
+	}
+	if len(m[2]) > 10 {
+		return time.Time{}, errors.New("at most 9 fractional digits (nanoseconds)")
+	}
+	if zone := m[3]; zone != "Z" {
+		hh, _ := strconv.Atoi(zone[1:3])
+		mm, _ := strconv.Atoi(zone[4:6])
+		if hh > 23 || mm > 59 {
+			return time.Time{}, errors.New("the offset must be between -23:59 and +23:59 (hours 00-23, minutes 00-59)")
+		}
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, errors.New("must be an RFC 3339 time with offset, e.g. 2021-03-20T21:15:03+07:00")
+		return time.Time{}, bad
 	}
-	return t, nil
+	return t.Truncate(time.Second), nil
 }
+
+// refTimeForm is RFC 3339's date-time with digits where the grammar has
+// them: date and time, an optional fraction, Z or a numeric offset.
+var refTimeForm = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)

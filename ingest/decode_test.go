@@ -250,6 +250,12 @@ func TestDecodeEventProblems(t *testing.T) {
 		{"ts with space", cp("ts", `"2021-03-20 21:16:40+07:00"`), []string{"ts"}},
 		{"ts as unix seconds", cp("ts", `1616249800`), []string{"ts"}},
 		{"ts garbage", cp("ts", `"yesterday"`), []string{"ts"}},
+		{"ts offset +24:00", cp("ts", `"2021-03-20T21:16:40+24:00"`), []string{"ts"}},
+		{"ts offset -24:00", cp("ts", `"2021-03-20T21:16:40-24:00"`), []string{"ts"}},
+		{"ts offset +23:60", cp("ts", `"2021-03-20T21:16:40+23:60"`), []string{"ts"}},
+		{"ts offset +00:60", cp("ts", `"2021-03-20T21:16:40+00:60"`), []string{"ts"}},
+		{"ts with 10 fractional digits", cp("ts", `"2021-03-20T21:16:40.1234567891+07:00"`), []string{"ts"}},
+		{"ts with a comma fraction", cp("ts", `"2021-03-20T21:16:40,5+07:00"`), []string{"ts"}},
 
 		{"heartbeat without queue", hb("queue", ""), []string{"queue"}},
 		{"heartbeat without staff", hb("staff", ""), []string{"staff"}},
@@ -330,9 +336,24 @@ func TestDecodeValues(t *testing.T) {
 			func(e tiendo.Event) bool { return e.HasPos && e.Lat == 0 && e.Lon == 0 }},
 		{"negative coordinates", `{"id":"a","type":"heartbeat","station":"S","ts":"2021-03-20T21:16:40+07:00","queue":1,"staff":1,"status":"open","lat":-33.5,"lon":-70.25}`,
 			func(e tiendo.Event) bool { return e.HasPos && e.Lat == -33.5 && e.Lon == -70.25 }},
-		{"ts keeps its instant", `{"id":"a","type":"completion","station":"S","ts":"2021-03-20T14:16:40.5Z","count":1}`,
+		{"ts keeps its instant", `{"id":"a","type":"completion","station":"S","ts":"2021-03-20T14:16:40Z","count":1}`,
 			func(e tiendo.Event) bool {
-				return e.TS.Equal(time.Date(2021, time.March, 20, 21, 16, 40, 5e8, decodeICT))
+				return e.TS.Equal(time.Date(2021, time.March, 20, 21, 16, 40, 0, decodeICT))
+			}},
+		// ClickHouse keeps whole seconds; the spool and the live counts
+		// must see the instant it will hold.
+		{"ts fraction dropped", `{"id":"a","type":"completion","station":"S","ts":"2021-03-20T14:16:40.999999999Z","count":1}`,
+			func(e tiendo.Event) bool {
+				return e.TS.Equal(time.Date(2021, time.March, 20, 14, 16, 40, 0, time.UTC)) && e.TS.Nanosecond() == 0
+			}},
+		{"ts fraction dropped under an offset", `{"id":"a","type":"completion","station":"S","ts":"2021-03-20T21:16:40.5-23:59","count":1}`,
+			func(e tiendo.Event) bool {
+				_, off := e.TS.Zone()
+				return e.TS.Equal(time.Date(2021, time.March, 21, 21, 15, 40, 0, time.UTC)) && off == -(23*3600+59*60)
+			}},
+		{"ts at the largest offset", `{"id":"a","type":"completion","station":"S","ts":"2021-03-20T21:16:40+23:59","count":1}`,
+			func(e tiendo.Event) bool {
+				return e.TS.Equal(time.Date(2021, time.March, 19, 21, 17, 40, 0, time.UTC))
 			}},
 		{"escaped strings", `{"id":"a\"b","type":"completion","station":"S\u00e9","ts":"2021-03-20T21:16:40+07:00","count":1}`,
 			func(e tiendo.Event) bool { return e.ID == `a"b` && e.Station == "Sé" }},
@@ -456,5 +477,36 @@ func TestDecodeOwnsItsStrings(t *testing.T) {
 			body[i] = 'X'
 		}
 		sameEvents(t, events, want)
+	}
+}
+
+// M6: an offset outside -23:59..+23:59 is refused with a reason naming
+// the offset, not accepted (the spool cannot hold it: the event was set
+// aside as corrupt after its 202); the limits themselves are accepted.
+func TestDecodeOffsetRange(t *testing.T) {
+	for _, tt := range []struct {
+		offset string
+		reason string // "" when accepted
+	}{
+		{"+23:59", ""}, {"-23:59", ""}, {"+00:00", ""}, {"-00:00", ""}, {"+14:00", ""}, {"-12:00", ""}, {"+05:45", ""},
+		{"+24:00", "offset"}, {"-24:00", "offset"}, {"+23:60", "offset"}, {"-23:60", "offset"}, {"+00:60", "offset"},
+		{"+99:99", "offset"}, {"-25:00", "offset"},
+	} {
+		body := `[{"id":"a","type":"completion","station":"S","ts":"2021-03-20T21:16:40` + tt.offset + `","count":1}]`
+		events, problems, err := ingest.Decode([]byte(body), false)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.offset, err)
+		}
+		if tt.reason == "" {
+			if len(problems) > 0 {
+				t.Errorf("%s refused: %+v", tt.offset, problems)
+			} else if _, off := events[0].TS.Zone(); off <= -24*3600 || off >= 24*3600 {
+				t.Errorf("%s: zone offset %d s", tt.offset, off)
+			}
+			continue
+		}
+		if len(problems) != 1 || problems[0].Field != "ts" || !strings.Contains(problems[0].Reason, tt.reason) {
+			t.Errorf("%s: problems %+v, want one for ts naming the %s", tt.offset, problems, tt.reason)
+		}
 	}
 }

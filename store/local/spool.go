@@ -46,6 +46,12 @@ var committedValue = []byte{Committed}
 // the disk. Ingest answers 503 with Retry-After.
 var ErrSpoolFull = errors.New("spool full")
 
+// ErrUnspoolable is returned by Accept, which then stores nothing, for an
+// event its own reader would refuse: a zone offset of a day or more. Ingest
+// refuses such times before they get here (M6: they were acknowledged, then
+// set aside as corrupt); this keeps a 202 from ever covering one.
+var ErrUnspoolable = errors.New("event time zone offset out of range (must be within ±24h)")
+
 // SpoolLimits bound the spool.
 type SpoolLimits struct {
 	MaxEvents int64
@@ -78,6 +84,9 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 		lc := ledger.Cursor()
 		for i := range events {
 			e := &events[i]
+			if _, offset := e.TS.Zone(); offset <= -24*3600 || offset >= 24*3600 {
+				return ErrUnspoolable
+			}
 			mark := len(arena)
 			arena = append(arena, e.Station...)
 			arena = append(arena, 0)

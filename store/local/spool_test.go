@@ -461,3 +461,42 @@ func TestMalformedBodiesSetAside(t *testing.T) {
 		t.Fatalf("spool count %d, want %d", n, len(b.Events))
 	}
 }
+
+// M6, belt and braces: Accept refuses, whole, a batch with an event whose
+// zone offset its own reader would reject (a day or more), instead of
+// acknowledging what the flusher would set aside as corrupt; offsets just
+// inside a day go in and come back.
+func TestAcceptRefusesUnreadableOffsets(t *testing.T) {
+	db := mustOpen(t, t.TempDir())
+	at := time.Date(2021, 3, 20, 14, 0, 0, 0, time.UTC)
+	for _, offset := range []int{24 * 3600, -24 * 3600, 24*3600 + 60} {
+		bad := event("A", "bad")
+		bad.TS = at.In(time.FixedZone("", offset))
+		_, err := db.Accept([]tiendo.Event{event("A", "ok"), bad}, local.SpoolLimits{})
+		if !errors.Is(err, local.ErrUnspoolable) {
+			t.Fatalf("offset %d s: Accept = %v, want ErrUnspoolable", offset, err)
+		}
+	}
+	if n, _, _ := db.SpoolStats(); n != 0 {
+		t.Fatalf("%d events spooled from refused batches", n)
+	}
+	var evs []tiendo.Event
+	for i, offset := range []int{24*3600 - 60, -(24*3600 - 60), 0, 7 * 3600} {
+		e := event("A", fmt.Sprint("ok", i))
+		e.TS = at.In(time.FixedZone("", offset))
+		evs = append(evs, e)
+	}
+	if fresh, err := db.Accept(evs, local.SpoolLimits{}); err != nil || !fresh[0] || !fresh[3] {
+		t.Fatalf("Accept = %v, %v", fresh, err)
+	}
+	b, err := db.ReadSpool(10)
+	if err != nil || b.Corrupt != 0 || len(b.Events) != len(evs) {
+		t.Fatalf("ReadSpool: %d events, %d corrupt, %v", len(b.Events), b.Corrupt, err)
+	}
+	for i := range evs {
+		_, want := evs[i].TS.Zone()
+		if _, got := b.Events[i].TS.Zone(); got != want || !b.Events[i].TS.Equal(evs[i].TS) {
+			t.Errorf("event %d: %v, want %v", i, b.Events[i].TS, evs[i].TS)
+		}
+	}
+}
