@@ -13,7 +13,8 @@ const TEXT = {
     who: 'Điểm cấp',
     token: 'Mã truy cập của điểm (token)',
     tokenHelp: 'Do cán bộ quản trị cấp, dạng tdo_…',
-    remember: 'Ghi nhớ trên máy này',
+    remember: 'Ghi nhớ mã trên máy này',
+    rememberHelp: 'Chỉ chọn trên máy riêng của điểm cấp: mã được lưu trong trình duyệt này, và ai dùng máy này cũng gửi được số liệu thay điểm. Không chọn thì mã bị quên khi đóng trang, kể cả ở các báo cáo chờ gửi lại.',
     show: 'Hiện',
     station: 'Mã điểm',
     stationHelp: 'Ví dụ LS-BS-VULE',
@@ -79,7 +80,8 @@ const TEXT = {
     who: 'Station',
     token: 'Station access token',
     tokenHelp: 'Issued by the administrator, looks like tdo_…',
-    remember: 'Remember on this device',
+    remember: 'Remember the token on this device',
+    rememberHelp: "Only on the station's own device: the token is kept in this browser, and anyone using it can report for the station. Unchecked, the token is forgotten when the page closes, also in reports waiting to be resent.",
     show: 'Show',
     station: 'Station id',
     stationHelp: 'For example LS-BS-VULE',
@@ -187,7 +189,10 @@ const tokenIn = h('input', { id: 'token', name: 'token', type: 'password', autoc
 const showTok = h('button', { type: 'button', class: 'btn small ghost', 'aria-controls': 'token', text: TEXT.show });
 const stationIn = h('input', { id: 'station', name: 'station', type: 'text', list: 'station-list', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,47}', 'aria-describedby': 'station-help' });
 const stationName = h('p', { class: 'station-name', id: 'station-name', 'aria-live': 'polite' });
-const remember = h('input', { id: 'remember', type: 'checkbox', checked: true });
+// Remembering the token is opt-in (L6): on a shared phone, a stored token
+// lets anyone report for the station, and any script on the page could
+// read it.
+const remember = h('input', { id: 'remember', type: 'checkbox', checked: false, 'aria-describedby': 'remember-help' });
 const result = h('div', { class: 'result', id: 'result', role: 'status', 'aria-live': 'polite', hidden: true });
 const outboxEl = h('div', { class: 'outbox', id: 'outbox', hidden: true });
 const historyEl = h('section', { class: 'panel history', id: 'history', hidden: true });
@@ -198,6 +203,7 @@ const form = h('form', { class: 'report-form', id: 'report', novalidate: true },
   h('fieldset', { class: 'panel' }, h('legend', { text: TEXT.who }),
     field('token', TEXT.token, h('div', { class: 'with-btn' }, tokenIn, showTok), TEXT.tokenHelp),
     h('div', { class: 'check' }, remember, h('label', { for: 'remember', text: TEXT.remember })),
+    h('p', { class: 'help', id: 'remember-help', text: TEXT.rememberHelp }),
     field('station', TEXT.station, stationIn, TEXT.stationHelp),
     stationName,
     h('datalist', { id: 'station-list' })),
@@ -224,6 +230,13 @@ app.replaceChildren(form, historyEl);
 app.removeAttribute('aria-busy');
 
 tokenIn.value = load(KEY.token, '') || '';
+// A token stored before means the user chose to remember it.
+remember.checked = tokenIn.value !== '';
+remember.addEventListener('change', () => {
+  if (remember.checked) return;
+  save(KEY.token, null); // forget it now, and in the outbox (save strips it)
+  save(KEY.outbox, outbox);
+});
 stationIn.value = page.station || load(KEY.station, '') || '';
 showTok.addEventListener('click', () => {
   tokenIn.type = tokenIn.type === 'password' ? 'text' : 'password';

@@ -133,6 +133,17 @@ export class Server {
     return m[1];
   }
 
+  /**
+   * openScreen signs page in as a new screen token, as the command room
+   * does: it opens the one-time link (a GET only shows a confirmation) and
+   * presses its button; the page ends on /screen.
+   */
+  async openScreen(page) {
+    const resp = await page.goto(await this.screenLink());
+    assert.equal(resp.status(), 200, 'the screen link page');
+    await Promise.all([page.waitForURL(/\/screen$/), page.click('#activate')]);
+  }
+
   async snapshot(scope = 'province') {
     const r = await fetch(this.url + '/api/v1/snapshot?scope=' + encodeURIComponent(scope),
       { headers: { Authorization: 'Bearer ' + this.adminToken() } });

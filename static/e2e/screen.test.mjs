@@ -14,7 +14,7 @@ before(async () => {
   b = await browser({ viewport: { width: 1920, height: 1080 } });
   // The command room signs in with a one-time link made for a screen token.
   const first = await b.page();
-  await first.goto(await server.screenLink());
+  await server.openScreen(first);
   assert.ok(first.url().endsWith('/screen'), 'screen link did not open /screen: ' + first.url());
 });
 
