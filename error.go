@@ -25,6 +25,35 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// Total is how many problems there were when Fields holds only the
+	// first of them (answers stay small however bad the request: M7);
+	// 0 means Fields is all of them.
+	Total int
+}
+
+// FieldsTotal is how many problems e stands for: Total, or len(Fields)
+// when that is larger (Total unset).
+func (e *Error) FieldsTotal() int { return max(e.Total, len(e.Fields)) }
+
+// ErrorBody is the JSON of every error response. Items, when present, come
+// with ItemsTotal, the number of problems in all: larger than len(Items)
+// when only the first were kept.
+type ErrorBody struct {
+	Error      string       `json:"error"`
+	Code       string       `json:"code"`
+	Items      []FieldError `json:"items,omitempty"`
+	ItemsTotal int          `json:"items_total,omitempty"`
+}
+
+// BodyOf is the response body for err: its code, its user-facing message
+// (ErrorMessage) and, for an *Error, its items and their total.
+func BodyOf(err error) ErrorBody {
+	b := ErrorBody{Error: ErrorMessage(err), Code: ErrorCode(err)}
+	var e *Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		b.Items, b.ItemsTotal = e.Fields, e.FieldsTotal()
+	}
+	return b
 }
 
 // FieldError names one bad field of one item of a request.
@@ -37,7 +66,11 @@ type FieldError struct {
 func (e *Error) Error() string {
 	if len(e.Fields) > 0 {
 		f := e.Fields[0]
-		return fmt.Sprintf("tiendo: %s: %s (item %d, %s: %s)", e.Code, e.Message, f.Index, f.Field, f.Reason)
+		more := ""
+		if n := e.FieldsTotal(); n > 1 {
+			more = fmt.Sprintf(" and %d more", n-1)
+		}
+		return fmt.Sprintf("tiendo: %s: %s (item %d, %s: %s%s)", e.Code, e.Message, f.Index, f.Field, f.Reason, more)
 	}
 	return fmt.Sprintf("tiendo: %s: %s", e.Code, e.Message)
 }

@@ -27,7 +27,8 @@ const maxDepth = 10000
 // keys are case-sensitive, a key given twice (also in another case, as
 // "station" and "Station") is an error, unknown keys are errors, integers
 // must be integers, and times must carry an offset. All problems of all
-// events are returned, each naming the event's index and the field.
+// events are counted; the first MaxProblems are returned, each naming the
+// event's index and the field (DecodeBatch also returns the total).
 //
 // Decoding is on the ingest hot path (it was a third of the server's CPU at
 // peak), so it is a single pass over the bytes without encoding/json: no
@@ -40,6 +41,78 @@ const maxDepth = 10000
 // compares the two. Every string of the events is a copy, never a view of
 // body, so callers may keep the events after body's memory is reused.
 func Decode(body []byte, isNDJSON bool) ([]tiendo.Event, []tiendo.FieldError, error) {
+	events, problems, err := DecodeBatch(body, isNDJSON)
+	return events, problems.Items, err
+}
+
+// MaxProblems is how many problems of a batch are kept with their reasons.
+// A client fixes its encoder from the first few; listing every one let a
+// 3 MB body of repeated keys turn into a 24 MB answer and 120 MB of server
+// memory (M7). Past it problems are only counted.
+const MaxProblems = 100
+
+// Problems is what is wrong with a batch: its first MaxProblems problems
+// and how many there are in all.
+type Problems struct {
+	Items []tiendo.FieldError
+	Total int
+	// fields has a bit per known key for each event index that some
+	// problem names, counted ones included, so that a field found bad is
+	// not also reported missing (by the decoder or the validation) and
+	// Total counts exactly what an uncapped list would hold.
+	fields []uint16
+}
+
+// Add counts p and keeps it if fewer than MaxProblems are kept.
+func (ps *Problems) Add(p tiendo.FieldError) {
+	ps.add(p.Index, knownKey([]byte(p.Field)), p.Field, p.Reason)
+}
+
+// Has reports whether a problem names the field of event index.
+func (ps *Problems) Has(index int, field string) bool {
+	if k := knownKey([]byte(field)); k >= 0 {
+		return ps.hasKey(index, k)
+	}
+	// Not a known key ("event", an unknown name): only the kept items
+	// tell. The validation names known keys only.
+	for _, p := range ps.Items {
+		if p.Index == index && p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// full reports whether no further problem is kept: past it, problems are
+// counted without building their field names or reasons.
+func (ps *Problems) full() bool { return len(ps.Items) >= MaxProblems }
+
+func (ps *Problems) add(index, k int, field, reason string) {
+	ps.count(index, k)
+	if !ps.full() {
+		ps.Items = append(ps.Items, tiendo.FieldError{Index: index, Field: field, Reason: reason})
+	}
+}
+
+// count counts a problem of event index naming known key k (-1: another
+// name) without keeping it.
+func (ps *Problems) count(index, k int) {
+	ps.Total++
+	if k < 0 || index < 0 {
+		return
+	}
+	for len(ps.fields) <= index {
+		ps.fields = append(ps.fields, 0)
+	}
+	ps.fields[index] |= 1 << k
+}
+
+func (ps *Problems) hasKey(index, k int) bool {
+	return index >= 0 && index < len(ps.fields) && ps.fields[index]&(1<<k) != 0
+}
+
+// DecodeBatch is Decode, returning the problems with their total.
+func DecodeBatch(body []byte, isNDJSON bool) ([]tiendo.Event, Problems, error) {
 	var d decoder
 	var err error
 	if isNDJSON {
@@ -48,7 +121,7 @@ func Decode(body []byte, isNDJSON bool) ([]tiendo.Event, []tiendo.FieldError, er
 		err = d.array(body)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, Problems{}, err
 	}
 	return d.events, d.problems, nil
 }
@@ -66,14 +139,14 @@ func tooLarge() error {
 // decoder holds the state of one Decode call.
 type decoder struct {
 	events   []tiendo.Event
-	problems []tiendo.FieldError
+	problems Problems
 	station  string // the last station read, reused while the next events name it too
 	buf      []byte // scratch for strings that need unescaping
 }
 
-func (d *decoder) add(index int, field, reason string) {
-	d.problems = append(d.problems, tiendo.FieldError{Index: index, Field: field, Reason: reason})
-}
+// add records a problem of event index; k is the known key field names
+// exactly, or -1.
+func (d *decoder) add(index, k int, field, reason string) { d.problems.add(index, k, field, reason) }
 
 // ndjson decodes one event per non-blank line. Lines are trimmed of
 // Unicode white space (bytes.TrimSpace) as they always were, so a line of
@@ -104,21 +177,21 @@ func (d *decoder) ndjson(body []byte) error {
 // not of the body: the other lines still get their own problems reported.
 func (d *decoder) ndjsonEvent(line []byte, index int) {
 	if line[0] != '{' {
-		d.add(index, "event", "want a JSON object")
+		d.add(index, -1, "event", "want a JSON object")
 		return
 	}
-	st := eventState{firstProblem: len(d.problems)}
+	var st eventState
 	end, serr := d.object(line, 0, index, maxDepth, &st)
 	switch {
 	case serr != nil && !serr.atClose:
 		// Broken inside: what was read so far stays, nothing is required.
-		d.add(index, serr.field, "not valid JSON: "+serr.msg)
+		d.add(index, serr.key, serr.field, "not valid JSON: "+serr.msg)
 		return
 	case serr != nil:
-		d.add(index, "event", "not valid JSON: "+serr.msg)
+		d.add(index, -1, "event", "not valid JSON: "+serr.msg)
 	case skipSpace(line, end) != len(line):
 		// A second object on the line would otherwise be dropped silently.
-		d.add(index, "event", "unexpected data after the object (one event per line)")
+		d.add(index, -1, "event", "unexpected data after the object (one event per line)")
 	}
 	d.finish(index, &st)
 }
@@ -150,7 +223,7 @@ func (d *decoder) array(body []byte) error {
 		}
 		d.events = append(d.events, tiendo.Event{})
 		if p < len(body) && body[p] == '{' {
-			st := eventState{firstProblem: len(d.problems)}
+			var st eventState
 			// The object itself is one level of nesting.
 			end, serr := d.object(body, p, index, maxDepth-1, &st)
 			if serr != nil {
@@ -163,7 +236,7 @@ func (d *decoder) array(body []byte) error {
 			if err != nil {
 				return bodyError("not valid JSON at event %d: %v", index, err)
 			}
-			d.add(index, "event", "want a JSON object")
+			d.add(index, -1, "event", "want a JSON object")
 			p = end
 		}
 		if len(d.events) > MaxBatchEvents {
@@ -274,16 +347,16 @@ type eventState struct {
 	present uint16            // known keys given exactly, first time
 	seenAs  [numKeys]string   // first spelling of each key in seen
 	unknown map[string]string // lower case of other keys → first spelling
-	// firstProblem is where the event's problems start in decoder.problems.
-	firstProblem int
 }
 
 // syntaxError is malformed JSON inside an event object. field is the key
-// whose value was malformed, or "event". atClose marks a members list that
+// whose value was malformed, or "event"; key is its known key, or -1.
+// atClose marks a members list that
 // ended without a '}' (at the end of the line or at a ']'): the old
 // decoder still checked the required fields of such an event.
 type syntaxError struct {
 	field, msg string
+	key        int
 	atClose    bool
 }
 
@@ -292,14 +365,14 @@ type syntaxError struct {
 // nest. Members are applied as they are read, so a syntax error leaves the
 // event as far as it got, as the old decoder did.
 func (d *decoder) object(b []byte, p, index, depth int, st *eventState) (int, *syntaxError) {
-	fatal := func(field string, err error) (int, *syntaxError) {
-		return p, &syntaxError{field: field, msg: err.Error()}
+	fatal := func(k int, field string, err error) (int, *syntaxError) {
+		return p, &syntaxError{field: field, key: k, msg: err.Error()}
 	}
 	p++
 	for first := true; ; first = false {
 		p = skipSpace(b, p)
 		if p == len(b) {
-			return p, &syntaxError{field: "event", msg: "EOF", atClose: true}
+			return p, &syntaxError{field: "event", key: -1, msg: "EOF", atClose: true}
 		}
 		c := b[p]
 		if c == '}' {
@@ -310,95 +383,148 @@ func (d *decoder) object(b []byte, p, index, depth int, st *eventState) (int, *s
 			context = "looking for beginning of object key string"
 		}
 		if c == ']' {
-			return p, &syntaxError{field: "event", msg: invalidChar(c, context).Error(), atClose: true}
+			return p, &syntaxError{field: "event", key: -1, msg: invalidChar(c, context).Error(), atClose: true}
 		}
 		if !first {
 			if c != ',' {
-				return fatal("event", invalidChar(c, context))
+				return fatal(-1, "event", invalidChar(c, context))
 			}
 			if p = skipSpace(b, p+1); p == len(b) {
-				return fatal("event", errEOF)
+				return fatal(-1, "event", errEOF)
 			}
 			c, context = b[p], "looking for beginning of object key string"
 		}
 		if c != '"' {
-			return fatal("event", invalidChar(c, context))
+			return fatal(-1, "event", invalidChar(c, context))
 		}
 		keyEnd, plain, err := scanString(b, p)
 		if err != nil {
-			return fatal("event", err)
+			return fatal(-1, "event", err)
 		}
-		k, name := d.key(b[p+1:keyEnd-1], plain)
+		k, raw := d.key(b[p+1:keyEnd-1], plain)
 		if p = skipSpace(b, keyEnd); p == len(b) {
-			return fatal(name, errEOF)
+			return fatal(k, keyName(k, raw), errEOF)
 		}
 		if b[p] != ':' {
-			return fatal(name, errors.New("expected colon after object key"))
+			return fatal(k, keyName(k, raw), errors.New("expected colon after object key"))
 		}
 		p = skipSpace(b, p+1)
 		valEnd, err := skipValue(b, p, depth)
 		if err != nil {
-			return fatal(name, err)
+			return fatal(k, keyName(k, raw), err)
 		}
-		d.member(index, st, k, name, b[p:valEnd])
+		d.member(index, st, k, raw, b[p:valEnd])
 		p = valEnd
 	}
 }
 
 // key decodes a member name (raw, between the quotes) and returns the
-// index of the known key it spells exactly (or -1) and the name to report
-// in problems. Known keys are the package's strings, without allocating.
-func (d *decoder) key(raw []byte, plain bool) (int, string) {
+// index of the known key it spells exactly (or -1) and the name's bytes,
+// which may be the decoder's scratch buffer: valid until the member's
+// value is decoded. No string is made: an unknown name becomes one only
+// if a problem is kept for it.
+func (d *decoder) key(raw []byte, plain bool) (int, []byte) {
 	if !plain {
 		d.buf = appendUnquoted(d.buf[:0], raw)
 		raw = d.buf
 	}
-	if k := knownKey(raw); k >= 0 {
-		return k, keyNames[k]
-	}
-	return -1, string(raw)
+	return knownKey(raw), raw
 }
 
-// member applies one key and its value (valid JSON) to event index.
-func (d *decoder) member(index int, st *eventState, k int, name string, v []byte) {
+// keyName is the name to report for a key: the package's string for a
+// known key, without allocating, else a copy of raw.
+func keyName(k int, raw []byte) string {
+	if k >= 0 {
+		return keyNames[k]
+	}
+	return string(raw)
+}
+
+// knownLower returns the known key that raw spells in another case, as
+// strings.ToLower folds it ("Station", "\u212aind" with a Kelvin sign), or
+// -1. ASCII names, the usual case, are folded on the stack.
+func knownLower(raw []byte) int {
+	var buf [len("fingerprint_retries")]byte // the longest known key
+	for _, c := range raw {
+		if c >= utf8.RuneSelf {
+			// Lower-casing keeps the number of runes.
+			if utf8.RuneCount(raw) > len(buf) {
+				return -1
+			}
+			return knownKey([]byte(strings.ToLower(string(raw))))
+		}
+	}
+	if len(raw) > len(buf) {
+		return -1
+	}
+	for i, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return knownKey(buf[:len(raw)])
+}
+
+// member applies one key (k as key returns it, raw its name) and its value
+// (valid JSON) to event index. Once the problems are full, a bad member is
+// only counted: no name, lower case, map entry or reason is made for it,
+// so a body of 130,000 repeated keys costs no memory per key.
+func (d *decoder) member(index int, st *eventState, k int, raw, v []byte) {
 	lower := k
 	if k < 0 {
-		lowerName := strings.ToLower(name)
-		if lower = knownKey([]byte(lowerName)); lower < 0 {
+		if lower = knownLower(raw); lower < 0 {
+			// Unknown or given twice: one problem either way.
+			if d.problems.full() {
+				d.problems.count(index, -1)
+				return
+			}
+			name := string(raw)
+			lowerName := strings.ToLower(name)
 			if prev, dup := st.unknown[lowerName]; dup {
-				d.twice(index, prev, name)
+				d.twice(index, -1, prev, name)
 				return
 			}
 			if st.unknown == nil {
 				st.unknown = map[string]string{}
 			}
 			st.unknown[lowerName] = name
-			d.add(index, name, "unknown field")
+			d.add(index, -1, name, "unknown field")
 			return
 		}
 	}
 	bit := uint16(1) << lower
 	if st.seen&bit != 0 {
-		d.twice(index, st.seenAs[lower], name)
+		if d.problems.full() {
+			d.problems.count(index, k)
+			return
+		}
+		d.twice(index, k, st.seenAs[lower], keyName(k, raw))
 		return
 	}
 	st.seen |= bit
-	st.seenAs[lower] = name
 	if k < 0 { // a known key in another case, as "Station"
-		d.add(index, name, "unknown field")
+		if d.problems.full() {
+			d.problems.count(index, -1)
+			return
+		}
+		name := string(raw)
+		st.seenAs[lower] = name
+		d.add(index, -1, name, "unknown field")
 		return
 	}
+	st.seenAs[lower] = keyNames[k]
 	st.present |= bit
 	if reason := d.setField(&d.events[index], k, v); reason != "" {
-		d.add(index, name, reason)
+		d.add(index, k, keyNames[k], reason)
 	}
 }
 
-func (d *decoder) twice(index int, prev, name string) {
+func (d *decoder) twice(index, k int, prev, name string) {
 	if prev == name {
-		d.add(index, name, "given twice")
+		d.add(index, k, name, "given twice")
 	} else {
-		d.add(index, name, fmt.Sprintf("given twice, as %q and %q (keys are case-sensitive)", prev, name))
+		d.add(index, k, name, fmt.Sprintf("given twice, as %q and %q (keys are case-sensitive)", prev, name))
 	}
 }
 
@@ -536,12 +662,12 @@ func (d *decoder) finish(index int, st *eventState) {
 	case tiendo.TypeHeartbeat:
 		required |= bit<<keyQueue | bit<<keyStaff | bit<<keyStatus
 		if has(keyLat) != has(keyLon) {
-			d.add(index, "lat", "lat and lon must be given together")
+			d.add(index, keyLat, "lat", "lat and lon must be given together")
 		}
 		e.HasPos = has(keyLat) && has(keyLon)
 		for _, k := range [...]int{keyCount, keyRetries, keyKind} {
 			if has(k) {
-				d.add(index, keyNames[k], "not a heartbeat field")
+				d.add(index, k, keyNames[k], "not a heartbeat field")
 			}
 		}
 	case tiendo.TypeCompletion:
@@ -551,27 +677,17 @@ func (d *decoder) finish(index int, st *eventState) {
 		}
 		for _, k := range [...]int{keyQueue, keyStaff, keyLanes, keyStatus, keyLat, keyLon} {
 			if has(k) {
-				d.add(index, keyNames[k], "not a completion field")
+				d.add(index, k, keyNames[k], "not a completion field")
 			}
 		}
 	}
 	// In key order, which is the order the required fields are reported in.
 	for k := range numKeys {
-		if required&(bit<<k) != 0 && !has(k) && !d.hasProblem(st.firstProblem, keyNames[k]) {
-			d.add(index, keyNames[k], "required")
+		// A field given badly is not also reported as missing.
+		if required&(bit<<k) != 0 && !has(k) && !d.problems.hasKey(index, k) {
+			d.add(index, k, keyNames[k], "required")
 		}
 	}
-}
-
-// hasProblem reports whether a problem of field is recorded since from:
-// a field given badly is not also reported as missing.
-func (d *decoder) hasProblem(from int, field string) bool {
-	for _, p := range d.problems[from:] {
-		if p.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 // parseInt32 parses an integer field: a JSON number without fraction or

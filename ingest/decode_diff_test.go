@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -29,7 +30,8 @@ import (
 func sameDecode(t testing.TB, body []byte, ndjson bool) {
 	t.Helper()
 	wantEvents, wantProblems, wantErr := refDecode(body, ndjson)
-	events, problems, err := ingest.Decode(body, ndjson)
+	events, batch, err := ingest.DecodeBatch(body, ndjson)
+	problems := batch.Items
 	show := string(body)
 	if len(show) > 300 {
 		show = show[:300] + "…"
@@ -66,6 +68,14 @@ func sameDecode(t testing.TB, body []byte, ndjson bool) {
 		if diff := eventDiff(events[i], wantEvents[i]); diff != "" {
 			fail("event %d: %s\n got %+v\nwant %+v", i, diff, events[i], wantEvents[i])
 		}
+	}
+	// The reference lists every problem; Decode keeps the first
+	// MaxProblems and counts the rest.
+	if batch.Total != len(wantProblems) {
+		fail("%d problems in all, reference %d", batch.Total, len(wantProblems))
+	}
+	if len(wantProblems) > ingest.MaxProblems {
+		wantProblems = wantProblems[:ingest.MaxProblems]
 	}
 	if (problems == nil) != (wantProblems == nil) || len(problems) != len(wantProblems) {
 		fail("problems\n%+v\nreference\n%+v", problems, wantProblems)
@@ -216,6 +226,20 @@ func diffSeeds() []decodeSeed {
 		add(`{"a":`+nest(n)+`}`, true)
 		add(nest(n), false)
 	}
+	// More problems than MaxProblems: the cap falls inside an event, and
+	// past it repeats, case variants ("Station", "\u212aind" then "kind"),
+	// bad values and missing fields must still be counted exactly.
+	var lots []string
+	for i := range 70 {
+		lots = append(lots, fmt.Sprintf(`"u%d":1`, i%50))
+	}
+	lots = append(lots, `"Station":"X"`, `"station":"Y"`, `"\u212aind":"x"`, `"kind":"student"`, `"count":"x"`, `"count":2`,
+		`"STATION":1`, `"ts":"2021-03-20T21:15:03+24:00"`, `"queue":1`, `"id":7`)
+	crowded := "{" + strings.Join(lots, ",") + `,"type":"completion"}`
+	add("["+crowded+","+crowded+","+crowded+`,{},{"type":"heartbeat"}]`, false)
+	add(crowded+"\n"+crowded+"\n{}\n"+crowded+"\n{\"type\":\"heartbeat\",\"lat\":1}\n", true)
+	add("["+strings.TrimSuffix(strings.Repeat("{},", 130), ",")+"]", false)
+	add(strings.Repeat("{\"a\":1,\"a\":2,\"A\":3}\n", 60), true)
 	// Many events: interning, the size limit, a station change midway.
 	var many strings.Builder
 	for i := range 30 {

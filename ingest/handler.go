@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -68,7 +69,7 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	default:
 		return tiendo.Errorf(tiendo.EUnsupported, "Content-Type must be application/json (an array) or application/x-ndjson, not %q", mt)
 	}
-	events, problems, err := Decode(c.Body(), ndjson)
+	events, problems, err := DecodeBatch(c.Body(), ndjson)
 	if err != nil {
 		return err
 	}
@@ -76,26 +77,30 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	rules := tiendo.EventRules{Campaign: reg.Campaign, Now: h.Now(), Known: func(id string) bool { return reg.Station(id) != nil }}
 	for i := range events {
 		for _, p := range events[i].Validate(i, rules) {
-			if !reported(problems, p) {
-				problems = append(problems, p)
+			// The decoder's reason for a field comes first (a ts it could
+			// not read is not also "required").
+			if !problems.Has(p.Index, p.Field) {
+				problems.Add(p)
 			}
 		}
 	}
-	if len(problems) > 0 {
+	if problems.Total > 0 {
 		if h.Metrics != nil {
 			h.Metrics.Events.WithLabelValues("rejected").Add(float64(len(events)))
 		}
-		return &tiendo.Error{Code: tiendo.EInvalid, Message: "batch rejected: no event was stored", Fields: problems}
+		return &tiendo.Error{Code: tiendo.EInvalid, Message: "batch rejected: no event was stored",
+			Fields: shortItems(problems.Items), Total: problems.Total}
 	}
-	var foreign []tiendo.FieldError
+	var foreign Problems
 	for i := range events {
 		if events[i].Station != tok.Subject {
-			foreign = append(foreign, tiendo.FieldError{Index: i, Field: "station",
+			foreign.Add(tiendo.FieldError{Index: i, Field: "station",
 				Reason: "this token may only send events for station " + tok.Subject})
 		}
 	}
-	if len(foreign) > 0 {
-		return &tiendo.Error{Code: tiendo.EForbidden, Message: "batch rejected: events for another station", Fields: foreign}
+	if foreign.Total > 0 {
+		return &tiendo.Error{Code: tiendo.EForbidden, Message: "batch rejected: events for another station",
+			Fields: foreign.Items, Total: foreign.Total}
 	}
 	// Fiber reuses the request's memory once the handler returns and the
 	// batcher holds events beyond that; Decode's strings are copies, never
@@ -120,12 +125,32 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(res)
 }
 
-// reported tells whether the decoder already named this event's field.
-func reported(problems []tiendo.FieldError, p tiendo.FieldError) bool {
-	for _, q := range problems {
-		if q.Index == p.Index && q.Field == p.Field {
-			return true
-		}
+// Longest field name and reason an error item repeats back. The items are
+// at most MaxProblems, but a field is the client's own key, which can be a
+// megabyte long, and a "given twice" reason quotes two of them: cut, the
+// answer to any body stays within about 50 KB.
+const (
+	maxItemField  = 64
+	maxItemReason = 256
+)
+
+// shortItems cuts the field names and reasons of items that are longer
+// than the limits, at a character boundary, marking the cut with "…".
+func shortItems(items []tiendo.FieldError) []tiendo.FieldError {
+	for i := range items {
+		items[i].Field = shorten(items[i].Field, maxItemField)
+		items[i].Reason = shorten(items[i].Reason, maxItemReason)
 	}
-	return false
+	return items
+}
+
+func shorten(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -24,14 +24,12 @@ var statusOf = map[string]int{
 	tiendo.EInternal:     fiber.StatusInternalServerError,
 }
 
-// errorBody is the JSON of every error response.
-type errorBody struct {
-	Error string              `json:"error"`
-	Code  string              `json:"code"`
-	Items []tiendo.FieldError `json:"items,omitempty"`
-}
+// errorBody is the JSON of every error response: tiendo.ErrorBody, whose
+// items come with "items_total" (the number of problems in all; ingest keeps
+// only the first 100).
+type errorBody = tiendo.ErrorBody
 
-// errorHandler writes every error as {"error","code","items"} with its status.
+// errorHandler writes every error as {"error","code","items","items_total"} with its status.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		var fe *fiber.Error
@@ -61,11 +59,6 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(5))
 		}
-		body := errorBody{Error: tiendo.ErrorMessage(err), Code: code}
-		var te *tiendo.Error
-		if errors.As(err, &te) {
-			body.Items = te.Fields
-		}
-		return c.Status(status).JSON(body)
+		return c.Status(status).JSON(tiendo.BodyOf(err))
 	}
 }
