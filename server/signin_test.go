@@ -769,3 +769,39 @@ func TestScreenLinkIsUsedOnlyByItsButton(t *testing.T) {
 		t.Errorf("second use: %d, want 401 and no session", again.status)
 	}
 }
+
+// M2 with the live stream: a reset, a removal or a sign-out closes the
+// person's open sockets at once (the server closes the TCP connection),
+// not only their next request.
+func TestAccountChangesCloseOpenSockets(t *testing.T) {
+	ts := startSigninServer(t, false)
+	cases := []struct {
+		name   string
+		change func(user, cookie string)
+	}{
+		{"password reset", func(user, _ string) { ts.addUser(t, user, "leader", "", "a new password!") }},
+		{"removal", func(user, _ string) {
+			if got := request(t, "POST", ts.url+"/api/v1/admin/users/remove", ts.admin, fmt.Sprintf(`{"name":%q}`, user)); got != 200 {
+				t.Fatalf("remove: %d", got)
+			}
+		}},
+		{"sign-out", func(_, cookie string) {
+			if r := send(t, "POST", ts.url+"/logout", url.Values{}, http.Header{"Origin": {ts.url}, "Cookie": {cookie}}); r.status != 303 {
+				t.Fatalf("logout: %d", r.status)
+			}
+		}},
+	}
+	for i, c := range cases {
+		user := fmt.Sprintf("live%d", i)
+		ts.addUser(t, user, "leader", "", "correct horse battery")
+		r := ts.login(t, user, "correct horse battery", nil)
+		sc := r.cookie("tiendo_session")
+		cookie := sc.Name + "=" + sc.Value
+		_, raw := rawWS(t, ts.testServer, "scope=province", http.Header{"Cookie": {cookie}, "Origin": {ts.url}}, 0)
+		time.Sleep(200 * time.Millisecond) // subscribed, first snapshot on its way
+		c.change(user, cookie)
+		if err := serverClosed(raw, 5*time.Second); err != nil {
+			t.Errorf("%s: the session's socket stayed open: %v", c.name, err)
+		}
+	}
+}
