@@ -20,11 +20,15 @@ test: deps
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
-# Fuzz the decoders of untrusted input: event batches and WebSocket frames.
-# make test runs each briefly; run longer with e.g. make fuzz FUZZTIME=10m.
+# Fuzz the decoders of untrusted input: event batches and WebSocket frames;
+# and the property that every accepted event round-trips through spool,
+# ClickHouse (both engines) and snapshot (one worker: each starts its own
+# clickhouse-server and chDB). make test runs each briefly; run longer with
+# e.g. make fuzz FUZZTIME=10m.
 FUZZTIME ?= 2m
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./ingest/
+	$(GO) test -run '^$$' -fuzz '^FuzzAcceptedRoundTrip$$' -fuzztime $(FUZZTIME) -parallel 1 ./ingest/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseClientMessage$$' -fuzztime $(FUZZTIME) ./server/
 
 demo: build

@@ -564,6 +564,7 @@ func (d *decoder) setField(e *tiendo.Event, k int, v []byte) string {
 		if !ok {
 			return reasonNotNumber
 		}
+		f = coordinate(f)
 		if k == keyLat {
 			e.Lat = f
 		} else {
@@ -715,6 +716,20 @@ func parseInt32(v []byte) (int, bool) {
 		return 0, false
 	}
 	return int(n), true
+}
+
+// smallestNormal is the least positive float64 with full precision.
+const smallestNormal = 0x1p-1022
+
+// coordinate is f as a coordinate is kept: -0 and the subnormal numbers
+// (closer to 0 than 2.2e-308 degrees) are 0. The property test found both
+// changed on the way through ClickHouse: -0 came back from the server as 0,
+// and chDB read 5e-324 as 0; a degree's 1e-308th is 0 on any map.
+func coordinate(f float64) float64 {
+	if math.Abs(f) < smallestNormal {
+		return 0
+	}
+	return f
 }
 
 // float64pow10 holds the powers of ten that float64 represents exactly.

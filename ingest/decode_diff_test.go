@@ -103,7 +103,7 @@ func sameProblem(got, want tiendo.FieldError) bool {
 }
 
 // eventDiff compares every field, the time by instant and zone and the
-// coordinates bit for bit (so -0 is not 0).
+// coordinates bit for bit (so a -0 left as -0 would not be 0).
 func eventDiff(got, want tiendo.Event) string {
 	if !got.TS.Equal(want.TS) {
 		return "TS " + got.TS.String() + " ≠ " + want.TS.String()

@@ -200,6 +200,11 @@ func refSetField(e *tiendo.Event, key string, val json.RawMessage) error {
 		if err != nil {
 			return errors.New("must be a number")
 		}
+		// Changed since the scanner replaced this decoder, and mirrored
+		// there: -0 and subnormal coordinates are 0, as ClickHouse keeps them.
+		if f > -2.2250738585072014e-308 && f < 2.2250738585072014e-308 {
+			f = 0
+		}
 		*dst = f
 		return nil
 	}

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -507,6 +508,28 @@ func TestDecodeOffsetRange(t *testing.T) {
 		}
 		if len(problems) != 1 || problems[0].Field != "ts" || !strings.Contains(problems[0].Reason, tt.reason) {
 			t.Errorf("%s: problems %+v, want one for ts naming the %s", tt.offset, problems, tt.reason)
+		}
+	}
+}
+
+// Coordinates are kept as ClickHouse keeps them: -0 and subnormal numbers
+// are 0 (the round-trip property found -0 and 5e-324 changed in storage);
+// the smallest normal number and everything larger are kept exactly.
+func TestDecodeCoordinatesAsStored(t *testing.T) {
+	for _, tt := range []struct {
+		lat  string
+		want float64
+	}{
+		{"-0", 0}, {"-0.0", 0}, {"0e5", 0}, {"5e-324", 0}, {"-4.9e-324", 0}, {"2.225073858507201e-308", 0},
+		{"2.2250738585072014e-308", 2.2250738585072014e-308}, {"-1e-300", -1e-300}, {"21.853", 21.853}, {"-90", -90},
+	} {
+		body := `[{"id":"a","type":"heartbeat","station":"S","ts":"2021-03-20T21:16:40+07:00","queue":1,"staff":1,"status":"open","lat":` + tt.lat + `,"lon":1}]`
+		events, problems, err := ingest.Decode([]byte(body), false)
+		if err != nil || len(problems) > 0 {
+			t.Fatalf("lat %s: %v %+v", tt.lat, err, problems)
+		}
+		if got := events[0].Lat; math.Float64bits(got) != math.Float64bits(tt.want) {
+			t.Errorf("lat %s decoded as %v (bits %x), want %v", tt.lat, got, math.Float64bits(got), tt.want)
 		}
 	}
 }

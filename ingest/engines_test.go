@@ -31,54 +31,69 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "chDB (set CHDB_LIB_PATH; make test installs libchdb):", err)
 		os.Exit(1)
 	}
-	code := storetest.MainWithClickHouseServer(m, &chServer)
+	code := storetest.MainWithClickHouseServer(runAndCloseShared{m}, &chServer)
 	chdbEng.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// engineOpeners open a fresh store in a database of its own on each engine.
-var engineOpeners = []struct {
-	name string
-	open func(t testing.TB) *store.DB
-}{
-	{"clickhouse-server", openServerStore},
-	{"chdb", openChDBStore},
+// runAndCloseShared runs the tests, then drops what tests share across the
+// process (the round-trip property's stores), while ClickHouse still runs.
+type runAndCloseShared struct{ m *testing.M }
+
+func (r runAndCloseShared) Run() int {
+	code := r.m.Run()
+	closeRoundTrip()
+	return code
 }
 
-// eachEngine runs test once per engine, as a subtest named after it.
+var engineNames = []string{"clickhouse-server", "chdb"}
+
+// eachEngine runs test once per engine, as a subtest named after it, with
+// an opener of fresh stores (a database of their own) on that engine.
 func eachEngine(t *testing.T, test func(t *testing.T, open func(t testing.TB) *store.DB)) {
-	for _, e := range engineOpeners {
-		t.Run(e.name, func(t *testing.T) { test(t, e.open) })
+	for _, name := range engineNames {
+		t.Run(name, func(t *testing.T) {
+			test(t, func(t testing.TB) *store.DB {
+				t.Helper()
+				db, drop, err := newEngineStore(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(drop)
+				return db
+			})
+		})
 	}
 }
 
-func openServerStore(t testing.TB) *store.DB {
-	t.Helper()
-	engine, _, err := clickhouse.Open(context.Background(), chServer.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
+// newEngineStore opens a store in a new database on the named engine, and
+// returns a function that drops the database.
+func newEngineStore(engine string) (*store.DB, func(), error) {
+	ctx := context.Background()
 	name := storetest.NewDatabaseName("ingest")
-	db, err := store.Open(context.Background(), engine, name)
-	if err != nil {
-		t.Fatal(err)
+	switch engine {
+	case "clickhouse-server":
+		eng, _, err := clickhouse.Open(ctx, chServer.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := store.Open(ctx, eng, name)
+		if err != nil {
+			eng.Close()
+			return nil, nil, err
+		}
+		return db, func() {
+			_ = eng.Exec(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+			db.Close()
+		}, nil
+	case "chdb":
+		db, err := store.Open(ctx, chdbEng, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Not db.Close: the session is the process's, shared by every test.
+		return db, func() { _ = chdbEng.Exec(ctx, "DROP DATABASE IF EXISTS `"+name+"`") }, nil
 	}
-	t.Cleanup(func() {
-		_ = engine.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
-		db.Close()
-	})
-	return db
-}
-
-func openChDBStore(t testing.TB) *store.DB {
-	t.Helper()
-	name := storetest.NewDatabaseName("ingest")
-	db, err := store.Open(context.Background(), chdbEng, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not db.Close: the session is the process's, shared by every test.
-	t.Cleanup(func() { _ = chdbEng.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`") })
-	return db
+	return nil, nil, fmt.Errorf("no engine %q", engine)
 }
