@@ -2,7 +2,8 @@
 // dark, type readable across a room. A KPI strip stays on top; below it the
 // views rotate on a timer (?rotate=SECONDS, default 20; ?view=NAME pins one).
 // The stream reconnects by itself, and the page reloads when the server's
-// build changes.
+// build changes, and once a day after the working-day boundary (see
+// "daily reload" below).
 
 import {
   page, lang, t, num, pct, minutes, dayStr, hhmm, h, setText, bar, pace, verdict, attention,
@@ -99,7 +100,10 @@ function dots() {
   document.getElementById('dots').replaceChildren(...available().map((v) => h('span', { class: v === view ? 'on' : '' })));
 }
 
+let shownAt = 0;
+
 function show(view) {
+  shownAt = Date.now();
   for (const v of VIEWS) panes[v].classList.toggle('active', v === view);
   document.body.dataset.view = view;
   setText(document.getElementById('viewname'), TEXT.views[view]);
@@ -114,6 +118,10 @@ function show(view) {
 
 function next() {
   const avail = available();
+  // A daily reload waits for the rotation to come back to its first view,
+  // where the reloaded page starts too: the room sees a view change, not a
+  // jump back to the start.
+  if (daily.due && (pinned || avail.indexOf(VIEWS[current]) === avail.length - 1)) dailyReload();
   if (pinned && VIEWS.includes(pinned)) {
     if (VIEWS[current] !== pinned) {
       current = VIEWS.indexOf(pinned);
@@ -188,23 +196,162 @@ function render(snap) {
     h('ol', { class: 'scr-list' }, att.idle.length ? att.idle.map((s) => li(s, num(s.staff) + ' ' + t('staffShort'), 'info')) : h('li', { class: 'none', text: t('noneIdle') })));
 }
 
+// ---------------------------------------------------------------- daily reload
+
+// A kiosk runs for days, and Chromium's own caches (canvas text shaping)
+// grow with every new number the charts draw, so the screen reloads once
+// per working day, in the quiet hour after the campaign's day boundary
+// (04:00 in Lạng Sơn; stations close by 01:00–02:00 and open at 07:00).
+// When is the server's decision: every snapshot and update carries the
+// working day (`day`, cut at the boundary by the server's clock, the wall
+// clock or the replay clock), and the page reloads when that day moves past
+// the one it was loaded in. The page adds only the moment: the next turn of
+// its rotation back to the first view (at most ten minutes later).
+//
+// Before it navigates it asks the server for this page with the same
+// credentials (the session cookie of a one-time link, or the bearer header
+// a kiosk player adds to every request) and its assets; only a 200 with
+// the screen page (not a redirect to sign-in) lets it go. Otherwise the
+// current page stays and it tries again later. It goes when the view's
+// fade has ended, and hands its figures and charts to the next page
+// (sessionStorage), which draws them, without animation, as its scripts
+// start. Chromium keeps showing the old frame until the new page's first
+// contentful paint (paint holding, same-origin navigations), so nothing
+// blank appears if that first paint is the handed-over screen; that needs
+// the shell to hold its first paint for these scripts (blocking="render"),
+// or it shows its "loading" line for a few hundred milliseconds.
+// static/e2e/reload.test.mjs checks the compositor's frames.
+const HANDOFF = 'tiendo.screen.handoff';
+const RELOADED = 'tiendo.screen.reloadedFor';
+const DUE_CAP = 10 * 60 * 1000; // reload this long after the day changed, whatever the rotation
+const daily = { day: '', due: '', dueAt: 0, busy: false, tries: 0, nextTry: 0 };
+let lastCharts = {}; // the newest option of every chart, for the handoff
+
+function sget(k) { try { return sessionStorage.getItem(k); } catch (e) { return null; } }
+function sset(k, v) { try { sessionStorage.setItem(k, v); return true; } catch (e) { return false; } }
+function sdel(k) { try { sessionStorage.removeItem(k); } catch (e) { /* ignore */ } }
+
+/** watchDay follows the server's working day; a later one makes a reload due. */
+function watchDay(snap) {
+  // Before its first event a replay server has no clock (year 1): no day yet.
+  if (!snap.day || !snap.now || Date.parse(snap.now) < Date.parse('2000-01-01')) return;
+  document.body.dataset.day = snap.day;
+  if (!daily.day) {
+    daily.day = snap.day;
+    document.body.dataset.loadedDay = snap.day;
+    return;
+  }
+  if (snap.day <= daily.day || snap.day === daily.due || sget(RELOADED) === snap.day) return;
+  daily.due = snap.day;
+  daily.dueAt = Date.now();
+  document.body.dataset.reloadDue = snap.day;
+}
+
+/**
+ * answers fetches url as this page would load it (credentials, no
+ * redirects); true when it is a 200 that check (if any) accepts. Assets have
+ * hashed names and come from the HTTP cache when they are there.
+ */
+async function answers(url, check, cache = 'default') {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 10000);
+  try {
+    const r = await fetch(url, { credentials: 'same-origin', cache, redirect: 'manual', signal: ctl.signal });
+    if (r.type !== 'basic' || r.status !== 200) return false;
+    return check ? check(await r.text()) : (await r.arrayBuffer(), true);
+  } catch (e) {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function dailyReload() {
+  if (daily.busy || !daily.due || Date.now() < daily.nextTry) return;
+  daily.busy = true;
+  daily.tries++;
+  document.body.dataset.reloadTries = daily.tries;
+  // Let the view's fade-in (0.7 s) finish first: the frame on screen when
+  // the page goes stays there until the new page paints, and it should be
+  // a whole one. Then ask, and go at once if the answer is good.
+  const fade = shownAt + 800 - Date.now();
+  if (fade > 0) await new Promise((r) => setTimeout(r, fade));
+  let assets = [];
+  const ok = await answers(location.href, (html) => {
+    if (!/<body[^>]*\sdata-page="screen"/.test(html)) return false;
+    assets = [...html.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
+    return true;
+  }, 'no-store') && (await Promise.all(assets.map((a) => answers(a)))).every(Boolean);
+  if (!ok) {
+    // Down, restarting, or signed out: keep this page, try again later.
+    daily.nextTry = Date.now() + Math.min(300000, 15000 * 2 ** (daily.tries - 1));
+    daily.busy = false;
+    return;
+  }
+  sset(RELOADED, daily.due);
+  if (screenLive.snap) {
+    const handoff = JSON.stringify({ at: Date.now(), href: location.href, snap: screenLive.snap, charts: lastCharts });
+    if (!sset(HANDOFF, handoff)) sdel(HANDOFF);
+  }
+  location.reload();
+}
+
+/** takeHandoff draws the figures the previous page left, before the first frame. */
+function takeHandoff() {
+  const raw = sget(HANDOFF);
+  sdel(HANDOFF);
+  if (!raw) return false;
+  let ho;
+  try { ho = JSON.parse(raw); } catch (e) { return false; }
+  if (!ho || ho.href !== location.href || !(Date.now() - ho.at < 60000) || !ho.snap) return false;
+  // The first view appears at once, not with the rotation's fade.
+  for (const v of VIEWS) panes[v].style.transition = 'none';
+  requestAnimationFrame(() => requestAnimationFrame(() => { for (const v of VIEWS) panes[v].style.transition = ''; }));
+  try {
+    render(ho.snap);
+    // Drawn at once, without the charts' entry animation.
+    for (const o of Object.values(ho.charts || {})) if (o && typeof o === 'object') o.animation = false;
+    charts.update(ho.charts, true);
+    lastCharts = ho.charts || {};
+  } catch (e) {
+    return false;
+  }
+  document.body.dataset.handoff = 'drawn';
+  document.body.dataset.handoffAt = Math.round(performance.now());
+  return true;
+}
+
+setInterval(() => { if (daily.due && Date.now() - daily.dueAt > DUE_CAP) dailyReload(); }, 15000);
+
 // ---------------------------------------------------------------- start
 
+let handedOff = takeHandoff();
 next();
 setInterval(next, rotateSec * 1000);
 document.addEventListener('dblclick', () => {
   if (document.fullscreenElement == null && document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
 });
 
-new Live({
+const screenLive = new Live({
   scope: 'province',
   theme: 'dark',
   onData(snap, ch, full) {
     render(snap);
-    charts.update(ch, full);
+    if (handedOff && ch) {
+      // The handed-off charts are on screen: move them to the live ones
+      // rather than clearing and animating them in again.
+      for (const o of Object.values(ch)) if (o && typeof o === 'object' && o.animation == null) o.animation = 'auto';
+      charts.update(ch, false);
+      handedOff = false;
+    } else {
+      charts.update(ch, full);
+    }
+    if (ch) lastCharts = full ? { ...ch } : { ...lastCharts, ...ch };
+    watchDay(snap);
     if (current < 0 || !available().includes(VIEWS[current])) next();
     else dots();
     document.body.dataset.seq = this.seq;
   },
   onStatus: showStatus,
-}).start();
+});
+screenLive.start();

@@ -144,6 +144,19 @@ export class Server {
     await Promise.all([page.waitForURL(/\/screen$/), page.click('#activate')]);
   }
 
+  /**
+   * screenToken issues a screen token and returns it with its one-time link:
+   * a command-room player may send the token as a bearer header instead.
+   */
+  async screenToken() {
+    const { stdout } = await promisify(execFile)(BIN,
+      ['token', 'issue', '--server', this.url, '--data', this.dataDir, '--role', 'screen'], { env: process.env });
+    const m = stdout.match(/one-time link.*?(http\S+)/);
+    assert.ok(m, 'token issue --role screen printed no one-time link:\n' + stdout);
+    const lines = stdout.trim().split('\n');
+    return { link: m[1], token: lines[lines.length - 1].trim() };
+  }
+
   async snapshot(scope = 'province') {
     const r = await fetch(this.url + '/api/v1/snapshot?scope=' + encodeURIComponent(scope),
       { headers: { Authorization: 'Bearer ' + this.adminToken() } });
@@ -339,4 +352,79 @@ export async function chartsDrawn(page) {
     }
     return out;
   });
+}
+
+// ---------------------------------------------------------------- frames
+
+/**
+ * screencast records the frames Chromium's compositor produces for page
+ * (CDP Page.startScreencast), i.e. what the screen actually showed, also
+ * across a navigation of the page. stop() returns [{t, data}] with t in ms
+ * (Date.now) and data a base64 PNG.
+ */
+export async function screencast(context, page, { maxWidth = 960, maxHeight = 540 } = {}) {
+  const cdp = await context.newCDPSession(page);
+  const frames = [];
+  cdp.on('Page.screencastFrame', (f) => {
+    frames.push({ t: Date.now(), data: f.data });
+    cdp.send('Page.screencastFrameAck', { sessionId: f.sessionId }).catch(() => {});
+  });
+  await cdp.send('Page.startScreencast', { format: 'png', maxWidth, maxHeight, everyNthFrame: 1 });
+  return {
+    frames,
+    async stop() {
+      await cdp.send('Page.stopScreencast').catch(() => {});
+      await cdp.detach().catch(() => {});
+      return frames;
+    },
+  };
+}
+
+/**
+ * inkOf measures PNG frames (base64) in a scratch page. For each frame it
+ * returns the share of pixels that differ from the page's background colour
+ * (the top-left pixel), `all`, and the share of bright pixels (text, lines),
+ * `text`; and the same for horizontal bands given as fractions of the
+ * height, e.g. { kpis: [0.1, 0.3] } gives `kpis` and `kpisText`.
+ */
+export async function inkOf(context, pngs, bands = {}) {
+  const scratch = await context.newPage();
+  try {
+    return await scratch.evaluate(async ({ pngs, bands }) => {
+      const out = [];
+      const canvas = document.createElement('canvas');
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      for (const b64 of pngs) {
+        const img = new Image();
+        img.src = 'data:image/png;base64,' + b64;
+        await img.decode();
+        canvas.width = img.width;
+        canvas.height = img.height;
+        ctx.drawImage(img, 0, 0);
+        const { data, width, height } = ctx.getImageData(0, 0, img.width, img.height);
+        const bg = [data[0], data[1], data[2]];
+        const share = (y0, y1) => {
+          let ink = 0;
+          let text = 0;
+          let n = 0;
+          for (let y = Math.floor(y0 * height); y < Math.min(height, Math.ceil(y1 * height)); y += 2) {
+            for (let x = 0; x < width; x += 2) {
+              const i = 4 * (y * width + x);
+              n++;
+              if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 30) ink++;
+              if (Math.max(Math.abs(data[i] - bg[0]), Math.abs(data[i + 1] - bg[1]), Math.abs(data[i + 2] - bg[2])) > 100) text++;
+            }
+          }
+          return n ? [ink / n, text / n] : [0, 0];
+        };
+        const [all, text] = share(0, 1);
+        const r = { all, text, bg: `rgb(${bg.join(',')})` };
+        for (const [k, [y0, y1]] of Object.entries(bands)) [r[k], r[k + 'Text']] = share(y0, y1);
+        out.push(r);
+      }
+      return out;
+    }, { pngs, bands });
+  } finally {
+    await scratch.close();
+  }
 }
