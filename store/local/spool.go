@@ -36,11 +36,6 @@ var (
 	keyLegacyInflight = []byte("inflight")
 )
 
-// committedValue is the ledger's value for every key. bbolt keeps values by
-// reference until the commit and never writes to them, so one shared slice
-// serves every Put.
-var committedValue = []byte{Committed}
-
 // ErrSpoolFull is returned by Accept when the spool holds more than its
 // limit: ClickHouse has been away too long, and accepting more would risk
 // the disk. Ingest answers 503 with Retry-After.
@@ -96,10 +91,12 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 				arena = arena[:mark] // not handed to bbolt: reuse the space
 				continue
 			}
-			if err := ledger.Put(key, committedValue); err != nil {
+			seq++
+			mark = len(arena)
+			arena = appendLedgerValue(arena, e.TS.Unix(), seq)
+			if err := ledger.Put(key, arena[mark:len(arena):len(arena)]); err != nil {
 				return err
 			}
-			seq++
 			mark = len(arena)
 			arena = binary.BigEndian.AppendUint64(arena, seq)
 			skey := arena[mark:len(arena):len(arena)]
@@ -132,12 +129,13 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 }
 
 // acceptArenaSize is enough arena for Accept to spool every event without
-// growing: its ledger key, sequence key and record, and the three counters.
+// growing: its ledger key and value, sequence key and record, and the
+// three counters.
 func acceptArenaSize(events []tiendo.Event) int {
 	n := 3 * 8
 	for i := range events {
 		e := &events[i]
-		n += len(e.Station) + 1 + len(e.ID) + 8 + maxRecordSize(e)
+		n += len(e.Station) + 1 + len(e.ID) + ledgerValueSize + 8 + maxRecordSize(e)
 	}
 	return n
 }
