@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"tiendo"
@@ -46,12 +47,53 @@ type BatcherConfig struct {
 	MaxEvents int
 	// Limits bound the spool; past them requests get 503 until it drains.
 	Limits local.SpoolLimits
+	// MinFreeBytes and MinFreeRatio are the free-disk watermark of the
+	// filesystem that holds the spool (DIR, where the embedded ClickHouse
+	// lives too): with less room than either, requests get 503 with
+	// Retry-After and nothing is accepted, before a flood of events fills
+	// the disk (M9: one token grew state.db by 86 MB in 3 s). Zero means
+	// the default; a negative value turns that check off.
+	MinFreeBytes int64
+	MinFreeRatio float64
 }
 
 // DefaultBatcherConfig lingers 5 ms and bounds the spool at 5 million
-// events or 2 GiB, about a day of a national campaign's events.
+// events or 2 GiB, about a day of a national campaign's events. The disk
+// watermark is 1 GiB or 2 % of the filesystem, whichever is larger: bbolt
+// grows state.db by up to 1 GiB at a time once it is past 1 GiB, and
+// ClickHouse needs room to merge its parts; 2 % keeps a large disk's
+// last 20 GB or more for the operator.
 var DefaultBatcherConfig = BatcherConfig{Linger: 5 * time.Millisecond, MaxEvents: 20_000,
-	Limits: local.SpoolLimits{MaxEvents: 5_000_000, MaxBytes: 2 << 30}}
+	Limits:       local.SpoolLimits{MaxEvents: 5_000_000, MaxBytes: 2 << 30},
+	MinFreeBytes: 1 << 30, MinFreeRatio: 0.02}
+
+// diskCheckEvery is how old a free-space reading may be: statfs is a
+// system call, and a request every few milliseconds need not make one.
+const diskCheckEvery = time.Second
+
+// DiskSpacer is a spool that can report the room on its filesystem
+// (local.DB does): avail is what may still be written, total the size.
+type DiskSpacer interface {
+	DiskSpace() (avail, total uint64, err error)
+}
+
+// unavailable is a refusal that asks for a Retry-After of its own.
+type unavailable struct {
+	err        *tiendo.Error
+	retryAfter int // seconds
+}
+
+func (u *unavailable) Error() string { return u.err.Error() }
+func (u *unavailable) Unwrap() error { return u.err }
+
+// RetryAfter is the Retry-After (seconds) an error of Submit asks for, or 0.
+func RetryAfter(err error) int {
+	var u *unavailable
+	if errors.As(err, &u) {
+		return u.retryAfter
+	}
+	return 0
+}
 
 // Batcher group-commits accepted events into the spool.
 type Batcher struct {
@@ -65,6 +107,18 @@ type Batcher struct {
 	// OnAccept, if set, is called from the batcher's goroutine after each
 	// group that accepted new events (e.g. to wake the live state).
 	OnAccept func(events []tiendo.Event)
+
+	disk diskGauge
+}
+
+// diskGauge caches the free-disk reading for diskCheckEvery.
+type diskGauge struct {
+	mu          sync.Mutex
+	at          time.Time
+	avail, need uint64
+	err         error
+	warned      bool
+	now         func() time.Time // time.Now; tests move it
 }
 
 type request struct {
@@ -88,8 +142,47 @@ func NewBatcher(cfg BatcherConfig, spool Spool, metrics *Metrics, log *slog.Logg
 	if cfg.Limits == (local.SpoolLimits{}) {
 		cfg.Limits = DefaultBatcherConfig.Limits
 	}
-	return &Batcher{cfg: cfg, spool: spool, log: log, metrics: metrics,
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = DefaultBatcherConfig.MinFreeBytes
+	}
+	if cfg.MinFreeRatio == 0 {
+		cfg.MinFreeRatio = DefaultBatcherConfig.MinFreeRatio
+	}
+	b := &Batcher{cfg: cfg, spool: spool, log: log, metrics: metrics,
 		requests: make(chan *request, 4096), done: make(chan struct{})}
+	b.disk.now = time.Now
+	return b
+}
+
+// diskLow reports whether the spool's filesystem is below the watermark,
+// with the room left and the room wanted, from a reading at most
+// diskCheckEvery old. A spool that cannot say (not a DiskSpacer, or an
+// error) is never low: the watermark is a guard, not a new way to fail.
+func (b *Batcher) diskLow() (low bool, avail, need uint64) {
+	ds, ok := b.spool.(DiskSpacer)
+	if !ok || (b.cfg.MinFreeBytes < 0 && b.cfg.MinFreeRatio < 0) {
+		return false, 0, 0
+	}
+	g := &b.disk
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now := g.now(); g.at.IsZero() || now.Sub(g.at) >= diskCheckEvery {
+		g.at = now
+		var total uint64
+		g.avail, total, g.err = ds.DiskSpace()
+		g.need = 0
+		if b.cfg.MinFreeBytes > 0 {
+			g.need = uint64(b.cfg.MinFreeBytes)
+		}
+		if b.cfg.MinFreeRatio > 0 {
+			g.need = max(g.need, uint64(b.cfg.MinFreeRatio*float64(total)))
+		}
+		if g.err != nil && !g.warned {
+			g.warned = true
+			b.log.Warn("cannot measure free disk space; the free-disk watermark is not applied", "err", g.err)
+		}
+	}
+	return g.err == nil && g.avail < g.need, g.avail, g.need
 }
 
 var errStopped = tiendo.Errorf(tiendo.EUnavailable, "server is shutting down; retry")
@@ -98,6 +191,13 @@ var errStopped = tiendo.Errorf(tiendo.EUnavailable, "server is shutting down; re
 // outcome: accepted (durable in the spool) or an error saying nothing of
 // it was acknowledged (EUnavailable when the spool is full or failing).
 func (b *Batcher) Submit(ctx context.Context, events []tiendo.Event) (Result, error) {
+	if low, avail, need := b.diskLow(); low {
+		if b.metrics != nil {
+			b.metrics.Events.WithLabelValues("refused_disk").Add(float64(len(events)))
+		}
+		return Result{}, &unavailable{retryAfter: 60, err: tiendo.Errorf(tiendo.EUnavailable,
+			"events not accepted: the server is low on disk space (%d MiB free, %d MiB kept free); retry later", avail>>20, need>>20)}
+	}
 	r := &request{events: events, reply: make(chan reply, 1)}
 	select {
 	case b.requests <- r:

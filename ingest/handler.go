@@ -4,6 +4,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -23,11 +24,58 @@ type Handler struct {
 	Batcher  *Batcher
 	Tokens   TokenLookup
 	Registry func() *tiendo.Registry
-	Limiter  *RateLimiter // nil: no limit
+	Limiter  *RateLimiter // requests per token; nil: no limit
 	Now      func() time.Time
 	Metrics  *Metrics
 	// Observe, if set, sees every accepted batch's events (the replay clock).
 	Observe func(events []tiendo.Event)
+
+	// EventsPerSec and EventsBurst limit events, not requests, per token
+	// (a token bucket): past them a batch gets 429 with Retry-After and
+	// nothing of it is stored. Requests alone did not bound a token,
+	// whose batches may hold 10,000 events (M9). Zero means the default
+	// (DefaultEventsPerSec, DefaultEventsBurst); a negative EventsPerSec
+	// turns the limit off.
+	EventsPerSec float64
+	EventsBurst  float64
+	// Ledger, if set, checks events older than what the ledger may have
+	// pruned against ClickHouse (see Ledger); set it whenever the Ledger
+	// runs: it only prunes once a Handler checks through it.
+	Ledger *Ledger
+
+	eventsOnce sync.Once
+	events     *RateLimiter // nil: no event limit
+}
+
+// The default event limit of a token. A station sends a few events a
+// minute (a heartbeat every few minutes, a completion per record or per
+// few records); an agent back after a week offline sends about 2,000 at
+// once, and a replay of a whole campaign (tiendo simulate --speed max)
+// some 30,000. A burst of 20,000 lets any such backlog in at once and
+// 200 a second drains the rest in minutes, while one leaked token is held
+// to 200 events a second instead of the 64,000 the finding measured.
+const (
+	DefaultEventsPerSec = 200
+	DefaultEventsBurst  = 20_000
+)
+
+// eventLimiter is the limiter of EventsPerSec and EventsBurst, made on
+// first use (the Handler is a plain struct literal), or nil for none.
+func (h *Handler) eventLimiter() *RateLimiter {
+	h.eventsOnce.Do(func() {
+		rate, burst := h.EventsPerSec, h.EventsBurst
+		if rate < 0 {
+			return
+		}
+		if rate == 0 {
+			rate = DefaultEventsPerSec
+		}
+		if burst <= 0 {
+			burst = max(DefaultEventsBurst, rate)
+		}
+		h.events = NewRateLimiter(rate, burst)
+	})
+	return h.events
 }
 
 // BearerToken returns the token of an "Authorization: Bearer" header, or "".
@@ -102,14 +150,42 @@ func (h *Handler) Post(c *fiber.Ctx) error {
 		return &tiendo.Error{Code: tiendo.EForbidden, Message: "batch rejected: events for another station",
 			Fields: foreign.Items, Total: foreign.Total}
 	}
+	n := float64(len(events))
+	lim := h.eventLimiter()
+	if lim != nil {
+		if n > lim.Burst() {
+			return tiendo.Errorf(tiendo.ETooLarge, "a batch of %d events is more than this token may send at once (%.0f); send smaller batches", len(events), lim.Burst())
+		}
+		if wait, ok := lim.AllowN(tok.ID, n); !ok {
+			secs := int(wait/time.Second) + 1
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+			if h.Metrics != nil {
+				h.Metrics.Events.WithLabelValues("rate_limited").Add(n)
+			}
+			return tiendo.Errorf(tiendo.ERateLimited, "too many events for this token (%.0f a second on average, %.0f at once); nothing of this batch was stored; retry after %d s",
+				lim.rate, lim.Burst(), secs)
+		}
+	}
 	// Fiber reuses the request's memory once the handler returns and the
 	// batcher holds events beyond that; Decode's strings are copies, never
 	// views of the body, so they may be kept.
-	res, err := h.Batcher.Submit(c.UserContext(), events)
+	var res Result
+	if h.Ledger != nil {
+		res, err = h.Ledger.Submit(c.UserContext(), h.Batcher, events)
+	} else {
+		res, err = h.Batcher.Submit(c.UserContext(), events)
+	}
 	if err != nil {
-		if tiendo.ErrorCode(err) == tiendo.EUnavailable || tiendo.ErrorCode(err) == tiendo.EInternal {
-			c.Set(fiber.HeaderRetryAfter, "5")
-			if tiendo.ErrorCode(err) == tiendo.EInternal {
+		if lim != nil {
+			lim.Refund(tok.ID, n) // nothing was stored: the retry should not pay twice
+		}
+		if code := tiendo.ErrorCode(err); code == tiendo.EUnavailable || code == tiendo.EInternal {
+			retry := 5
+			if s := RetryAfter(err); s > 0 {
+				retry = s
+			}
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retry))
+			if code == tiendo.EInternal {
 				err = tiendo.Errorf(tiendo.EUnavailable, "events not accepted; retry later")
 			}
 		}

@@ -54,9 +54,16 @@ type ingestApp struct {
 	token   string // station LS-A's
 }
 
-// newIngestApp mounts a Handler for stations LS-A and LS-B on a fresh
-// spool with a running batcher; adjust changes the handler before use.
+// newIngestApp mounts a Handler for stations LS-A and LS-B on spool (a
+// fresh one if nil) with a running batcher; adjust changes the handler
+// before use.
 func newIngestApp(t *testing.T, spool *local.DB, adjust ...func(*ingest.Handler)) *ingestApp {
+	t.Helper()
+	return newIngestAppWith(t, spool, ingest.BatcherConfig{}, adjust...)
+}
+
+// newIngestAppWith is newIngestApp with a batcher configuration.
+func newIngestAppWith(t *testing.T, spool *local.DB, cfg ingest.BatcherConfig, adjust ...func(*ingest.Handler)) *ingestApp {
 	t.Helper()
 	if spool == nil {
 		spool = openSpool(t)
@@ -65,7 +72,7 @@ func newIngestApp(t *testing.T, spool *local.DB, adjust ...func(*ingest.Handler)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := ingest.NewBatcher(ingest.BatcherConfig{}, spool, nil, quiet)
+	b := ingest.NewBatcher(cfg, spool, nil, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -111,8 +118,14 @@ func (r response) result(t testing.TB) ingest.Result {
 // post sends body (a JSON array, or NDJSON) with the app's token.
 func (a *ingestApp) post(t testing.TB, body []byte, ndjson bool) response {
 	t.Helper()
+	return a.postAs(t, a.token, body, ndjson)
+}
+
+// postAs sends body with another token.
+func (a *ingestApp) postAs(t testing.TB, token string, body []byte, ndjson bool) response {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/events", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", map[bool]string{false: "application/json", true: "application/x-ndjson"}[ndjson])
 	resp, err := a.app.Test(req, -1)
 	if err != nil {

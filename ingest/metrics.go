@@ -6,7 +6,7 @@ import (
 
 // Metrics are ingest's Prometheus series.
 type Metrics struct {
-	Events         *prometheus.CounterVec // by outcome: accepted, duplicate, rejected
+	Events         *prometheus.CounterVec // by outcome: accepted, duplicate, rejected, rate_limited, refused_disk
 	Commits        *prometheus.CounterVec // spool group commits by result
 	CommitTime     prometheus.Histogram
 	CommitRequests prometheus.Histogram // requests sharing one commit
@@ -14,13 +14,14 @@ type Metrics struct {
 	FlushTime      prometheus.Histogram
 	FlushEvents    prometheus.Histogram
 	SpoolCorrupt   prometheus.Counter
+	LedgerPruned   prometheus.Counter // ledger keys pruned past the retention window
 }
 
 // NewMetrics creates and registers ingest's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_ingest_events_total",
-			Help: "Events by outcome: accepted, duplicate, rejected."}, []string{"outcome"}),
+			Help: "Events by outcome: accepted, duplicate, rejected (bad input), rate_limited (over the token's events per second), refused_disk (below the free-disk watermark)."}, []string{"outcome"}),
 		Commits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiendo_spool_commits_total",
 			Help: "Group commits into the spool by result."}, []string{"result"}),
 		CommitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tiendo_spool_commit_seconds",
@@ -35,7 +36,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Events per flush into ClickHouse.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		SpoolCorrupt: prometheus.NewCounter(prometheus.CounterOpts{Name: "tiendo_spool_corrupt_records_total",
 			Help: "Spool records that failed their checksum and were set aside."}),
+		LedgerPruned: prometheus.NewCounter(prometheus.CounterOpts{Name: "tiendo_ledger_pruned_total",
+			Help: "Ids of accepted events pruned from the ledger past its retention window (later retries are checked against ClickHouse)."}),
 	}
-	reg.MustRegister(m.Events, m.Commits, m.CommitTime, m.CommitRequests, m.Flushes, m.FlushTime, m.FlushEvents, m.SpoolCorrupt)
+	reg.MustRegister(m.Events, m.Commits, m.CommitTime, m.CommitRequests, m.Flushes, m.FlushTime, m.FlushEvents, m.SpoolCorrupt, m.LedgerPruned)
 	return m
 }

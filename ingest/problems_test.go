@@ -101,8 +101,9 @@ func TestDecodeCapsProblems(t *testing.T) {
 // there were: the first 100 items and "items_total".
 func TestValidationErrorsCapped(t *testing.T) {
 	a := newIngestApp(t, nil)
-	for _, sh := range problemShapes {
-		for _, ndjson := range []bool{false, true} {
+	for i, sh := range problemShapes {
+		{ // each shape in one encoding (the decoder's test has both)
+			ndjson := i%2 == 1
 			body := sh.body(ndjson)
 			r := a.post(t, body, ndjson)
 			if r.status != 400 {

@@ -27,9 +27,37 @@ func NewRateLimiter(perSecond, burst float64) *RateLimiter {
 
 // Allow takes one token for key. When none is left it returns false and how
 // long until one will be.
-func (l *RateLimiter) Allow(key string) (time.Duration, bool) {
+func (l *RateLimiter) Allow(key string) (time.Duration, bool) { return l.AllowN(key, 1) }
+
+// AllowN takes n tokens for key, all or none: a batch of events is let in
+// whole or refused whole. When fewer than n are left it takes nothing and
+// returns false and how long until n will be. n must not exceed the burst
+// (Burst): such a request would wait forever.
+func (l *RateLimiter) AllowN(key string, n float64) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b := l.refill(key)
+	if b.tokens >= n {
+		b.tokens -= n
+		return 0, true
+	}
+	return time.Duration((n - b.tokens) / l.rate * float64(time.Second)), false
+}
+
+// Refund gives back n tokens taken for work that was then not done (a
+// batch the spool refused), up to the burst.
+func (l *RateLimiter) Refund(key string, n float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.refill(key)
+	b.tokens = min(l.burst, b.tokens+n)
+}
+
+// Burst is the most tokens a key can hold.
+func (l *RateLimiter) Burst() float64 { return l.burst }
+
+// refill returns key's bucket, made full if new, refilled to now.
+func (l *RateLimiter) refill(key string) *bucket {
 	now := l.now()
 	b := l.buckets[key]
 	if b == nil {
@@ -41,11 +69,7 @@ func (l *RateLimiter) Allow(key string) (time.Duration, bool) {
 	}
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
-	}
-	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), false
+	return b
 }
 
 // evictIdle drops buckets that have refilled completely: they hold no state.

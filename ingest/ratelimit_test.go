@@ -162,3 +162,31 @@ func TestRateLimiterConcurrent(t *testing.T) {
 		t.Errorf("%d of 160 concurrent requests allowed, want the burst of 50", total)
 	}
 }
+
+// AllowN takes a batch's events all or none, and Refund gives back what a
+// refused batch took, never past the burst.
+func TestRateLimiterAllowNAndRefund(t *testing.T) {
+	l, clk := rlLimiter(100, 250)
+	if _, ok := l.AllowN("t", 200); !ok {
+		t.Fatal("200 of a burst of 250 refused")
+	}
+	wait, ok := l.AllowN("t", 200)
+	if ok || wait != 1500*time.Millisecond {
+		t.Fatalf("200 more = %v, %v; want refused, 1.5 s", wait, ok)
+	}
+	if _, ok := l.AllowN("t", 50); !ok {
+		t.Fatal("the 50 left refused: a refusal must take nothing")
+	}
+	l.Refund("t", 200)
+	if _, ok := l.AllowN("t", 200); !ok {
+		t.Fatal("refunded tokens not usable")
+	}
+	l.Refund("t", 10_000)
+	if _, ok := l.AllowN("t", 251); ok {
+		t.Fatal("a refund filled the bucket past its burst")
+	}
+	clk.advance(time.Hour)
+	if _, ok := l.AllowN("t", 250); !ok {
+		t.Fatal("full bucket refused its burst")
+	}
+}
