@@ -165,3 +165,16 @@ func TestCompressedBodiesRefused(t *testing.T) {
 	// Uncompressed, the same event is accepted.
 	ts.post(t, tok, `{"id":"g1","type":"completion","station":"S1","ts":"2021-03-20T20:00:00+07:00","count":1}`)
 }
+
+// The sign-in forms need a few KiB: a bigger body is refused before it is
+// read, so an anonymous client cannot make the server parse 4 MiB a try.
+func TestSigninFormBodiesAreSmall(t *testing.T) {
+	ts := startTestServer(t)
+	for _, path := range []string{"/login", "/logout", "/screen/activate/abc", "/login?next=/x"} {
+		c := rawDial(t, ts)
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n", path, 1<<20)
+		if got := statusLine(t, c); !strings.Contains(got, "413") {
+			t.Errorf("POST %s with a 1 MiB body: %q, want 413 before the body", path, got)
+		}
+	}
+}

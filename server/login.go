@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -17,17 +16,13 @@ import (
 	"tiendo/store/local"
 )
 
-// loginRoutes registers sign-in, sign-out, the command room's one-time
-// links, and the admin's user removal (it ends sessions, like the rest
-// here). The sign-in guard lives in the handler's closure: one per server.
+// loginRoutes registers sign-in, sign-out and the command room's one-time links.
 func (s *Server) loginRoutes() {
-	guard := newSigninGuard(runtime.GOMAXPROCS(0), limiterCapacity)
 	s.app.Get("/login", s.loginPage)
-	s.app.Post("/login", func(c *fiber.Ctx) error { return s.login(c, guard) })
+	s.app.Post("/login", s.login)
 	s.app.Post("/logout", s.logout)
 	s.app.Get("/screen/activate/:code", s.activatePage)
 	s.app.Post("/screen/activate/:code", s.activateScreen)
-	s.app.Post("/api/v1/admin/users/remove", s.requireRole("admin"), s.removeUser)
 }
 
 // localPath keeps a post-login redirect on this site: a path, never a URL.
@@ -66,7 +61,8 @@ func (s *Server) browserOnly(c *fiber.Ctx, what string) error {
 // login checks a name and password from the form and starts a session.
 // Input is bounded and the attempt counted (see signinGuard) before any
 // password is hashed; every outcome goes to the audit trail.
-func (s *Server) login(c *fiber.Ctx, g *signinGuard) error {
+func (s *Server) login(c *fiber.Ctx) error {
+	g := s.signin
 	addr := s.clientIP(c)
 	if err := s.browserOnly(c, "sign-in"); err != nil {
 		s.audit(auditSigninFailed, slog.String("addr", addr), slog.String("reason", reasonOrigin),
