@@ -20,7 +20,20 @@ type Config struct {
 	SpoolMax   int64         // most events the spool holds while ClickHouse is away; past it, 503
 	RatePerSec float64       // ingest requests per second per station token
 	RateBurst  float64
-	Clock      string // "wall" or "replay"
+	// EventsPerSec and EventsBurst limit events (not requests) per station
+	// token; 0 takes ingest's defaults, a negative rate turns it off.
+	EventsPerSec float64
+	EventsBurst  float64
+	// MinFreeBytes and MinFreeRatio are the free-disk watermark of the data
+	// directory: below either, ingest answers 503 before the disk fills
+	// (0: ingest's defaults; negative: off).
+	MinFreeBytes int64
+	MinFreeRatio float64
+	// LedgerRetention is how long after an event's own time its id stays in
+	// the local ledger; older retries are checked against ClickHouse. 0:
+	// the campaign's length plus 30 days; negative: never prune.
+	LedgerRetention time.Duration
+	Clock           string // "wall" or "replay"
 	// AllowedOrigins are the origins whose pages may open WebSockets, besides the server's own.
 	AllowedOrigins []string
 	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto; from
@@ -73,6 +86,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RatePerSec <= 0 || c.RateBurst < 1 {
 		return errors.New("config: rate limit must be positive")
+	}
+	if c.EventsBurst < 0 || c.MinFreeRatio >= 1 {
+		return errors.New("config: events burst must not be negative, free-disk ratio must be under 1")
 	}
 	if c.MaxConnsPerUser < 1 {
 		return errors.New("config: connections per user must be at least 1")

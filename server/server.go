@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ type Server struct {
 	replay   *tiendo.ReplayClock // non-nil in replay mode
 	batcher  *ingest.Batcher
 	flusher  *ingest.Flusher
+	ledger   *ingest.Ledger // prunes old ids, checks late retries against ClickHouse
 	conns    connLimiter
 	proxies  proxySet // --trusted-proxies, for clientIP
 	listener *guardedListener
@@ -53,13 +55,13 @@ type Server struct {
 	watchers      watcherSet
 	credGen       atomic.Uint64
 	lastFullCheck time.Time // of recheckWatchers; only the live loop touches it
-	// loginLimiter slows password guessing: per client address and name.
-	loginLimiter *ingest.RateLimiter
-	cache        figureCache
-	live         *liveState
-	log          *slog.Logger
-	metrics      *prometheus.Registry
-	http         *prometheus.CounterVec
+	// signin limits password guessing and the password hashes it costs.
+	signin  *signinGuard
+	cache   figureCache
+	live    *liveState
+	log     *slog.Logger
+	metrics *prometheus.Registry
+	http    *prometheus.CounterVec
 }
 
 // New builds the server and its routes; Run serves them.
@@ -95,20 +97,28 @@ func New(d Deps) (*Server, error) {
 	im := ingest.NewMetrics(s.metrics)
 	limits := ingest.DefaultBatcherConfig.Limits
 	limits.MaxEvents = d.Config.SpoolMax
-	s.batcher = ingest.NewBatcher(ingest.BatcherConfig{Linger: d.Config.Linger, Limits: limits}, d.Local, im, d.Log)
+	s.batcher = ingest.NewBatcher(ingest.BatcherConfig{Linger: d.Config.Linger, Limits: limits,
+		MinFreeBytes: d.Config.MinFreeBytes, MinFreeRatio: d.Config.MinFreeRatio}, d.Local, im, d.Log)
 	s.flusher = ingest.NewFlusher(ingest.FlusherConfig{Interval: d.Config.FlushEvery}, d.Local, d.Store, im, d.Log)
 	s.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_spool_events",
 		Help: "Accepted events waiting in the spool for ClickHouse."}, func() float64 {
 		n, _, _ := d.Local.SpoolStats()
 		return float64(n)
 	}))
+	if s.ledger, err = ingest.NewLedger(ingest.LedgerConfig{Retention: d.Config.LedgerRetention}, d.Local, d.Store,
+		func() *tiendo.Campaign { return s.Registry().Campaign }, im, d.Log); err != nil {
+		return nil, err
+	}
 	events := &ingest.Handler{
-		Batcher:  s.batcher,
-		Tokens:   d.Local,
-		Registry: s.Registry,
-		Limiter:  ingest.NewRateLimiter(d.Config.RatePerSec, d.Config.RateBurst),
-		Now:      time.Now,
-		Metrics:  im,
+		Batcher:      s.batcher,
+		Tokens:       d.Local,
+		Registry:     s.Registry,
+		Limiter:      ingest.NewRateLimiter(d.Config.RatePerSec, d.Config.RateBurst),
+		EventsPerSec: d.Config.EventsPerSec,
+		EventsBurst:  d.Config.EventsBurst,
+		Ledger:       s.ledger,
+		Now:          time.Now,
+		Metrics:      im,
 	}
 	if s.replay != nil {
 		events.Observe = func(evs []tiendo.Event) {
@@ -136,7 +146,7 @@ func New(d Deps) (*Server, error) {
 	if s.conns.maxTotal == 0 {
 		s.conns.maxTotal = LiveConnCapacity()
 	}
-	s.loginLimiter = ingest.NewRateLimiter(0.2, 10)
+	s.signin = newSigninGuard(runtime.GOMAXPROCS(0), limiterCapacity)
 	if s.proxies, err = parseProxySet(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
@@ -208,6 +218,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	admin.Get("/stations", s.exportStations)
 	admin.Post("/stations", s.importStations)
 	admin.Post("/users", s.addUser)
+	admin.Post("/users/remove", s.removeUser)
 	admin.Post("/screen-links", s.screenLink)
 }
 
@@ -276,6 +287,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
 	go func() { _ = s.live.Run(liveCtx) }()
+	go func() { _ = s.ledger.Run(liveCtx) }()
 
 	if metricsLn != nil {
 		go s.serveMetrics(liveCtx, metricsLn)

@@ -47,7 +47,7 @@ func (row ingestRow) ratio() float64 {
 
 // serveExtra are tiendo serve flags for the benchmark: the per-token rate
 // limit is lifted (it would measure the limiter, not the ingest path).
-var serveExtra = []string{"--rate", "100000", "--burst", "100000"}
+var serveExtra = []string{"--rate", "100000", "--burst", "100000", "--events-rate", "-1"}
 
 func runEngine(ctx context.Context, cfg *benchConfig, key string) (*engineReport, error) {
 	rep := &engineReport{key: key}

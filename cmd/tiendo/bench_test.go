@@ -27,7 +27,7 @@ func BenchmarkIngest(b *testing.B) {
 				if eng == "clickhouse-server" {
 					dsn = startBenchClickHouse(b)
 				}
-				p := startServer(b, b.TempDir(), dsn, "--rate", "1000", "--burst", "1000")
+				p := startServer(b, b.TempDir(), dsn, "--rate", "1000", "--burst", "1000", "--events-rate", "-1")
 				benchIngest(b, p, 200, batch, 40)
 			})
 		}
