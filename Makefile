@@ -72,3 +72,18 @@ CHAOSFLAGS ?=
 chaos: deps build
 	CGO_ENABLED=0 $(GO) build -o bin/tiendo-chaos ./cmd/tiendo-chaos
 	bin/tiendo-chaos --tiendo bin/tiendo $(CHAOSFLAGS)
+
+# The unattended screen, for days (issue 10, findings/screens.md C9): a
+# real server with the simulator, /screen in headless Chromium for HOURS
+# hours (fractions allowed), a sample every minute of the renderer's RSS/PSS,
+# the JS heap after a forced GC, DOM nodes, listeners and charts; the daily
+# self-reload comes in the first minutes and then once per working day, which
+# lasts DAY_MINUTES real minutes (1440: real time; e.g. 5 for many reloads in
+# a short run). Samples in .cache/soak/<run>/; exits 1 if the heap after GC
+# passes its bound, live updates stop or a working day misses its reload.
+HOURS ?= 24
+DAY_MINUTES ?= 1440
+SOAKFLAGS ?=
+.PHONY: soak
+soak: build
+	node scripts/soak.mjs --hours $(HOURS) --day-minutes $(DAY_MINUTES) --bin bin/tiendo $(SOAKFLAGS)
