@@ -3,6 +3,7 @@ package tiendo
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type Campaign struct {
 	NameEN   string `json:"name_en,omitempty"`
 	TimeZone string `json:"time_zone"` // IANA name, e.g. Asia/Ho_Chi_Minh
 	Start    Day    `json:"start"`     // first working day
-	Deadline Day    `json:"deadline"`  // the target must be met by the start of this day
+	Deadline Day    `json:"deadline"`  // last working day: the target is met in time by its end
 	Target   int64  `json:"target"`    // records (hồ sơ) to collect in all
 
 	// DayBoundaryHour is the local hour at which one working day ends and the
@@ -27,6 +28,20 @@ type Campaign struct {
 	LateNightHour int `json:"late_night_hour"`
 	// MinutesPerRecord is the nominal service time of one record (about 6).
 	MinutesPerRecord float64 `json:"minutes_per_record"`
+	// HomeVisitMinutes is the nominal time of one home visit, travel to the
+	// house included (default 25).
+	HomeVisitMinutes float64 `json:"home_visit_minutes,omitempty"`
+	// HourShares is the configured share of a day's records in each clock
+	// hour (24 weights, index 0 = 00:00), the plan's hour profile until the
+	// campaign has finished days of its own; empty: even from OpenHour to
+	// 02:00.
+	HourShares []float64 `json:"hour_shares,omitempty"`
+	// PaceWindow is how many complete working days the recent pace
+	// averages (default 7: a week smooths market days and Sundays).
+	PaceWindow int `json:"pace_window_days,omitempty"`
+	// LateCloseHour is the clock hour after which a station still serving
+	// its queue is running late (default 2: 02:00 of the next morning).
+	LateCloseHour int `json:"late_close_hour,omitempty"`
 	// Districts are the district-level units, each with its quota.
 	Districts []District `json:"districts"`
 
@@ -83,6 +98,28 @@ func (c *Campaign) Validate() error {
 	if c.MinutesPerRecord <= 0 {
 		return bad("minutes_per_record", "must be positive")
 	}
+	if c.HomeVisitMinutes < 0 {
+		return bad("home_visit_minutes", "must be positive")
+	}
+	if len(c.HourShares) != 0 && len(c.HourShares) != 24 {
+		return bad("hour_shares", "must hold 24 weights, one per clock hour from 00:00")
+	}
+	var shares float64
+	for _, w := range c.HourShares {
+		if w < 0 || math.IsNaN(w) {
+			return bad("hour_shares", "weights must not be negative")
+		}
+		shares += w
+	}
+	if len(c.HourShares) == 24 && shares <= 0 {
+		return bad("hour_shares", "some hour must have a positive weight")
+	}
+	if c.PaceWindow < 0 || c.PaceWindow > 28 {
+		return bad("pace_window_days", "must be between 1 and 28")
+	}
+	if h := c.LateClose(); h < 0 || h > 23 || h >= c.DayBoundaryHour && h <= c.OpenHour {
+		return bad("late_close_hour", "must be an hour after opening, or after midnight before the day boundary")
+	}
 	if len(c.Districts) == 0 {
 		return bad("districts", "at least one district is required")
 	}
@@ -110,8 +147,49 @@ func (c *Campaign) Location() *time.Location {
 // StartTime is the instant the campaign opens: the boundary hour of its first day.
 func (c *Campaign) StartTime() time.Time { return c.DayStart(c.Start) }
 
-// DeadlineTime is the instant by which the target must be met.
-func (c *Campaign) DeadlineTime() time.Time { return c.DayStart(c.Deadline) }
+// DeadlineTime is the instant by which the target must be met: the end of
+// the deadline's working day.
+func (c *Campaign) DeadlineTime() time.Time { return c.DayEnd(c.Deadline) }
+
+// VisitMinutes is HomeVisitMinutes or its default, 25.
+func (c *Campaign) VisitMinutes() float64 {
+	if c.HomeVisitMinutes > 0 {
+		return c.HomeVisitMinutes
+	}
+	return 25
+}
+
+// PaceDays is PaceWindow or its default, 7.
+func (c *Campaign) PaceDays() int {
+	if c.PaceWindow > 0 {
+		return c.PaceWindow
+	}
+	return 7
+}
+
+// LateClose is LateCloseHour or its default: 02:00, or 23:00 when the
+// working day ends before 02:00.
+func (c *Campaign) LateClose() int {
+	switch {
+	case c.LateCloseHour > 0:
+		return c.LateCloseHour
+	case c.DayBoundaryHour <= 2:
+		return 23
+	}
+	return 2
+}
+
+// LateCloseTime is the instant of working day d after which a station still
+// serving is running late (LateCloseHour, of the next morning when it is
+// before the day boundary).
+func (c *Campaign) LateCloseTime(d Day) time.Time {
+	h := c.LateClose()
+	if h < c.DayBoundaryHour {
+		d++
+	}
+	y, m, dd := d.Date()
+	return time.Date(y, m, dd, h, 0, 0, 0, c.Location())
+}
 
 // WorkingDay returns the working day that instant t belongs to: the local
 // calendar day, shifted back by one before the day boundary hour. The shift

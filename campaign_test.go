@@ -281,7 +281,7 @@ func TestDayStartEnd(t *testing.T) {
 		{"DayEnd", c.DayEnd(d), at(time.March, 21, 4, 0, 0)},
 		{"DayEnd is next DayStart", c.DayEnd(d), c.DayStart(d + 1)},
 		{"StartTime", c.StartTime(), mustTime(t, "2021-03-10T04:00:00+07:00")},
-		{"DeadlineTime", c.DeadlineTime(), mustTime(t, "2021-07-01T04:00:00+07:00")},
+		{"DeadlineTime: the end of the deadline day", c.DeadlineTime(), mustTime(t, "2021-07-02T04:00:00+07:00")},
 		{"DayEnd across month", c.DayEnd(tiendo.DayOf(2021, time.March, 31)), at(time.April, 1, 4, 0, 0)},
 	}
 	for _, tt := range tests {

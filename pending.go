@@ -37,10 +37,14 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 			s.Completed += int64(e.Count)
 			s.Retries += int64(e.FingerprintRetries)
 			// Bucketed as the store buckets them: by the hour and minute the event falls in.
-			if h := hourStart(e.TS); !h.Before(q.DayStart) && !h.After(q.Now) {
+			h := hourStart(e.TS)
+			if !h.Before(q.DayStart) && !h.After(q.Now) {
 				s.CompletedToday += int64(e.Count)
 			}
-			if m := minuteStart(e.TS); m.After(q.Now.Add(-time.Hour)) && !m.After(q.Now) {
+			if !h.Before(q.RecentFrom) && h.Before(q.DayStart) {
+				s.RecentRecords += int64(e.Count)
+			}
+			if m := minuteStart(e.TS); !m.Before(LastHourFrom(q.Now)) && !m.After(q.Now) {
 				s.LastHour += int64(e.Count)
 			}
 		case TypeHeartbeat:
@@ -55,6 +59,98 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 	}
 	sort.Slice(stats, func(a, b int) bool { return stats[a].Station < stats[b].Station })
 	return stats
+}
+
+// LastHourFrom is where "the last 60 minutes" up to now start, at the
+// minute granularity of the rollups: the minute that holds now − 1 h, so
+// the window covers 60 minutes and at most a minute more, never less.
+func LastHourFrom(now time.Time) time.Time { return minuteStart(now.Add(-time.Hour)) }
+
+// AddPendingService adds the spool's heartbeats and completions to a
+// service query's answer, as the store would give them: each heartbeat a
+// sample, completions summed by station and minute. Both come back sorted
+// by station and time.
+func AddPendingService(samples []ServiceSample, minutes []MinuteCount, pending []Event, q ServiceQuery) ([]ServiceSample, []MinuteCount) {
+	want := map[string]bool{}
+	for _, id := range q.Stations {
+		want[id] = true
+	}
+	type key struct {
+		station string
+		minute  int64
+	}
+	idx := make(map[key]int, len(minutes))
+	for i, m := range minutes {
+		idx[key{m.Station, m.Minute.Unix()}] = i
+	}
+	added := false
+	for i := range pending {
+		e := &pending[i]
+		if (q.Stations != nil && !want[e.Station]) || e.TS.Before(q.From) || e.TS.After(q.To) {
+			continue
+		}
+		added = true
+		switch e.Type {
+		case TypeHeartbeat:
+			samples = append(samples, ServiceSample{Station: e.Station, At: e.TS.UTC(), Status: e.Status,
+				Queue: e.Queue, Staff: e.Staff, Lanes: e.Lanes})
+		case TypeCompletion:
+			k := key{e.Station, minuteStart(e.TS).Unix()}
+			j, ok := idx[k]
+			if !ok {
+				minutes = append(minutes, MinuteCount{Station: e.Station, Minute: minuteStart(e.TS)})
+				j = len(minutes) - 1
+				idx[k] = j
+			}
+			minutes[j].Records += int64(e.Count)
+		}
+	}
+	if added {
+		sort.SliceStable(samples, func(a, b int) bool {
+			if samples[a].Station != samples[b].Station {
+				return samples[a].Station < samples[b].Station
+			}
+			return samples[a].At.Before(samples[b].At)
+		})
+		sort.Slice(minutes, func(a, b int) bool {
+			if minutes[a].Station != minutes[b].Station {
+				return minutes[a].Station < minutes[b].Station
+			}
+			return minutes[a].Minute.Before(minutes[b].Minute)
+		})
+	}
+	return samples, minutes
+}
+
+// ServedByStation measures every station's service window from a service
+// query's answer (sorted by station and time), keyed by station.
+func ServedByStation(samples []ServiceSample, minutes []MinuteCount, now time.Time) map[string]Served {
+	out := map[string]Served{}
+	for i := 0; i < len(samples); {
+		j := i
+		for j < len(samples) && samples[j].Station == samples[i].Station {
+			j++
+		}
+		st := samples[i].Station
+		out[st] = MeasureServed(samples[i:j], minutesOf(minutes, st), now)
+		i = j
+	}
+	for _, m := range minutes {
+		if _, ok := out[m.Station]; !ok {
+			out[m.Station] = MeasureServed(nil, minutesOf(minutes, m.Station), now)
+		}
+	}
+	return out
+}
+
+// minutesOf is the run of station's minutes in a sorted slice.
+func minutesOf(minutes []MinuteCount, station string) []MinuteCount {
+	i := sort.Search(len(minutes), func(k int) bool { return minutes[k].Station >= station })
+	j := i
+	for j < len(minutes) && minutes[j].Station == station {
+		j++
+	}
+	return minutes[i:j]
 }
 
 // AddPendingHours adds pending completions to hourly series as the store

@@ -2,6 +2,7 @@ package tiendo
 
 import (
 	"math"
+	"sort"
 	"time"
 )
 
@@ -17,9 +18,39 @@ type Snapshot struct {
 	Now       time.Time       `json:"now"`
 	Day       Day             `json:"day"` // current working day
 	Totals    Totals          `json:"totals"`
+	Pace      *Pace           `json:"pace"` // of the scope's target; null without one
 	Stations  []StationState  `json:"stations"`
 	Districts []DistrictState `json:"districts,omitempty"`
+	Attention Attention       `json:"attention"`
 	Storage   StorageState    `json:"storage"`
+}
+
+// Attention lists the stations that need someone's attention now, each
+// list ordered most urgent first and cut to AttentionSize. Screens show
+// these lists as they are: the rule of who comes first lives here.
+type Attention struct {
+	// Waits: fixed stations and mobile teams with a queue, longest wait
+	// first (home-visit teams have a list, not a queue, and are not here).
+	Waits []StationBrief `json:"waits"`
+	// Idle: open stations with officers free to help elsewhere, most first.
+	Idle []StationBrief `json:"idle"`
+	// Late: stations whose queue clears after the late hour, latest first.
+	Late []StationBrief `json:"late"`
+}
+
+// AttentionSize is how many stations each Attention list keeps.
+const AttentionSize = 7
+
+// StationBrief is a station as an attention list names it.
+type StationBrief struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	District    string      `json:"district"`
+	Kind        StationKind `json:"kind"`
+	Queue       int         `json:"queue"`
+	WaitMinutes *float64    `json:"wait_minutes"`
+	ClearsAt    *time.Time  `json:"clears_at"`
+	IdleStaff   int         `json:"idle_staff"`
 }
 
 // StorageState tells screens whether the figures are complete.
@@ -55,6 +86,11 @@ type Totals struct {
 	StationsOpen   int     `json:"stations_open"`
 	RetriesPerRec  float64 `json:"retries_per_record"`
 	PercentDone    float64 `json:"percent_done"`
+	// StationsOffline counts stations silent for more than StaleAfter.
+	StationsOffline int `json:"stations_offline"`
+	IdleStaff       int `json:"idle_staff"`    // officers free to help elsewhere
+	StationsIdle    int `json:"stations_idle"` // stations with idle officers
+	StationsLate    int `json:"stations_late"` // stations whose queue clears after the late hour
 }
 
 // StationState is one station's live figures.
@@ -72,11 +108,22 @@ type StationState struct {
 	CompletedToday int64         `json:"completed_today"`
 	PerHour        int64         `json:"per_hour"` // records in the last 60 minutes
 	Quota          int64         `json:"quota"`
-	WaitMinutes    float64       `json:"wait_minutes"` // estimated wait for the last in the queue
 	RetriesPerRec  float64       `json:"retries_per_record"`
 	LastSeen       *time.Time    `json:"last_seen"`
 	Lat            float64       `json:"lat"`
 	Lon            float64       `json:"lon"`
+	// The service figures (see Service): the wait of a citizen joining now
+	// (null when not open, and for home-visit teams), a home-visit team's
+	// time to finish its list, the measured minutes per record per lane,
+	// when the queue clears, whether that is after the late hour, and the
+	// officers free to help elsewhere.
+	WaitMinutes      *float64   `json:"wait_minutes"`
+	ListMinutes      *float64   `json:"list_minutes"`
+	MinutesPerRecord float64    `json:"minutes_per_record"`
+	ClearsAt         *time.Time `json:"clears_at"`
+	Late             bool       `json:"late"`
+	IdleStaff        int        `json:"idle_staff"`
+	Pace             *Pace      `json:"pace"` // of its quota; null without one
 }
 
 // DistrictState is one district's progress against its quota.
@@ -89,26 +136,28 @@ type DistrictState struct {
 	Queue          int     `json:"queue"`
 	PerHour        int64   `json:"per_hour"`
 	PercentDone    float64 `json:"percent_done"`
+	IdleStaff      int     `json:"idle_staff"`
+	StationsLate   int     `json:"stations_late"`
+	Pace           *Pace   `json:"pace"`
 }
 
 // ForScreen is the snapshot as a command-room screen receives it: the
-// aggregates in full, and each station reduced to what the room's lists
-// show (name, district, state, queue, wait, staff, pace), without its
-// coordinates, quota, totals or last heartbeat. A screen account may not
-// open a station's own page, so it gets no station's full record either.
+// aggregates and the attention lists, without any station's own record. A
+// screen account may not open a station's page, so it gets no station's
+// full record either; what the room shows of stations is in Attention.
 func (s *Snapshot) ForScreen() *Snapshot {
 	out := *s
-	out.Stations = make([]StationState, len(s.Stations))
-	for i, st := range s.Stations {
-		out.Stations[i] = StationState{ID: st.ID, Name: st.Name, District: st.District, Kind: st.Kind, Status: st.Status,
-			Queue: st.Queue, Staff: st.Staff, PerHour: st.PerHour, WaitMinutes: st.WaitMinutes, CompletedToday: st.CompletedToday}
-	}
+	out.Stations = []StationState{}
 	return &out
 }
 
 // BuildSnapshot combines the registry with the stored figures into the
-// snapshot of scope at instant now. Stations without data appear with zeros.
-func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Time) *Snapshot {
+// snapshot of scope at instant now: the counts, every decision figure
+// (pace of the scope, its districts and its stations with a quota; the
+// service figures of each station; the attention lists), all from the same
+// rules. profile is the campaign's hour profile (Campaign.ProfileOf).
+// Stations without data appear with zeros.
+func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile HourProfile, now time.Time) *Snapshot {
 	c := reg.Campaign
 	byStation := make(map[string]*StationStats, len(stats))
 	for i := range stats {
@@ -121,9 +170,18 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Ti
 		Now: now.UTC(),
 		Day: c.WorkingDay(now),
 	}
+	_, _, recentDays := c.RecentWindow(snap.Day)
+	paceOf := func(target, done, recent int64) *Pace {
+		if target <= 0 {
+			return nil
+		}
+		p := c.PaceOf(profile, target, done, RecentRecords{Records: recent, Days: recentDays}, now)
+		return &p
+	}
 	snap.Totals.Target = reg.Target(scope)
-	var retries int64
+	var retries, recent int64
 	districts := map[string]*DistrictState{}
+	districtRecent := map[string]int64{}
 	if scope.Kind == ScopeProvince {
 		for _, d := range reg.Districts() {
 			snap.Districts = append(snap.Districts, DistrictState{ID: d.ID, Name: d.Name, Quota: d.Quota})
@@ -135,8 +193,11 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Ti
 	for _, st := range reg.StationsIn(scope) {
 		s := StationState{ID: st.ID, Name: st.Name, District: st.District, Commune: st.Commune, Kind: st.Kind,
 			Status: StatusOffline, Lanes: st.Lanes, Quota: st.Quota, Lat: st.Lat, Lon: st.Lon}
+		var served Served
+		var stRecent int64
 		if ss := byStation[st.ID]; ss != nil {
 			s.Completed, s.CompletedToday, s.PerHour = ss.Completed, ss.CompletedToday, ss.LastHour
+			stRecent, served = ss.RecentRecords, ss.Served
 			if ss.Completed > 0 {
 				s.RetriesPerRec = round2(float64(ss.Retries) / float64(ss.Completed))
 			}
@@ -155,8 +216,12 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Ti
 				}
 			}
 		}
-		s.WaitMinutes = EstimateWait(s.Queue, s.Lanes, s.Status, s.PerHour, c.MinutesPerRecord)
+		sv := c.ServiceOf(s.Kind, s.Status, s.Queue, s.Staff, s.Lanes, served, now)
+		s.WaitMinutes, s.ListMinutes, s.MinutesPerRecord = sv.WaitMinutes, sv.ListMinutes, sv.MinutesPerRecord
+		s.ClearsAt, s.Late, s.IdleStaff = sv.ClearsAt, sv.Late, sv.IdleStaff
+		s.Pace = paceOf(s.Quota, s.Completed, stRecent)
 		snap.Stations = append(snap.Stations, s)
+		recent += stRecent
 
 		t := &snap.Totals
 		t.Completed += s.Completed
@@ -165,14 +230,29 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Ti
 		t.Staff += s.Staff
 		t.PerHour += s.PerHour
 		t.Stations++
-		if s.Status == StatusOpen {
+		t.IdleStaff += s.IdleStaff
+		switch s.Status {
+		case StatusOpen:
 			t.StationsOpen++
+		case StatusOffline:
+			t.StationsOffline++
+		}
+		if s.IdleStaff > 0 {
+			t.StationsIdle++
+		}
+		if s.Late {
+			t.StationsLate++
 		}
 		if d := districts[s.District]; d != nil {
 			d.Completed += s.Completed
 			d.CompletedToday += s.CompletedToday
 			d.Queue += s.Queue
 			d.PerHour += s.PerHour
+			d.IdleStaff += s.IdleStaff
+			if s.Late {
+				d.StationsLate++
+			}
+			districtRecent[s.District] += stRecent
 		}
 	}
 	if snap.Totals.Completed > 0 {
@@ -180,25 +260,52 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, now time.Ti
 	}
 	snap.Totals.PercentDone = percent(snap.Totals.Completed, snap.Totals.Target)
 	for i := range snap.Districts {
-		snap.Districts[i].PercentDone = percent(snap.Districts[i].Completed, snap.Districts[i].Quota)
+		d := &snap.Districts[i]
+		d.PercentDone = percent(d.Completed, d.Quota)
+		d.Pace = paceOf(d.Quota, d.Completed, districtRecent[d.ID])
 	}
+	snap.Pace = paceOf(snap.Totals.Target, snap.Totals.Completed, recent)
+	snap.Attention = attentionOf(snap.Stations)
 	return snap
 }
 
-// EstimateWait is the minutes the last person in a queue waits: queue ×
-// minutes per record ÷ lanes. The minutes per record are measured from the
-// last hour's throughput when the station served anyone (lanes × 60 ÷
-// records per hour), else the campaign's nominal figure. A station that is
-// not open has no wait to estimate.
-func EstimateWait(queue, lanes int, status StationStatus, perHour int64, nominalMinutes float64) float64 {
-	if queue <= 0 || status != StatusOpen || lanes <= 0 {
-		return 0
+// attentionOf picks the stations each attention list names.
+func attentionOf(stations []StationState) Attention {
+	var waits, idle, late []*StationState
+	for i := range stations {
+		s := &stations[i]
+		if s.WaitMinutes != nil && s.Queue > 0 {
+			waits = append(waits, s)
+		}
+		if s.IdleStaff > 0 {
+			idle = append(idle, s)
+		}
+		if s.Late {
+			late = append(late, s)
+		}
 	}
-	perRecord := nominalMinutes
-	if perHour > 0 {
-		perRecord = float64(lanes) * 60 / float64(perHour)
+	sort.SliceStable(waits, func(i, j int) bool {
+		if *waits[i].WaitMinutes != *waits[j].WaitMinutes {
+			return *waits[i].WaitMinutes > *waits[j].WaitMinutes
+		}
+		return waits[i].Queue > waits[j].Queue
+	})
+	sort.SliceStable(idle, func(i, j int) bool {
+		if idle[i].IdleStaff != idle[j].IdleStaff {
+			return idle[i].IdleStaff > idle[j].IdleStaff
+		}
+		return idle[i].PerHour < idle[j].PerHour
+	})
+	sort.SliceStable(late, func(i, j int) bool { return late[i].ClearsAt.After(*late[j].ClearsAt) })
+	brief := func(list []*StationState) []StationBrief {
+		out := make([]StationBrief, 0, min(len(list), AttentionSize))
+		for _, s := range list[:min(len(list), AttentionSize)] {
+			out = append(out, StationBrief{ID: s.ID, Name: s.Name, District: s.District, Kind: s.Kind, Queue: s.Queue,
+				WaitMinutes: s.WaitMinutes, ClearsAt: s.ClearsAt, IdleStaff: s.IdleStaff})
+		}
+		return out
 	}
-	return math.Round(float64(queue) * perRecord / float64(lanes))
+	return Attention{Waits: brief(waits), Idle: brief(idle), Late: brief(late)}
 }
 
 func percent(done, target int64) float64 {

@@ -29,6 +29,10 @@ type StatsReader interface {
 	// over the stations named in q (all when nil), or per station and hour
 	// when q.ByStation.
 	HourlyCompletions(ctx context.Context, q SeriesQuery) ([]HourCount, error)
+	// ServiceSamples returns the heartbeats of the stations named in q (all
+	// when nil) in [From, To] as samples, at most one a minute (the latest),
+	// and their completions by minute, each sorted by station and time.
+	ServiceSamples(ctx context.Context, q ServiceQuery) ([]ServiceSample, []MinuteCount, error)
 	// LatestEventTime is the newest event time stored (zero when empty): a
 	// replay's clock resumes from it after a restart.
 	LatestEventTime(ctx context.Context) (time.Time, error)
@@ -58,7 +62,10 @@ type StationDistricts interface {
 type StatsQuery struct {
 	Stations []string  // nil: every station with data
 	DayStart time.Time // start of the current working day
-	Now      time.Time // "now" of the clock; the last hour is (Now-1h, Now]
+	Now      time.Time // "now" of the clock; the last hour is [minute of Now-1h, Now]
+	// RecentFrom starts the recent pace's window, which ends at DayStart
+	// (Campaign.RecentWindow); equal to DayStart: no recent records.
+	RecentFrom time.Time
 }
 
 // StationStats are the stored figures of one station.
@@ -68,13 +75,17 @@ type StationStats struct {
 	Retries        int64 // fingerprint retries, campaign to date
 	CompletedToday int64 // records since StatsQuery.DayStart
 	LastHour       int64 // records in the hour up to StatsQuery.Now
-	HasHeartbeat   bool
-	LastSeen       time.Time // newest heartbeat
-	Status         StationStatus
-	Queue          int
-	Staff          int
-	Lanes          int
-	Lat, Lon       float64
+	RecentRecords  int64 // records in [StatsQuery.RecentFrom, StatsQuery.DayStart)
+	// Served is what the station served in the service window; the read
+	// model fills it from ServiceSamples, the store leaves it zero.
+	Served       Served
+	HasHeartbeat bool
+	LastSeen     time.Time // newest heartbeat
+	Status       StationStatus
+	Queue        int
+	Staff        int
+	Lanes        int
+	Lat, Lon     float64
 }
 
 // SeriesQuery asks for a time series over a set of stations.
