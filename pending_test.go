@@ -56,3 +56,54 @@ func TestAddPendingHours(t *testing.T) {
 		t.Errorf("by station = %+v", per)
 	}
 }
+
+// The last hour starts at the minute holding now − 1 h (finding 7: the
+// minute of now − 60 min was dropped), and the recent window is
+// [RecentFrom, DayStart).
+func TestAddPendingLastHourAndRecent(t *testing.T) {
+	ict := time.FixedZone("ICT", 7*3600)
+	now := time.Date(2021, 3, 20, 21, 30, 0, 0, ict)
+	dayStart := time.Date(2021, 3, 20, 4, 0, 0, 0, ict)
+	q := StatsQuery{DayStart: dayStart, Now: now, RecentFrom: dayStart.Add(-7 * 24 * time.Hour)}
+	got := AddPending(nil, []Event{
+		{Type: TypeCompletion, Station: "A", TS: now.Add(-time.Hour), Count: 1},               // 20:30:00: in
+		{Type: TypeCompletion, Station: "A", TS: now.Add(-time.Hour - time.Second), Count: 2}, // 20:29:59: out
+		{Type: TypeCompletion, Station: "A", TS: dayStart.Add(-time.Minute), Count: 4},        // yesterday: recent
+		{Type: TypeCompletion, Station: "A", TS: q.RecentFrom.Add(-time.Minute), Count: 8},    // before the window
+		{Type: TypeCompletion, Station: "A", TS: q.RecentFrom, Count: 16},                     // its first instant
+	}, q)
+	if got[0].LastHour != 1 || got[0].RecentRecords != 20 {
+		t.Errorf("last hour %d (want 1), recent %d (want 20)", got[0].LastHour, got[0].RecentRecords)
+	}
+}
+
+// Spooled heartbeats and completions join the service samples as the store
+// gives them, and each station is measured on its own.
+func TestAddPendingService(t *testing.T) {
+	ict := time.FixedZone("ICT", 7*3600)
+	now := time.Date(2021, 3, 20, 21, 30, 0, 0, ict)
+	q := ServiceQueryAt([]string{"A", "B"}, now)
+	samples := []ServiceSample{{Station: "A", At: now.Add(-60 * time.Minute), Status: StatusOpen, Queue: 10, Lanes: 2}}
+	minutes := []MinuteCount{{Station: "A", Minute: now.Add(-50 * time.Minute), Records: 3}}
+	samples, minutes = AddPendingService(samples, minutes, []Event{
+		{Type: TypeHeartbeat, Station: "A", TS: now.Add(-50 * time.Minute), Status: StatusOpen, Queue: 8, Lanes: 2},
+		{Type: TypeHeartbeat, Station: "B", TS: now.Add(-5 * time.Minute), Status: StatusOpen, Queue: 1, Lanes: 1},
+		{Type: TypeHeartbeat, Station: "C", TS: now.Add(-5 * time.Minute), Status: StatusOpen, Queue: 1, Lanes: 1}, // not asked
+		{Type: TypeCompletion, Station: "A", TS: now.Add(-50*time.Minute + 10*time.Second), Count: 2},
+		{Type: TypeCompletion, Station: "A", TS: now.Add(-3 * time.Hour), Count: 100}, // before the window
+	}, q)
+	if len(samples) != 3 || samples[0].Station != "A" || samples[1].Queue != 8 || samples[2].Station != "B" {
+		t.Fatalf("samples %+v", samples)
+	}
+	if len(minutes) != 1 || minutes[0].Records != 5 {
+		t.Fatalf("minutes %+v", minutes)
+	}
+	served := ServedByStation(samples, minutes, now)
+	// A: 10 min at 2 lanes, then 15 (stale) at 2 lanes: 50 lane-minutes, 5 records.
+	if a := served["A"]; a.BusyLaneMinutes != 50 || a.BusyRecords != 5 {
+		t.Errorf("A served %+v", a)
+	}
+	if b := served["B"]; b.BusyLaneMinutes != 5 {
+		t.Errorf("B served %+v", b)
+	}
+}

@@ -56,17 +56,23 @@ func ServiceQueryAt(stations []string, now time.Time) ServiceQuery {
 
 // Served is what one station did in the service window up to an instant.
 type Served struct {
-	Records         int64   // records completed in the window
-	BusyLaneMinutes float64 // lane-minutes open with citizens to serve
-	ActiveMinutes   float64 // minutes open or paused: a home-visit round, travel included
-	IdleRecords     int64   // records in the last IdleWindow
+	// BusyLaneMinutes are the lane-minutes open with citizens waiting, and
+	// BusyRecords the records completed in them: their ratio is the pace of
+	// a lane that always has someone to serve. Minutes with an empty queue
+	// say how many came, not how fast a lane works, and are left out.
+	BusyLaneMinutes float64
+	BusyRecords     int64
+	// ActiveMinutes are the minutes open or paused (a home-visit round,
+	// travel between houses included) and ActiveRecords the records in them.
+	ActiveMinutes float64
+	ActiveRecords int64
+	IdleRecords   int64 // records in the last IdleWindow
 }
 
 // MeasureServed integrates one station's heartbeats (sorted by time, the
 // last one before the window included) and minutes of completions over the
-// service window ending at now. A stretch between two heartbeats counts as
-// busy when the station was open with lanes and either had a queue or
-// completed records in it.
+// service window ending at now. A stretch between two heartbeats is busy
+// when the station was open with lanes and a queue.
 func MeasureServed(samples []ServiceSample, minutes []MinuteCount, now time.Time) Served {
 	from := now.Add(-ServiceWindow)
 	var w Served
@@ -80,11 +86,8 @@ func MeasureServed(samples []ServiceSample, minutes []MinuteCount, now time.Time
 		return n
 	}
 	for _, m := range minutes {
-		if !m.Minute.Before(from.Truncate(time.Minute)) && !m.Minute.After(now) {
-			w.Records += m.Records
-			if !m.Minute.Before(now.Add(-IdleWindow).Truncate(time.Minute)) {
-				w.IdleRecords += m.Records
-			}
+		if !m.Minute.Before(now.Add(-IdleWindow).Truncate(time.Minute)) && !m.Minute.After(now) {
+			w.IdleRecords += m.Records
 		}
 	}
 	for i, s := range samples {
@@ -101,12 +104,14 @@ func MeasureServed(samples []ServiceSample, minutes []MinuteCount, now time.Time
 		if !end.After(start) {
 			continue
 		}
-		span := end.Sub(start).Minutes()
+		span, records := end.Sub(start).Minutes(), recordsIn(start, end)
 		if s.Status == StatusOpen || s.Status == StatusPaused {
 			w.ActiveMinutes += span
+			w.ActiveRecords += records
 		}
-		if s.Status == StatusOpen && s.Lanes > 0 && (s.Queue > 0 || recordsIn(start, end) > 0) {
+		if s.Status == StatusOpen && s.Lanes > 0 && s.Queue > 0 {
 			w.BusyLaneMinutes += span * float64(s.Lanes)
+			w.BusyRecords += records
 		}
 	}
 	return w
@@ -142,13 +147,13 @@ func (c *Campaign) ServiceOf(kind StationKind, status StationStatus, queue, staf
 	var minutes float64
 	switch kind {
 	case KindHomeVisit:
-		out.MinutesPerRecord = smoothed(w.ActiveMinutes, w.Records, c.VisitMinutes())
+		out.MinutesPerRecord = smoothed(w.ActiveMinutes, w.ActiveRecords, c.VisitMinutes())
 		if status == StatusOpen || status == StatusPaused {
 			m := math.Round(float64(queue) * out.MinutesPerRecord)
 			out.ListMinutes, minutes = &m, m
 		}
 	default:
-		out.MinutesPerRecord = smoothed(w.BusyLaneMinutes, w.Records, c.MinutesPerRecord)
+		out.MinutesPerRecord = smoothed(w.BusyLaneMinutes, w.BusyRecords, c.MinutesPerRecord)
 		if status == StatusOpen && lanes > 0 {
 			m := math.Round(float64(queue) * out.MinutesPerRecord / float64(lanes))
 			out.WaitMinutes, minutes = &m, m

@@ -10,37 +10,19 @@ import (
 	"tiendo"
 )
 
-func TestEstimateWait(t *testing.T) {
-	tests := []struct {
-		name    string
-		queue   int
-		lanes   int
-		status  tiendo.StationStatus
-		perHour int64
-		nominal float64
-		want    float64
-	}{
-		{"nominal: 10 waiting, 2 lanes, 6 min", 10, 2, tiendo.StatusOpen, 0, 6, 30},
-		{"nominal: one lane", 10, 1, tiendo.StatusOpen, 0, 6, 60},
-		{"measured equal to nominal", 10, 2, tiendo.StatusOpen, 20, 6, 30},
-		{"measured faster than nominal", 10, 2, tiendo.StatusOpen, 40, 6, 15},
-		{"measured slower than nominal", 10, 2, tiendo.StatusOpen, 10, 6, 60},
-		{"measured ignores nominal", 12, 3, tiendo.StatusOpen, 36, 100, 20},
-		{"rounded to whole minutes", 1, 4, tiendo.StatusOpen, 0, 6, 2}, // 1.5
-		{"rounded down", 1, 5, tiendo.StatusOpen, 0, 6, 1},             // 1.2
-		{"empty queue", 0, 2, tiendo.StatusOpen, 20, 6, 0},
-		{"negative queue", -3, 2, tiendo.StatusOpen, 20, 6, 0},
-		{"no lanes", 10, 0, tiendo.StatusOpen, 20, 6, 0},
-		{"paused", 10, 2, tiendo.StatusPaused, 20, 6, 0},
-		{"closed", 10, 2, tiendo.StatusClosed, 0, 6, 0},
-		{"offline", 10, 2, tiendo.StatusOffline, 0, 6, 0},
+// counts is a station's state without its decision figures, which the
+// service and pace tests check: the counts BuildSnapshot passes through.
+func counts(s tiendo.StationState) tiendo.StationState {
+	s.WaitMinutes, s.ListMinutes, s.MinutesPerRecord, s.ClearsAt, s.Late, s.IdleStaff, s.Pace = nil, nil, 0, nil, false, 0, nil
+	return s
+}
+
+func countsAll(ss []tiendo.StationState) []tiendo.StationState {
+	out := make([]tiendo.StationState, len(ss))
+	for i, s := range ss {
+		out[i] = counts(s)
 	}
-	for _, tt := range tests {
-		if got := tiendo.EstimateWait(tt.queue, tt.lanes, tt.status, tt.perHour, tt.nominal); got != tt.want {
-			t.Errorf("%s: EstimateWait(%d, %d, %s, %d, %v) = %v, want %v",
-				tt.name, tt.queue, tt.lanes, tt.status, tt.perHour, tt.nominal, got, tt.want)
-		}
-	}
+	return out
 }
 
 // snapshotNow is 01:30 on 21 March, local: still working day 20 March.
@@ -77,11 +59,10 @@ func wantSnapshotStations() map[string]tiendo.StationState {
 	return map[string]tiendo.StationState{
 		"LS-BS-VULE": {ID: "LS-BS-VULE", Name: "Vũ Lễ", District: "LS-BS", Commune: "Vũ Lễ", Kind: tiendo.KindMobile,
 			Status: tiendo.StatusPaused, Queue: 8, Staff: 2, Lanes: 2, Completed: 300, CompletedToday: 40, PerHour: 12,
-			Quota: 500, WaitMinutes: 0, RetriesPerRec: 0.3, LastSeen: ptime(snapshotNow.Add(-tiendo.StaleAfter)), Lat: 21.9, Lon: 106.3},
-		// 3 lanes serving 30 an hour: 6 min per record and lane, 20 waiting → 40 min.
+			Quota: 500, RetriesPerRec: 0.3, LastSeen: ptime(snapshotNow.Add(-tiendo.StaleAfter)), Lat: 21.9, Lon: 106.3},
 		"LS-TP-A": {ID: "LS-TP-A", Name: "TP A", District: "LS-TP", Kind: tiendo.KindFixed,
 			Status: tiendo.StatusOpen, Queue: 20, Staff: 5, Lanes: 3, Completed: 1000, CompletedToday: 120, PerHour: 30,
-			Quota: 2000, WaitMinutes: 40, RetriesPerRec: 0.25, LastSeen: ptime(snapshotNow.Add(-2 * time.Minute)), Lat: 21.84, Lon: 106.75},
+			Quota: 2000, RetriesPerRec: 0.25, LastSeen: ptime(snapshotNow.Add(-2 * time.Minute)), Lat: 21.84, Lon: 106.75},
 		// Silent for longer than StaleAfter: offline, no queue, no staff.
 		"LS-TP-B": {ID: "LS-TP-B", Name: "TP B", District: "LS-TP", Kind: tiendo.KindFixed,
 			Status: tiendo.StatusOffline, Queue: 0, Staff: 0, Lanes: 5, Completed: 500, CompletedToday: 50, PerHour: 0,
@@ -94,7 +75,7 @@ func wantSnapshotStations() map[string]tiendo.StationState {
 
 func TestBuildSnapshotProvince(t *testing.T) {
 	reg := snapshotRegistry(t)
-	snap := tiendo.BuildSnapshot(reg, tiendo.ProvinceScope, snapshotStats(), snapshotNow)
+	snap := tiendo.BuildSnapshot(reg, tiendo.ProvinceScope, snapshotStats(), reg.Campaign.ConfiguredProfile(), snapshotNow)
 
 	if got, want := snap.Scope, tiendo.ProvinceScope; got != want {
 		t.Errorf("Scope = %v, want %v", got, want)
@@ -121,16 +102,17 @@ func TestBuildSnapshotProvince(t *testing.T) {
 	}
 	want := wantSnapshotStations()
 	for _, got := range snap.Stations {
-		if w := want[got.ID]; !reflect.DeepEqual(got, w) {
+		if w := want[got.ID]; !reflect.DeepEqual(counts(got), w) {
 			t.Errorf("station %s =\n%+v\nwant\n%+v", got.ID, got, w)
 		}
 	}
 
 	wantTotals := tiendo.Totals{
 		Completed: 1800, CompletedToday: 210, Target: 621000, Queue: 28, Staff: 7, PerHour: 42,
-		Stations: 4, StationsOpen: 1,
+		Stations: 4, StationsOpen: 1, StationsOffline: 2,
 		RetriesPerRec: 0.19, // 340 / 1800
 		PercentDone:   0.29, // 1800 / 621000
+		StationsLate:  1,    // LS-TP-A: 20 waiting at 3 lanes, 6 min each, clear at 02:10
 	}
 	if snap.Totals != wantTotals {
 		t.Errorf("Totals =\n%+v\nwant\n%+v", snap.Totals, wantTotals)
@@ -140,6 +122,13 @@ func TestBuildSnapshotProvince(t *testing.T) {
 		{ID: "LS-TP", Name: "TP Lạng Sơn", Quota: 81274, Completed: 1500, CompletedToday: 170, Queue: 20, PerHour: 30, PercentDone: 1.85},
 		{ID: "LS-BS", Name: "Bắc Sơn", Quota: 56813, Completed: 300, CompletedToday: 40, Queue: 8, PerHour: 12, PercentDone: 0.53},
 		{ID: "LS-DL", Name: "Đình Lập", Quota: 22883},
+	}
+	wantDistricts[0].StationsLate = 1
+	for i := range snap.Districts {
+		if snap.Districts[i].Pace == nil || snap.Districts[i].Pace.Target != snap.Districts[i].Quota {
+			t.Errorf("district %s: pace %+v, want one for its quota", snap.Districts[i].ID, snap.Districts[i].Pace)
+		}
+		snap.Districts[i].Pace = nil
 	}
 	if !reflect.DeepEqual(snap.Districts, wantDistricts) {
 		t.Errorf("Districts =\n%+v\nwant\n%+v", snap.Districts, wantDistricts)
@@ -163,16 +152,16 @@ func TestBuildSnapshotProvince(t *testing.T) {
 func TestBuildSnapshotDistrict(t *testing.T) {
 	reg := snapshotRegistry(t)
 	scope := tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: "LS-TP"}
-	snap := tiendo.BuildSnapshot(reg, scope, snapshotStats(), snapshotNow)
+	snap := tiendo.BuildSnapshot(reg, scope, snapshotStats(), reg.Campaign.ConfiguredProfile(), snapshotNow)
 	if snap.Districts != nil {
 		t.Errorf("Districts = %+v in a district scope, want none", snap.Districts)
 	}
 	want := wantSnapshotStations()
-	if got, w := snap.Stations, []tiendo.StationState{want["LS-TP-A"], want["LS-TP-B"]}; !reflect.DeepEqual(got, w) {
+	if got, w := countsAll(snap.Stations), []tiendo.StationState{want["LS-TP-A"], want["LS-TP-B"]}; !reflect.DeepEqual(got, w) {
 		t.Errorf("Stations =\n%+v\nwant\n%+v", got, w)
 	}
 	wantTotals := tiendo.Totals{Completed: 1500, CompletedToday: 170, Target: 81274, Queue: 20, Staff: 5, PerHour: 30,
-		Stations: 2, StationsOpen: 1, RetriesPerRec: 0.17, PercentDone: 1.85}
+		Stations: 2, StationsOpen: 1, StationsOffline: 1, StationsLate: 1, RetriesPerRec: 0.17, PercentDone: 1.85}
 	if snap.Totals != wantTotals {
 		t.Errorf("Totals =\n%+v\nwant\n%+v", snap.Totals, wantTotals)
 	}
@@ -180,9 +169,9 @@ func TestBuildSnapshotDistrict(t *testing.T) {
 
 func TestBuildSnapshotStation(t *testing.T) {
 	reg := snapshotRegistry(t)
-	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-BS-VULE"}, snapshotStats(), snapshotNow)
+	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-BS-VULE"}, snapshotStats(), reg.Campaign.ConfiguredProfile(), snapshotNow)
 	want := wantSnapshotStations()
-	if got, w := snap.Stations, []tiendo.StationState{want["LS-BS-VULE"]}; !reflect.DeepEqual(got, w) {
+	if got, w := countsAll(snap.Stations), []tiendo.StationState{want["LS-BS-VULE"]}; !reflect.DeepEqual(got, w) {
 		t.Errorf("Stations =\n%+v\nwant\n%+v", got, w)
 	}
 	wantTotals := tiendo.Totals{Completed: 300, CompletedToday: 40, Target: 500, Queue: 8, Staff: 2, PerHour: 12,
@@ -199,12 +188,12 @@ func TestBuildSnapshotNoData(t *testing.T) {
 		{Kind: tiendo.ScopeDistrict, ID: "LS-DL"},
 		{Kind: tiendo.ScopeStation, ID: "LS-TP-A"},
 	} {
-		snap := tiendo.BuildSnapshot(reg, scope, nil, snapshotNow)
+		snap := tiendo.BuildSnapshot(reg, scope, nil, reg.Campaign.ConfiguredProfile(), snapshotNow)
 		if got, want := snap.Totals.Stations, len(reg.StationsIn(scope)); got != want {
 			t.Errorf("%v: Totals.Stations = %d, want %d", scope, got, want)
 		}
 		for _, s := range snap.Stations {
-			if s.Status != tiendo.StatusOffline || s.Completed != 0 || s.Queue != 0 || s.LastSeen != nil || s.WaitMinutes != 0 {
+			if s.Status != tiendo.StatusOffline || s.Completed != 0 || s.Queue != 0 || s.LastSeen != nil || s.WaitMinutes != nil {
 				t.Errorf("%v: station without data = %+v, want offline with zeros", scope, s)
 			}
 		}
@@ -214,21 +203,21 @@ func TestBuildSnapshotNoData(t *testing.T) {
 	}
 }
 
-// A fresh heartbeat of an open station with nobody served this hour falls
-// back on the campaign's nominal minutes per record.
+// A fresh heartbeat of an open station with nobody served in the service
+// window falls back on the campaign's nominal minutes per record.
 func TestBuildSnapshotNominalWait(t *testing.T) {
 	reg := snapshotRegistry(t)
 	stats := []tiendo.StationStats{{Station: "LS-TP-A", HasHeartbeat: true, LastSeen: snapshotNow,
 		Status: tiendo.StatusOpen, Queue: 9, Staff: 3, Lanes: 3}}
-	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-TP-A"}, stats, snapshotNow)
-	if got, want := snap.Stations[0].WaitMinutes, 18.0; got != want { // 9 × 6 ÷ 3
-		t.Errorf("WaitMinutes = %v, want %v", got, want)
+	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-TP-A"}, stats, reg.Campaign.ConfiguredProfile(), snapshotNow)
+	if got := snap.Stations[0].WaitMinutes; got == nil || *got != 18 { // 9 × 6 ÷ 3
+		t.Errorf("WaitMinutes = %v, want 18", got)
 	}
 }
 
 func TestSnapshotJSON(t *testing.T) {
 	reg := snapshotRegistry(t)
-	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: "LS-DL"}, nil, snapshotNow)
+	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: "LS-DL"}, nil, reg.Campaign.ConfiguredProfile(), snapshotNow)
 	b, err := json.Marshal(snap)
 	if err != nil {
 		t.Fatal(err)
