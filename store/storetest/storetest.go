@@ -70,6 +70,9 @@ func Run(t *testing.T, open Factory) {
 	t.Run("LatestEventTime", func(t *testing.T) { testLatestEventTime(t, open) })
 	t.Run("HourlyOverDistricts", func(t *testing.T) { testHourlyOverDistricts(t, open) })
 	t.Run("UpgradeBackfillsDistricts", func(t *testing.T) { testUpgradeBackfill(t, open) })
+	t.Run("ServiceSamples", func(t *testing.T) { testServiceSamples(t, open) })
+	t.Run("ServiceSamplesEqualRaw", func(t *testing.T) { testServiceSamplesEqualRaw(t, open) })
+	t.Run("UpgradeBackfillsServiceSamples", func(t *testing.T) { testUpgradeBackfillsServiceSamples(t, open) })
 }
 
 func testLatestEventTime(t *testing.T, open Factory) {

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"tiendo"
+)
+
+// ServiceSamples answers from station_minute_latest (schema/004) and
+// completions_minute, side by side like StationStats' parts: the read
+// model asks every live round for each watched scope, over the service
+// window and the stale allowance before it (about 105 minutes), so both
+// are minute rollups bounded by time before station.
+//
+// A heartbeat sample is the newest heartbeat of its minute and counts when
+// its own time is in [From, To]. At From that is exactly "the newest of
+// the minute's heartbeats in range"; at To, a minute whose newest
+// heartbeat is after To is left out, though an older one of it may be in
+// range, as the rollup keeps only the newest. With To at the clock's now
+// nothing is after it. Completions are by minute, the minute holding From
+// included whole, as LastHour counts its first minute.
+func (db *DB) ServiceSamples(ctx context.Context, q tiendo.ServiceQuery) ([]tiendo.ServiceSample, []tiendo.MinuteCount, error) {
+	if q.Stations != nil && len(q.Stations) == 0 || q.To.Before(q.From) {
+		return nil, nil, nil
+	}
+	var station string
+	if q.Stations != nil {
+		station = "station IN " + InSet(q.Stations) + " AND "
+	}
+	from, to := q.From.Unix(), q.To.Unix()
+	minutes := fmt.Sprintf("minute >= toDateTime(%d, 'UTC') AND minute <= toDateTime(%d, 'UTC')", q.From.UTC().Truncate(time.Minute).Unix(), to)
+	// hour leads station_minute_latest's key: bounding it lets the index
+	// skip every other hour's rows before it looks at stations.
+	hours := fmt.Sprintf("hour >= toDateTime(%d, 'UTC') AND hour <= toDateTime(%d, 'UTC')", q.From.UTC().Truncate(time.Hour).Unix(), to)
+	// Both branches yield (station, part, time, a, b, c, status).
+	parts := []string{
+		db.sql(`SELECT station, toInt64(0), toInt64(toUInt32(maxMerge(last_ts))) AS at, toInt64(argMaxMerge(queue)),
+			toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status)
+			FROM {db}.station_minute_latest WHERE %s%s AND %s GROUP BY station, minute HAVING at >= %d AND at <= %d`,
+			station, hours, minutes, from, to),
+		db.sql(`SELECT station, toInt64(1), toInt64(toUInt32(minute)), toInt64(sum(records)), toInt64(0), toInt64(0), ''
+			FROM {db}.completions_minute WHERE %s%s GROUP BY station, minute`, station, minutes),
+	}
+	rows, err := db.queryParts(ctx, parts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("service samples: %w", err)
+	}
+	var samples []tiendo.ServiceSample
+	var counts []tiendo.MinuteCount
+	for _, r := range rows {
+		id, t, a := r[0].(string), time.Unix(r[2].(int64), 0).UTC(), r[3].(int64)
+		if r[1].(int64) == 0 {
+			samples = append(samples, tiendo.ServiceSample{Station: id, At: t, Status: tiendo.StationStatus(r[6].(string)),
+				Queue: int(a), Staff: int(r[4].(int64)), Lanes: int(r[5].(int64))})
+		} else {
+			counts = append(counts, tiendo.MinuteCount{Station: id, Minute: t, Records: a})
+		}
+	}
+	// The parts come back in no particular order (side by side, or a
+	// UNION ALL's streams interleaved); a window's rows are few.
+	sort.Slice(samples, func(i, j int) bool {
+		if c := strings.Compare(samples[i].Station, samples[j].Station); c != 0 {
+			return c < 0
+		}
+		return samples[i].At.Before(samples[j].At)
+	})
+	sort.Slice(counts, func(i, j int) bool {
+		if c := strings.Compare(counts[i].Station, counts[j].Station); c != 0 {
+			return c < 0
+		}
+		return counts[i].Minute.Before(counts[j].Minute)
+	})
+	return samples, counts, nil
+}
