@@ -353,7 +353,8 @@ func (db *DB) StoredEventKeys(ctx context.Context, events []tiendo.Event) (map[s
 // completions_minute and station_latest: four small grouped reads, run side
 // by side (see queryParts). At national scale each read costs a few
 // milliseconds of fixed work (the station list, index analysis, parts), so
-// four in a row cost four times that.
+// four in a row cost four times that, and the recent pace's records come
+// from the same read of completions_hour as today's rather than a fifth.
 func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.StationStats, error) {
 	where := ""
 	if q.Stations != nil {
@@ -373,17 +374,27 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 		}
 		return " WHERE " + strings.Join(parts, " AND ")
 	}
-	now := q.Now.Unix()
+	now, dayStart := q.Now.Unix(), q.DayStart.Unix()
+	// The recent window [RecentFrom, DayStart) sits right before today, so
+	// one range of completions_hour holds both; without one, only today.
+	recentFrom := dayStart
+	if !q.RecentFrom.IsZero() && q.RecentFrom.Before(q.DayStart) {
+		recentFrom = q.RecentFrom.Unix()
+	}
+	today := fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", dayStart)
 	// Every branch yields (station, part, a, b, c, d, status, lat, lon) with
 	// the same types; part says which figures a row carries.
 	const zeros = "toInt64(0), toInt64(0), '', toFloat64(0), toFloat64(0)"
 	parts := []string{
 		db.sql("SELECT station, toInt64(0), toInt64(sum(records)), toInt64(sum(retries)), "+zeros+
 			" FROM {db}.station_totals%s GROUP BY station", and()),
-		db.sql("SELECT station, toInt64(1), toInt64(sum(records)), toInt64(0), "+zeros+" FROM {db}.completions_hour%s GROUP BY station",
-			and(fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", q.DayStart.Unix()), fmt.Sprintf("hour <= toDateTime(%d, 'UTC')", now))),
+		db.sql("SELECT station, toInt64(1), toInt64(sumIf(records, "+today+")), toInt64(sumIf(records, NOT ("+today+"))), "+zeros+
+			" FROM {db}.completions_hour%s GROUP BY station",
+			and(fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", recentFrom), fmt.Sprintf("hour <= toDateTime(%d, 'UTC')", now))),
+		// The minute holding now − 1 h counts whole (tiendo.LastHourFrom):
+		// the window holds the whole hour and at most a minute more.
 		db.sql("SELECT station, toInt64(2), toInt64(sum(records)), toInt64(0), "+zeros+" FROM {db}.completions_minute%s GROUP BY station",
-			and(fmt.Sprintf("minute > toDateTime(%d, 'UTC')", now-3600), fmt.Sprintf("minute <= toDateTime(%d, 'UTC')", now))),
+			and(fmt.Sprintf("minute >= toDateTime(%d, 'UTC')", tiendo.LastHourFrom(q.Now).Unix()), fmt.Sprintf("minute <= toDateTime(%d, 'UTC')", now))),
 		db.sql(`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
 			toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status), argMaxMerge(lat), argMaxMerge(lon)
 			FROM {db}.station_latest%s GROUP BY station`, and()),
@@ -405,7 +416,7 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 		case 0:
 			s.Completed, s.Retries = a, b
 		case 1:
-			s.CompletedToday = a
+			s.CompletedToday, s.RecentRecords = a, b
 		case 2:
 			s.LastHour = a
 		case 3:

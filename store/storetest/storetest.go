@@ -70,6 +70,8 @@ func Run(t *testing.T, open Factory) {
 	t.Run("LatestEventTime", func(t *testing.T) { testLatestEventTime(t, open) })
 	t.Run("HourlyOverDistricts", func(t *testing.T) { testHourlyOverDistricts(t, open) })
 	t.Run("UpgradeBackfillsDistricts", func(t *testing.T) { testUpgradeBackfill(t, open) })
+	t.Run("RecentRecords", func(t *testing.T) { testRecentRecords(t, open) })
+	t.Run("LastHourEdge", func(t *testing.T) { testLastHourEdge(t, open) })
 	t.Run("ServiceSamples", func(t *testing.T) { testServiceSamples(t, open) })
 	t.Run("ServiceSamplesEqualRaw", func(t *testing.T) { testServiceSamplesEqualRaw(t, open) })
 	t.Run("UpgradeBackfillsServiceSamples", func(t *testing.T) { testUpgradeBackfillsServiceSamples(t, open) })
@@ -580,6 +582,95 @@ func testUpgradeBackfill(t *testing.T, open Factory) {
 	tl.add(evs...)
 	write(t, db, evs...)
 	checkHourly(t, db, tl, lists)
+}
+
+// testRecentRecords checks the recent pace's records, [RecentFrom,
+// DayStart) by hour, and that the spool overlay (tiendo.AddPending) counts
+// the same events the same: a figure must not change when its events move
+// from the spool into ClickHouse.
+func testRecentRecords(t *testing.T, open Factory) {
+	db := open(t)
+	dayStart := at("2021-03-20 04:00:00")
+	recentFrom := at("2021-03-13 04:00:00")
+	evs := []tiendo.Event{
+		completion("before", "A", "2021-03-13 03:59:59", 100, 0), // the day before the window
+		completion("first", "A", "2021-03-13 04:00:00", 1, 0),    // its first second
+		completion("mid", "A", "2021-03-16 21:30:00", 2, 0),
+		completion("last", "A", "2021-03-20 03:59:59", 4, 0), // the last hour before today
+		completion("today", "A", "2021-03-20 04:00:00", 8, 0),
+		completion("only", "B", "2021-03-18 10:00:00", 16, 0), // recent, nothing today
+	}
+	write(t, db, evs...)
+	now := at("2021-03-20 10:00:00")
+	for _, c := range []struct {
+		name       string
+		recentFrom time.Time
+		a, b       int64
+	}{
+		{"seven days", recentFrom, 7, 16},
+		{"from an hour's middle", at("2021-03-16 21:45:00"), 4, 16},
+		{"equal to the day start", dayStart, 0, 0},
+		{"zero", time.Time{}, 0, 0},
+	} {
+		q := tiendo.StatsQuery{DayStart: dayStart, Now: now, RecentFrom: c.recentFrom}
+		got := statsOf(t, db, q)
+		if got["A"].RecentRecords != c.a || got["B"].RecentRecords != c.b {
+			t.Errorf("%s: recent records A %d, B %d; want %d, %d", c.name, got["A"].RecentRecords, got["B"].RecentRecords, c.a, c.b)
+		}
+		if got["A"].CompletedToday != 8 || got["B"].CompletedToday != 0 || got["A"].Completed != 115 {
+			t.Errorf("%s: today A %d, B %d, total A %d; want 8, 0, 115 whatever the recent window", c.name,
+				got["A"].CompletedToday, got["B"].CompletedToday, got["A"].Completed)
+		}
+		if c.recentFrom.IsZero() { // the overlay needs a window; a zero one is the store's promise alone
+			continue
+		}
+		sameAsOverlay(t, c.name, got, evs, q)
+	}
+}
+
+// sameAsOverlay checks that the spool overlay, handed the events the store
+// holds, gives the store's per-station counts.
+func sameAsOverlay(t *testing.T, name string, stored map[string]tiendo.StationStats, evs []tiendo.Event, q tiendo.StatsQuery) {
+	t.Helper()
+	for _, p := range tiendo.AddPending(nil, evs, q) {
+		s := stored[p.Station]
+		if s.Completed != p.Completed || s.CompletedToday != p.CompletedToday || s.RecentRecords != p.RecentRecords || s.LastHour != p.LastHour {
+			t.Errorf("%s: station %s from the store: total %d today %d recent %d last hour %d; from the spool overlay: %d %d %d %d",
+				name, p.Station, s.Completed, s.CompletedToday, s.RecentRecords, s.LastHour, p.Completed, p.CompletedToday, p.RecentRecords, p.LastHour)
+		}
+	}
+}
+
+func testLastHourEdge(t *testing.T, open Factory) {
+	db := open(t)
+	evs := []tiendo.Event{
+		completion("old", "A", "2021-03-20 20:59:59", 100, 0),
+		completion("edge", "A", "2021-03-20 21:00:00", 1, 0), // exactly now − 60 min
+		completion("edge2", "A", "2021-03-20 21:00:40", 2, 0),
+		completion("mid", "A", "2021-03-20 21:30:00", 4, 0),
+		completion("now", "A", "2021-03-20 22:00:00", 8, 0),
+		completion("edgeB", "B", "2021-03-20 21:00:05", 16, 0),
+	}
+	write(t, db, evs...)
+	dayStart := at("2021-03-20 04:00:00")
+	for _, c := range []struct {
+		now  string
+		a, b int64
+	}{
+		// On a whole minute, the minute of now − 60 min is the window's
+		// first: 61 minute buckets, of which the last holds one instant.
+		{"2021-03-20 22:00:00", 15, 16},
+		// Mid-minute, the minute holding now − 1 h counts whole.
+		{"2021-03-20 22:00:30", 15, 16},
+		{"2021-03-20 22:01:00", 12, 0},
+	} {
+		q := tiendo.StatsQuery{DayStart: dayStart, Now: at(c.now), RecentFrom: dayStart}
+		got := statsOf(t, db, q)
+		if got["A"].LastHour != c.a || got["B"].LastHour != c.b {
+			t.Errorf("now %s: last hour A %d, B %d; want %d, %d", c.now, got["A"].LastHour, got["B"].LastHour, c.a, c.b)
+		}
+		sameAsOverlay(t, "now "+c.now, got, evs, q)
+	}
 }
 
 // sortedKeys lists a found set, for failure messages.
