@@ -38,8 +38,8 @@ func (db *DB) ServiceSamples(ctx context.Context, q tiendo.ServiceQuery) ([]tien
 	hours := fmt.Sprintf("hour >= toDateTime(%d, 'UTC') AND hour <= toDateTime(%d, 'UTC')", q.From.UTC().Truncate(time.Hour).Unix(), to)
 	// Both branches yield (station, part, time, a, b, c, status).
 	parts := []string{
-		db.sql(`SELECT station, toInt64(0), toInt64(toUInt32(maxMerge(last_ts))) AS at, toInt64(argMaxMerge(queue)),
-			toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status)
+		db.sql(`SELECT station, toInt64(0), toInt64(toUInt32(max(ts))) AS at, toInt64(argMax(queue, ts)),
+			toInt64(argMax(staff, ts)), toInt64(argMax(lanes, ts)), argMax(status, ts)
 			FROM {db}.station_minute_latest WHERE %s%s AND %s GROUP BY station, minute HAVING at >= %d AND at <= %d`,
 			station, hours, minutes, from, to),
 		db.sql(`SELECT station, toInt64(1), toInt64(toUInt32(minute)), toInt64(sum(records)), toInt64(0), toInt64(0), ''
