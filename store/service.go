@@ -11,17 +11,17 @@ import (
 )
 
 // ServiceSamples answers from station_minute_latest (schema/004) and
-// completions_minute, side by side like StationStats' parts: the read
+// completions_minute, side by side like StationStats' parts. The read
 // model asks every live round for each watched scope, over the service
 // window and the stale allowance before it (about 105 minutes), so both
-// are minute rollups bounded by time before station.
+// reads are minute rollups, and the heartbeats' is keyed by hour first.
 //
 // A heartbeat sample is the newest heartbeat of its minute and counts when
-// its own time is in [From, To]. At From that is exactly "the newest of
-// the minute's heartbeats in range"; at To, a minute whose newest
-// heartbeat is after To is left out, though an older one of it may be in
-// range, as the rollup keeps only the newest. With To at the clock's now
-// nothing is after it. Completions are by minute, the minute holding From
+// its own time is in [From, To]. At From that is exactly the newest of the
+// minute's heartbeats in range; at To, a minute whose newest heartbeat is
+// after To is left out, though an older one of it may be in range, as the
+// rollup keeps only the newest. With To at the clock's now nothing is
+// after it. Completions are by minute, the minutes holding From and To
 // included whole, as LastHour counts its first minute.
 func (db *DB) ServiceSamples(ctx context.Context, q tiendo.ServiceQuery) ([]tiendo.ServiceSample, []tiendo.MinuteCount, error) {
 	if q.Stations != nil && len(q.Stations) == 0 || q.To.Before(q.From) {
