@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"sort"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -35,8 +34,10 @@ const ProvinceLimit = 20
 // Input is one scope's query results at one instant.
 type Input struct {
 	Campaign *tiendo.Campaign
-	// Snapshot is the scope's live snapshot: totals, stations, and districts
-	// when the scope is the province.
+	// Snapshot is the scope's live snapshot: totals, stations, districts
+	// when the scope is the province, and every decision figure the charts
+	// show (Pace, the stations' service figures, Attention). Build draws
+	// these as they are; it needs no hour profile of its own.
 	Snapshot *tiendo.Snapshot
 	// Hours are the scope's completions per UTC hour from the campaign start
 	// to now, summed over its stations (Station empty).
@@ -97,16 +98,10 @@ type view struct {
 	tx    *text
 	th    theme
 	today tiendo.Day
-	// target is the scope's target: the campaign's, a district's quota or
-	// a station's quota; 0 for a station without one (no pace to chart).
-	target int64
 
-	daily        []DayTotal                // per working day from the start; today's is the snapshot's
-	dayTotals    map[tiendo.Day]int64      // daily, by day
+	dayTotals    map[tiendo.Day]int64      // records per working day; today's agrees with the snapshot
 	byHour       map[tiendo.Day]*[24]int64 // records by working day and hour position
 	late         map[tiendo.Day]int64      // records after LateNightHour, by working day
-	proj         Projection                // of the scope against its target
-	scoped       tiendo.Campaign           // the campaign with the scope's target
 	stationHours []tiendo.HourCount        // Input.StationHours
 }
 
@@ -120,16 +115,16 @@ func newView(in Input) *view {
 	if v.today.IsZero() {
 		v.today = c.WorkingDay(snap.Now)
 	}
-	v.target = snap.Totals.Target
-	if v.target <= 0 && snap.Scope.Kind == tiendo.ScopeProvince {
-		v.target = c.Target
+	for _, d := range DailyTotals(c, in.Hours) {
+		if d.Day <= v.today {
+			v.dayTotals[d.Day] = d.Records
+		}
 	}
 	for _, h := range in.Hours {
 		d := c.WorkingDay(h.Hour)
 		if d > v.today {
 			continue
 		}
-		v.dayTotals[d] += h.Records
 		row := v.byHour[d]
 		if row == nil {
 			row = new([24]int64)
@@ -154,15 +149,6 @@ func newView(in Input) *view {
 			v.dayTotals[v.today] = snap.Totals.Completed - before
 		}
 	}
-	for d, n := range v.dayTotals {
-		if d >= c.Start {
-			v.daily = append(v.daily, DayTotal{Day: d, Records: n})
-		}
-	}
-	sort.Slice(v.daily, func(i, j int) bool { return v.daily[i].Day < v.daily[j].Day })
-	v.scoped = *c
-	v.scoped.Target = v.target
-	v.proj = Project(&v.scoped, v.daily, v.today)
 	return v
 }
 
@@ -170,26 +156,26 @@ func newView(in Input) *view {
 // background; the option must still set every text colour, because ECharts'
 // defaults are dark grey and vanish on the command room's dark screen.
 type theme struct {
-	dark                                   bool
-	text, subtext, axis, split             string
-	done, needed, forecastOK, forecastLate string
-	target                                 string
-	perHour, offline                       string
-	today, yesterday                       string
-	queue, staff, idle, wait               string
-	ahead, behind, retries                 string
-	late                                   string
-	heat                                   []string
-	palette                                []string
+	dark                                 bool
+	text, subtext, axis, split           string
+	done, plan, forecastOK, forecastLate string
+	target                               string
+	perHour, offline                     string
+	today, yesterday                     string
+	queue, staff, idle, wait, list       string
+	ahead, behind, retries               string
+	late                                 string
+	heat                                 []string
+	palette                              []string
 }
 
 func themeFor(dark bool) theme {
 	if dark {
 		return theme{
 			dark: true, text: "#f2f4f7", subtext: "#c3c9d2", axis: "#aab2bd", split: "#3a414e",
-			done: "#5aa9ff", needed: "#aab2bd", forecastOK: "#3ddc97", forecastLate: "#ff6b6b", target: "#ffc145",
+			done: "#5aa9ff", plan: "#aab2bd", forecastOK: "#3ddc97", forecastLate: "#ff6b6b", target: "#ffc145",
 			perHour: "#5aa9ff", offline: "#6b7380", today: "#5aa9ff", yesterday: "#8a939f",
-			queue: "#7ea6ff", staff: "#9be07a", idle: "#ffc145", wait: "#ff6b6b",
+			queue: "#7ea6ff", staff: "#9be07a", idle: "#ffc145", wait: "#ff6b6b", list: "#7fd3f0",
 			ahead: "#3ddc97", behind: "#ff6b6b", retries: "#c39bff", late: "#ffc145",
 			heat:    []string{"#1f2a44", "#3b4f8c", "#8e5ea2", "#e46c5b", "#ffd166"},
 			palette: []string{"#5aa9ff", "#9be07a", "#ffc145", "#ff6b6b", "#7fd3f0", "#3ddc97", "#ff9f5a", "#c39bff"},
@@ -197,9 +183,9 @@ func themeFor(dark bool) theme {
 	}
 	return theme{
 		text: "#1f2329", subtext: "#5c6470", axis: "#6e7079", split: "#e0e6f1",
-		done: "#2f6fd6", needed: "#8c929b", forecastOK: "#1f9d63", forecastLate: "#d64545", target: "#c98a00",
+		done: "#2f6fd6", plan: "#8c929b", forecastOK: "#1f9d63", forecastLate: "#d64545", target: "#c98a00",
 		perHour: "#2f6fd6", offline: "#b8bec7", today: "#2f6fd6", yesterday: "#9aa1ab",
-		queue: "#4b6fd1", staff: "#5fae3e", idle: "#e89b0c", wait: "#d64545",
+		queue: "#4b6fd1", staff: "#5fae3e", idle: "#e89b0c", wait: "#d64545", list: "#3ba7c9",
 		ahead: "#1f9d63", behind: "#d64545", retries: "#7b52c7", late: "#c26a00",
 		heat:    []string{"#fff7ec", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"},
 		palette: []string{"#2f6fd6", "#5fae3e", "#e89b0c", "#d64545", "#3ba7c9", "#1f9d63", "#f07f2e", "#7b52c7"},

@@ -61,12 +61,15 @@ var hourWeights = map[int]int{7: 3, 8: 6, 9: 8, 10: 8, 11: 7, 12: 4, 13: 5, 14: 
 // fixture is the fixed input of the golden tests: the shipped campaign and
 // stations, at 01:30 on 21 March 2021 (still the working day of 20 March),
 // with about 80,000 records done — the figure the source gives for 20 March.
+// The snapshot is the root package's BuildSnapshot of it, decision figures
+// and all, with the hour profile measured from the fixture's own days.
 type fixture struct {
-	reg   *tiendo.Registry
-	now   time.Time
-	hours []tiendo.HourCount
-	stats []tiendo.StationStats
-	sh    []tiendo.HourCount
+	reg     *tiendo.Registry
+	now     time.Time
+	hours   []tiendo.HourCount
+	stats   []tiendo.StationStats
+	sh      []tiendo.HourCount
+	profile tiendo.HourProfile
 }
 
 func dayTotal(k int) int64 { return 5200 + 420*int64(k) }
@@ -82,7 +85,8 @@ func newFixture(tb testing.TB) *fixture {
 		clocks = append(clocks, h)
 	}
 	sort.Ints(clocks)
-	var total, todayTotal int64
+	var total, todayTotal, recent int64
+	_, _, recentDays := c.RecentWindow(today)
 	for d := c.Start; d <= today; d++ {
 		k := int(d - c.Start)
 		n := dayTotal(k)
@@ -115,6 +119,9 @@ func newFixture(tb testing.TB) *fixture {
 		if d == today {
 			todayTotal = n
 		}
+		if d < today && d >= today-tiendo.Day(recentDays) {
+			recent += n
+		}
 	}
 	sort.Slice(fx.hours, func(i, j int) bool { return fx.hours[i].Hour.Before(fx.hours[j].Hour) })
 
@@ -130,6 +137,7 @@ func newFixture(tb testing.TB) *fixture {
 		st := tiendo.StationStats{Station: s.ID,
 			Completed:      total * weights[i] / wsum,
 			CompletedToday: todayTotal * weights[i] / wsum,
+			RecentRecords:  recent * weights[i] / wsum,
 			LastHour:       int64(s.Lanes * (6 + i%5)), // 6 minutes a record is 10 an hour per lane
 			HasHeartbeat:   i%9 != 4,
 			LastSeen:       fx.now.Add(-time.Duration(i%19) * time.Minute),
@@ -147,6 +155,20 @@ func newFixture(tb testing.TB) *fixture {
 		case i%17 == 0:
 			st.Status = tiendo.StatusPaused
 		}
+		// What the station served in the window: a station with a queue
+		// served through it at 6–8 minutes a record and lane; one without
+		// a queue either kept its lanes busy lately (its officers are not
+		// idle) or served nobody (they are); a home-visit team made three
+		// visits in 90 minutes.
+		lanes := float64(max(1, s.Lanes))
+		switch {
+		case s.Kind == tiendo.KindHomeVisit:
+			st.Served = tiendo.Served{ActiveMinutes: 90, ActiveRecords: 3}
+		case st.Queue > 0:
+			st.Served = tiendo.Served{BusyLaneMinutes: 90 * lanes, BusyRecords: int64(90 * lanes / float64(6+i%3))}
+		case i%3 != 0:
+			st.Served = tiendo.Served{IdleRecords: int64(2 * lanes)}
+		}
 		st.Retries = st.Completed * int64(3+i%10) / 10
 		given += st.Completed
 		givenToday += st.CompletedToday
@@ -154,6 +176,7 @@ func newFixture(tb testing.TB) *fixture {
 	}
 	fx.stats[0].Completed += total - given
 	fx.stats[0].CompletedToday += todayTotal - givenToday
+	fx.profile = c.ProfileOf(fx.hours, today)
 
 	// Today per station: every twentieth station is still working after
 	// midnight; the others stop by 22:00.
@@ -174,7 +197,7 @@ func newFixture(tb testing.TB) *fixture {
 }
 
 func (fx *fixture) input(scope tiendo.Scope, lang string, dark bool) Input {
-	snap := tiendo.BuildSnapshot(fx.reg, scope, fx.stats, fx.now)
+	snap := tiendo.BuildSnapshot(fx.reg, scope, fx.stats, fx.profile, fx.now)
 	in := Input{Campaign: fx.reg.Campaign, Snapshot: snap, Lang: lang, Dark: dark, StationHours: fx.sh}
 	if scope.Kind == tiendo.ScopeProvince {
 		in.Hours = fx.hours
@@ -340,160 +363,6 @@ func TestOptionsComplete(t *testing.T) {
 	}
 }
 
-func TestProgressCumulative(t *testing.T) {
-	fx := newFixture(t)
-	in := fx.input(tiendo.ProvinceScope, "vi", false)
-	c := in.Campaign
-	o := decode(t, mustBuild(t, in)[ChartProgress])
-	done := values(t, o.series(t, 0))
-	if want := int(in.Snapshot.Day-c.Start) + 1; len(done) != want {
-		t.Fatalf("cumulative has %d points, want one per working day so far (%d)", len(done), want)
-	}
-	for i := 1; i < len(done); i++ {
-		if done[i] < done[i-1] {
-			t.Fatalf("cumulative decreases at day %d: %v -> %v", i, done[i-1], done[i])
-		}
-	}
-	if got, want := done[len(done)-1], float64(in.Snapshot.Totals.Completed); got != want {
-		t.Errorf("cumulative ends at %v, want the snapshot total %v", got, want)
-	}
-	// The fixture's hours run to 01:00 of 21 March: that late work belongs
-	// to 20 March, so 20 March's point is the full total and no 21 March
-	// point exists.
-	labels := o.categories(t, "xAxis", 0)
-	if labels[len(done)-1] != "20/3" {
-		t.Errorf("last point is %q, want 20/3", labels[len(done)-1])
-	}
-}
-
-func TestProgressNeededLine(t *testing.T) {
-	fx := newFixture(t)
-	in := fx.input(tiendo.ProvinceScope, "vi", false)
-	c := in.Campaign
-	o := decode(t, mustBuild(t, in)[ChartProgress])
-	needed := values(t, o.series(t, 1))
-	days := int(c.Deadline - c.Start)
-	if len(needed) != days {
-		t.Fatalf("pace line has %d points, want %d", len(needed), days)
-	}
-	if got := needed[days-1]; got != float64(c.Target) {
-		t.Errorf("pace line ends at %v, want the target %d", got, c.Target)
-	}
-	labels := o.categories(t, "xAxis", 0)
-	if labels[days-1] != "30/6" {
-		t.Errorf("pace line reaches the target on %q, want 30/6 (whose end is the 1/7 deadline)", labels[days-1])
-	}
-	for i, v := range needed {
-		// Straight from 0 at the start: value i is target·(i+1)/days.
-		if want := float64(c.Target) * float64(i+1) / float64(days); math.Abs(v-want) > 0.5 {
-			t.Fatalf("pace line point %d = %v, want %v", i, v, want)
-		}
-	}
-}
-
-func TestProgressWorkingDayCut(t *testing.T) {
-	c := mustCampaign(t)
-	now := local(c, 2021, time.March, 11, 2, 0) // still the working day of 10 March
-	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
-		Totals: tiendo.Totals{Completed: 150, Target: c.Target}}
-	in := Input{Campaign: c, Snapshot: snap, Hours: []tiendo.HourCount{
-		{Hour: local(c, 2021, time.March, 10, 8, 0).UTC(), Records: 100},
-		{Hour: local(c, 2021, time.March, 11, 1, 0).UTC(), Records: 50}, // 01:00-02:00, the day before's session
-	}}
-	o := decode(t, mustBuild(t, in)[ChartProgress])
-	done := values(t, o.series(t, 0))
-	if len(done) != 1 || done[0] != 150 {
-		t.Errorf("cumulative = %v, want [150]: work at 01:00 belongs to 10 March", done)
-	}
-}
-
-func TestProgressSubtitle(t *testing.T) {
-	fx := newFixture(t)
-	for _, lang := range []string{"vi", "en"} {
-		in := fx.input(tiendo.ProvinceScope, lang, false)
-		v := newView(in)
-		o := decode(t, mustBuild(t, in)[ChartProgress])
-		text, sub := title(o)
-		p := v.proj
-		if p.FinishDay.IsZero() {
-			t.Fatalf("fixture pace should reach the target some day: %+v", p)
-		}
-		if want := FormatDay(p.FinishDay, lang); !strings.Contains(sub, want) {
-			t.Errorf("%s subtitle %q does not name the finish day %s", lang, sub, want)
-		}
-		if want := FormatInt(in.Snapshot.Totals.Completed, lang); !strings.Contains(text, want) {
-			t.Errorf("%s title %q does not show the total %s", lang, text, want)
-		}
-	}
-	// Vietnamese readers get "." thousands and "," decimals.
-	for lang, want := range map[string]string{
-		"vi": "Đã thu nhận 80.300 / 621.000 hồ sơ (12,9%)",
-		"en": "Collected 80,300 / 621,000 records (12.9%)",
-	} {
-		text, _ := title(decode(t, mustBuild(t, fx.input(tiendo.ProvinceScope, lang, false))[ChartProgress]))
-		if text != want {
-			t.Errorf("%s title %q, want %q", lang, text, want)
-		}
-	}
-}
-
-func TestProgressProjectionLine(t *testing.T) {
-	fx := newFixture(t)
-	in := fx.input(tiendo.ProvinceScope, "vi", false)
-	c := in.Campaign
-	p := newView(in).proj
-	o := decode(t, mustBuild(t, in)[ChartProgress])
-	data := o.series(t, 2)["data"].([]any)
-	first := data[0].(map[string]any)["value"].([]any)
-	last := data[len(data)-1].(map[string]any)["value"].([]any)
-	if int(first[0].(float64)) != int(in.Snapshot.Day-c.Start) || first[1].(float64) != float64(in.Snapshot.Totals.Completed) {
-		t.Errorf("projection starts at %v, want today's point", first)
-	}
-	// It stops on the finish day, where it meets the target.
-	if int(last[0].(float64)) != int(p.FinishDay-c.Start) || last[1].(float64) < float64(c.Target) {
-		t.Errorf("projection ends at %v, want day %d at or above the target", last, p.FinishDay-c.Start)
-	}
-	for i := 1; i < len(data)-1; i++ {
-		if v := data[i].(map[string]any)["value"].([]any)[1].(float64); v >= float64(c.Target) {
-			t.Fatalf("projection passes the target before its last point")
-		}
-	}
-	if o.series(t, 2)["lineStyle"].(map[string]any)["type"] != "dashed" {
-		t.Error("projection is not dashed")
-	}
-}
-
-func TestProgressStationWithoutQuota(t *testing.T) {
-	fx := newFixture(t)
-	in := fx.input(tiendo.Scope{Kind: tiendo.ScopeStation, ID: "LS-TP-CHILANG"}, "en", false)
-	in.Snapshot.Totals.Target = 0
-	o := decode(t, mustBuild(t, in)[ChartProgress])
-	if n := len(values(t, o.series(t, 1))); n != 0 {
-		t.Errorf("pace line with %d points for a station without a quota", n)
-	}
-	if text, _ := title(o); strings.Contains(text, "621,000") || !strings.HasPrefix(text, "Collected ") {
-		t.Errorf("title %q compares a station with the province target", text)
-	}
-}
-
-func TestProgressNotAtThisPace(t *testing.T) {
-	c := mustCampaign(t)
-	now := local(c, 2021, time.March, 20, 12, 0)
-	var hours []tiendo.HourCount
-	for d := 10; d < 20; d++ {
-		hours = append(hours, tiendo.HourCount{Hour: local(c, 2021, time.March, d, 9, 0).UTC(), Records: 1})
-	}
-	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
-		Totals: tiendo.Totals{Completed: 10, Target: c.Target}}
-	for lang, want := range map[string]string{"vi": "không kịp với tốc độ này", "en": "not at this pace"} {
-		o := decode(t, mustBuild(t, Input{Campaign: c, Snapshot: snap, Hours: hours, Lang: lang})[ChartProgress])
-		if _, sub := title(o); !strings.Contains(sub, want) {
-			t.Errorf("%s subtitle %q, want %q", lang, sub, want)
-		}
-	}
-}
-
-// heatCell finds the heatmap cell of a working day label and an hour label.
 func heatCell(tb testing.TB, o option, day, hour string) (float64, bool) {
 	tb.Helper()
 	days := o.categories(tb, "xAxis", 0)
@@ -574,59 +443,6 @@ func TestLateNightShareAndStations(t *testing.T) {
 	}
 }
 
-func stationsByName(snap *tiendo.Snapshot) map[string]tiendo.StationState {
-	m := map[string]tiendo.StationState{}
-	for _, s := range snap.Stations {
-		m[stationLabel(s)] = s
-	}
-	return m
-}
-
-func TestQueueSortedByWaitAndIdleFlagged(t *testing.T) {
-	fx := newFixture(t)
-	for _, scope := range []tiendo.Scope{tiendo.ProvinceScope, {Kind: tiendo.ScopeDistrict, ID: "LS-BS"}} {
-		in := fx.input(scope, "vi", false)
-		o := decode(t, mustBuild(t, in)[ChartQueue])
-		names := o.categories(t, "yAxis", 0)
-		byName := stationsByName(in.Snapshot)
-		if scope.Kind == tiendo.ScopeProvince && len(names) != ProvinceLimit {
-			t.Errorf("province: %d rows, want %d", len(names), ProvinceLimit)
-		}
-		if scope.Kind == tiendo.ScopeDistrict && len(names) != len(in.Snapshot.Stations) {
-			t.Errorf("district: %d rows, want all %d stations", len(names), len(in.Snapshot.Stations))
-		}
-		wait := values(t, o.series(t, 0))
-		staff := values(t, o.series(t, 2))
-		idle := values(t, o.series(t, 3))
-		cats := o.axis(t, "yAxis", 0)["data"].([]any)
-		idleRows := 0
-		for i, name := range names {
-			s, ok := byName[name]
-			if !ok {
-				t.Fatalf("row %q is no station", name)
-			}
-			if wait[i] != math.Round(s.WaitMinutes) {
-				t.Errorf("%s: wait %v, want %v", name, wait[i], s.WaitMinutes)
-			}
-			if i > 0 && wait[i] > wait[i-1] {
-				t.Errorf("row %d (%s) waits longer than the row above", i, name)
-			}
-			_, coloured := cats[i].(map[string]any)["textStyle"]
-			if s.Staff > 0 && s.Queue == 0 && s.Status == tiendo.StatusOpen { // idle: open, staffed, nobody waiting
-				idleRows++
-				if idle[i] != float64(s.Staff) || staff[i] != 0 || !coloured {
-					t.Errorf("%s is idle (staff %d, no queue) but idle=%v staff=%v coloured=%v", name, s.Staff, idle[i], staff[i], coloured)
-				}
-			} else if idle[i] != 0 || staff[i] != float64(s.Staff) || coloured {
-				t.Errorf("%s is not idle but idle=%v staff=%v coloured=%v", name, idle[i], staff[i], coloured)
-			}
-		}
-		if idleRows == 0 {
-			t.Errorf("%v: no idle station shown; the fixture has some and they must stay visible", scope)
-		}
-	}
-}
-
 func TestThroughputSortedAndLimited(t *testing.T) {
 	fx := newFixture(t)
 	in := fx.input(tiendo.ProvinceScope, "en", false)
@@ -669,62 +485,6 @@ func TestThroughputTrendStopsNow(t *testing.T) {
 	}
 }
 
-func TestDistricts(t *testing.T) {
-	fx := newFixture(t)
-	in := fx.input(tiendo.ProvinceScope, "vi", false)
-	out := mustBuild(t, in)
-	o := decode(t, out[ChartDistricts])
-	names := o.categories(t, "yAxis", 0)
-	if len(names) != len(in.Snapshot.Districts) {
-		t.Fatalf("%d districts, want %d", len(names), len(in.Snapshot.Districts))
-	}
-	expected := ExpectedPercent(in.Campaign, in.Snapshot.Now)
-	ahead, behind := values(t, o.series(t, 0)), values(t, o.series(t, 1))
-	retries := values(t, o.series(t, 2))
-	byName := map[string]tiendo.DistrictState{}
-	for _, d := range in.Snapshot.Districts {
-		byName[d.Name] = d
-	}
-	for i, name := range names {
-		d := byName[name]
-		pct := math.Round(1000*float64(d.Completed)/float64(d.Quota)) / 10
-		if 100*float64(d.Completed)/float64(d.Quota) >= expected {
-			if ahead[i] != pct || behind[i] != 0 {
-				t.Errorf("%s ahead: ahead=%v behind=%v, want %v", name, ahead[i], behind[i], pct)
-			}
-		} else if behind[i] != pct || ahead[i] != 0 {
-			t.Errorf("%s behind: ahead=%v behind=%v, want %v", name, ahead[i], behind[i], pct)
-		}
-		// Retries weighted by records.
-		var r, n float64
-		for _, s := range in.Snapshot.Stations {
-			if s.District == d.ID {
-				r += s.RetriesPerRec * float64(s.Completed)
-				n += float64(s.Completed)
-			}
-		}
-		if want := math.Round(100*r/n) / 100; retries[i] != want {
-			t.Errorf("%s retries %v, want %v", name, retries[i], want)
-		}
-		if i > 0 {
-			prev := byName[names[i-1]]
-			if float64(prev.Completed)/float64(prev.Quota) > float64(d.Completed)/float64(d.Quota) {
-				t.Errorf("%s is above %s but further behind", names[i-1], name)
-			}
-		}
-	}
-
-	for _, scope := range []tiendo.Scope{{Kind: tiendo.ScopeDistrict, ID: "LS-TP"}, {Kind: tiendo.ScopeStation, ID: "LS-TP-CHILANG"}} {
-		out := mustBuild(t, fx.input(scope, "vi", false))
-		if _, ok := out[ChartDistricts]; ok {
-			t.Errorf("%v: districts chart present outside the province scope", scope)
-		}
-		if len(out) != 5 {
-			t.Errorf("%v: %d charts, want 5", scope, len(out))
-		}
-	}
-}
-
 func TestDarkTheme(t *testing.T) {
 	fx := newFixture(t)
 	light, dark := themeFor(false), themeFor(true)
@@ -759,8 +519,9 @@ func TestEmptyScope(t *testing.T) {
 	// A campaign's first minutes: no station, no hour, nothing done.
 	c := mustCampaign(t)
 	now := local(c, 2021, time.March, 10, 7, 5)
+	pace := c.PaceOf(c.ConfiguredProfile(), c.Target, 0, tiendo.RecentRecords{}, now)
 	snap := &tiendo.Snapshot{Scope: tiendo.ProvinceScope, Now: now.UTC(), Day: c.WorkingDay(now),
-		Totals: tiendo.Totals{Target: c.Target}}
+		Totals: tiendo.Totals{Target: c.Target}, Pace: &pace}
 	out := mustBuild(t, Input{Campaign: c, Snapshot: snap})
 	for name, raw := range out {
 		o := decode(t, raw)
@@ -768,8 +529,11 @@ func TestEmptyScope(t *testing.T) {
 			t.Errorf("%s: no series list", name)
 		}
 	}
-	_, sub := title(decode(t, out[ChartProgress]))
-	if !strings.Contains(sub, "chưa đủ dữ liệu") {
+	o := decode(t, out[ChartProgress])
+	if _, sub := title(o); sub != "Mới bắt đầu · Còn quá sớm để dự báo · Cần: 5.448 hồ sơ/ngày · Hạn: 1/7" {
 		t.Errorf("first-day subtitle %q", sub)
+	}
+	if n := len(values(t, o.series(t, 2))); n != 0 {
+		t.Errorf("first-day forecast has %d points, want none", n)
 	}
 }

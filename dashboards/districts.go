@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -13,37 +12,27 @@ import (
 	"tiendo"
 )
 
-// ExpectedPercent is the share of a quota that the straight pace-needed line
-// asks for at instant now: the elapsed fraction of the campaign, from its
-// start to its deadline, in percent (0–100). The same for every district,
-// because every quota runs over the same dates.
-func ExpectedPercent(c *tiendo.Campaign, now time.Time) float64 {
-	start, end := c.StartTime(), c.DeadlineTime()
-	if !now.After(start) {
-		return 0
-	}
-	if !now.Before(end) {
-		return 100
-	}
-	return 100 * float64(now.Sub(start)) / float64(end.Sub(start))
-}
-
 // districtRow is one district's figures on the chart.
 type districtRow struct {
 	d        tiendo.DistrictState
-	pct, gap float64 // percent done; percent done minus expected
+	pct      float64 // percent of quota done
+	gap      float64 // Pace.Gap in points of the quota, for the order
 	retries  float64 // fingerprint retries per record, weighted by records
 	hasRetry bool
 }
 
-// buildDistricts answers "which districts are behind?": each district's
-// percent of quota done, green when at or past the percent the pace-needed
-// line expects by now and red when behind, most behind at the top, with the
-// expected percent as a vertical line. A second panel shows fingerprint
-// retries per record, a known cause of slow stations (worn fingerprints).
+// buildDistricts answers "which districts are behind?" with each district's
+// Pace: its percent of quota done against what the plan expects by now, red
+// exactly when the Pace's state is behind or ended (the deadline is or was
+// missed at the recent pace), most behind the plan at the top. A district
+// ahead of the plan today can be red (a surplus that the recent pace will
+// not carry to the deadline), and one short of the plan green; the tooltip
+// says why with the Pace's finish date. The expected share is one plan share
+// for every district, drawn as a line. Districts without a quota have no
+// Pace and are left out. A second panel shows fingerprint retries per
+// record, a known cause of slow stations (worn fingerprints).
 func buildDistricts(v *view) (json.RawMessage, error) {
 	tx, th := v.tx, v.th
-	expected := ExpectedPercent(v.c, v.snap.Now)
 
 	type acc struct{ retries, records float64 }
 	accs := map[string]*acc{}
@@ -58,8 +47,11 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 	}
 	rows := make([]districtRow, 0, len(v.snap.Districts))
 	for _, d := range v.snap.Districts {
-		r := districtRow{d: d, pct: percentOf(d.Completed, d.Quota)}
-		r.gap = r.pct - expected
+		if d.Pace == nil || d.Pace.Target <= 0 {
+			continue
+		}
+		r := districtRow{d: d, pct: percentOf(d.Pace.Done, d.Pace.Target),
+			gap: percentOf(d.Pace.Gap, d.Pace.Target)}
 		if a := accs[d.ID]; a != nil && a.records > 0 {
 			r.retries, r.hasRetry = math.Round(100*a.retries/a.records)/100, true
 		}
@@ -71,23 +63,33 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		}
 		return rows[i].d.ID < rows[j].d.ID
 	})
+	expected := v.expectedPercent(rows)
 
 	names := make([]string, len(rows))
-	var ahead, behind, retries []item
+	var onPace, behind, retries []item
 	hide := &opts.Label{Show: opts.Bool(false)}
 	behindCount := 0
 	maxPct := expected
 	for i, r := range rows {
+		p := r.d.Pace
 		names[i] = r.d.Name
 		if names[i] == "" {
 			names[i] = r.d.ID
 		}
 		maxPct = math.Max(maxPct, r.pct)
-		expRecords := int64(math.Round(float64(r.d.Quota) * expected / 100))
-		lines := []string{names[i],
-			fmt.Sprintf(tx.distDone, v.fmtInt(r.d.Completed), v.fmtInt(r.d.Quota), v.fmtPct(r.pct)),
-			fmt.Sprintf(tx.distExpected, v.fmtPct(expected), v.fmtInt(expRecords)),
-			tx.gap + ": " + signed(r.d.Completed-expRecords, v.lang) + " " + tx.records,
+		lines := []string{names[i], v.stateWord(p.State),
+			fmt.Sprintf(tx.distDone, v.fmtInt(p.Done), v.fmtInt(p.Target), v.fmtPct(r.pct)),
+			fmt.Sprintf(tx.distExpected, v.fmtPct(percentOf(p.ExpectedToDate, p.Target)), v.fmtInt(p.ExpectedToDate)),
+			tx.gap + ": " + signed(p.Gap, v.lang) + " " + tx.records,
+		}
+		if p.ProjectedFinish != nil {
+			lines = append(lines, fmt.Sprintf(tx.finishOn, v.fmtDay(*p.ProjectedFinish)))
+		}
+		if s := v.recentPace(p); s != "" {
+			lines = append(lines, s)
+		}
+		if p.NeededPerDay != nil {
+			lines = append(lines, fmt.Sprintf(tx.neededPace, v.fmtInt(*p.NeededPerDay)))
 		}
 		if r.hasRetry {
 			lines = append(lines, fmt.Sprintf(tx.retriesTip, v.fmtDec(r.retries, 2)))
@@ -97,16 +99,15 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		shown := item{Value: pct, Tooltip: t,
 			Label: &opts.Label{Show: opts.Bool(true), Position: "right", Formatter: v.fmtPct(r.pct)}}
 		empty := item{Value: 0, Label: hide, Tooltip: t}
-		// Ahead and behind are two stacked series rather than one series
-		// with per-bar colours, so that the legend can say what the colours
-		// mean.
-		if r.pct >= expected {
-			shown.Label.Color = th.ahead
-			ahead, behind = append(ahead, shown), append(behind, empty)
-		} else {
+		// Two stacked series rather than one with per-bar colours, so that
+		// the legend can say what the colours mean.
+		if paceMissed(p.State) {
 			behindCount++
 			shown.Label.Color = th.behind
-			ahead, behind = append(ahead, empty), append(behind, shown)
+			onPace, behind = append(onPace, empty), append(behind, shown)
+		} else {
+			shown.Label.Color = th.ahead
+			onPace, behind = append(onPace, shown), append(behind, empty)
 		}
 		retries = append(retries, item{Value: r.retries, Tooltip: t,
 			Label: &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.retries,
@@ -140,7 +141,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 	retryAxis := th.categoryY(names, 1)
 	retryAxis.AxisLabel = &opts.AxisLabel{Show: opts.Bool(false)}
 	bar.ExtendYAxis(retryAxis)
-	bar.AddSeries(tx.ahead, nil, withData(ahead),
+	bar.AddSeries(tx.notBehind, nil, withData(onPace),
 		charts.WithBarChartOpts(opts.BarChart{Stack: "pct"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.ahead}),
 		charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{
@@ -159,4 +160,19 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.retries}),
 	)
 	return render(bar, th, nil)
+}
+
+// expectedPercent is the plan's share by now, in percent, for the line:
+// the scope's Pace.ExpectedToDate over its target, which is the plan share
+// every district's Pace uses too (a district's own figure differs from it
+// only by the rounding of its ExpectedToDate to whole records). Without a
+// scope Pace, the first district's.
+func (v *view) expectedPercent(rows []districtRow) float64 {
+	if p := v.snap.Pace; p != nil && p.Target > 0 {
+		return percentOf(p.ExpectedToDate, p.Target)
+	}
+	if len(rows) > 0 {
+		return percentOf(rows[0].d.Pace.ExpectedToDate, rows[0].d.Pace.Target)
+	}
+	return 0
 }

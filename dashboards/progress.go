@@ -12,39 +12,46 @@ import (
 	"tiendo"
 )
 
-// buildProgress answers "will we make it?": the running total per working
-// day, the straight line the target needs, and where the recent pace leads.
+// buildProgress answers "will we make it?" by drawing the scope's Pace: the
+// running total per working day, the plan the Pace measures against, and
+// where the Pace's projection leads.
 //
-// The x axis has one category per working day from the campaign start to the
-// last day before the deadline (further if the campaign runs late). Every
-// point is the total at the END of that working day, so the pace-needed line
-// reaches the target on the last day, whose end is the deadline, and starts
-// from zero at the campaign's start just before the first point. Working
-// days come from Campaign.WorkingDay: 01:30 belongs to the day before.
+// The x axis has one category per working day from the campaign start
+// through the deadline day (further when today or the projected finish lies
+// past it). Every point of a finished day is the total at the END of that
+// day; today's is the total now. The plan line is the target spread evenly
+// over Campaign.WorkingDays, read at each day's end: the instant where the
+// Pace's own plan (Campaign.PlanShare) no longer depends on the hour
+// profile, so the line and Pace.ExpectedToDate are one plan. The forecast
+// is a straight dashed line from today's total to the target on
+// Pace.ProjectedFinish, so it crosses the target exactly on the date the
+// subtitle names; its colour is the Pace's state. Nothing here projects.
 func buildProgress(v *view) (json.RawMessage, error) {
-	c, tx, th, p := v.c, v.tx, v.th, v.proj
-	campaignDays := int(c.Deadline - c.Start)
-	last := c.Deadline - 1
-	if v.today > last {
-		last = v.today
+	c, tx, th, p := v.c, v.tx, v.th, v.snap.Pace
+	workingDays := c.WorkingDays()
+	last := max(c.Deadline, v.today)
+	if p != nil && p.ProjectedFinish != nil {
+		last = max(last, *p.ProjectedFinish)
 	}
 	n := int(last-c.Start) + 1
 	labels := make([]string, n)
 	for i := range labels {
 		labels[i] = v.fmtDay(c.Start + tiendo.Day(i))
 	}
-	neededAt := func(i int) int64 {
-		if i >= campaignDays {
-			return v.target
-		}
-		return int64(math.Round(float64(v.target) * float64(i+1) / float64(campaignDays)))
+	var target int64
+	if p != nil {
+		target = p.Target
+	}
+	// planAt is the plan's total at the end of working day i (0-based),
+	// rounded as Pace.ExpectedToDate is.
+	planAt := func(i int) int64 {
+		return int64(math.Round(float64(target) * (float64(i+1) / float64(workingDays))))
 	}
 
-	hasTarget := v.target > 0 // a station may have no quota of its own
-	var needed []item
-	for i := 0; hasTarget && i < n && i < campaignDays; i++ {
-		needed = append(needed, item{Value: neededAt(i),
-			Tooltip: tip(fmt.Sprintf(tx.neededByDay, labels[i], v.fmtInt(neededAt(i))))})
+	var plan []item
+	for i := 0; p != nil && i < workingDays; i++ {
+		plan = append(plan, item{Value: planAt(i),
+			Tooltip: tip(fmt.Sprintf(tx.planByDay, labels[i], v.fmtInt(planAt(i))))})
 	}
 
 	var actual []item
@@ -54,57 +61,62 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		day := v.dayTotals[d]
 		cum += day
 		lines := []string{labels[i], tx.done + ": " + v.fmtInt(cum), tx.dayRecords + ": " + v.fmtInt(day)}
-		if hasTarget && i < campaignDays {
-			need := neededAt(i)
-			lines = append(lines, tx.needed+": "+v.fmtInt(need), tx.gap+": "+signed(cum-need, v.lang))
+		switch {
+		case p == nil:
+		case d == v.today:
+			// Today is not over: compare with what the plan expects by
+			// now, the Pace's own figures.
+			lines = append(lines, tx.expectedNow+": "+v.fmtInt(p.ExpectedToDate), tx.gap+": "+signed(p.Gap, v.lang))
+		case i < workingDays:
+			lines = append(lines, tx.planDayEnd+": "+v.fmtInt(planAt(i)), tx.gap+": "+signed(cum-planAt(i), v.lang))
 		}
 		actual = append(actual, item{Value: cum, Tooltip: tip(lines...)})
 	}
 
-	// The projection runs from today's point towards the last day before
-	// the deadline and stops where it meets the target, so the finish day
-	// is where the dashed line crosses the target line (and a fast pace
-	// does not stretch the y axis far past the target). Points are
-	// [category index, value] pairs: no placeholders for the days before
-	// today.
+	// Points are [category index, value] pairs: no placeholders for the
+	// days before today.
 	var forecast []item
-	if hasTarget && v.today >= c.Start && v.today < c.Deadline && p.PaceDays > 0 && p.Done < v.target {
-		for d := v.today; d < c.Deadline; d++ {
-			val := p.At(d)
-			if d == v.today {
-				val = p.Done
-			}
-			i := int(d - c.Start)
-			forecast = append(forecast, item{Value: []int64{int64(i), val},
-				Tooltip: tip(fmt.Sprintf(tx.forecastByDay, labels[i], v.fmtInt(val)))})
-			if val >= v.target {
-				break
-			}
+	forecastColor := th.forecastOK
+	if p != nil && p.ProjectedFinish != nil && v.today >= c.Start {
+		finish := *p.ProjectedFinish
+		forecast = []item{
+			{Value: []int64{int64(v.today - c.Start), p.Done},
+				Tooltip: tip(fmt.Sprintf(tx.forecastFrom, v.fmtDay(v.today), v.fmtInt(p.Done)))},
+			{Value: []int64{int64(finish - c.Start), p.Target},
+				Tooltip: tip(fmt.Sprintf(tx.finishOn, v.fmtDay(finish)), v.recentPace(p))},
+		}
+		if paceMissed(p.State) {
+			forecastColor = th.forecastLate
 		}
 	}
-	forecastColor := th.forecastOK
-	if !p.OnTrack {
-		forecastColor = th.forecastLate
-	}
 
-	title := fmt.Sprintf(tx.progressNoTarget, v.fmtInt(p.Done))
+	title := fmt.Sprintf(tx.progressNoTarget, v.fmtInt(v.snap.Totals.Completed))
 	var targetLine []charts.SeriesOpts
-	if hasTarget {
-		title = fmt.Sprintf(tx.progressTitle, v.fmtInt(p.Done), v.fmtInt(v.target),
-			v.fmtPct(percentOf(p.Done, v.target)))
-		label := fmt.Sprintf(tx.targetLine, v.fmtInt(v.target))
+	if p != nil {
+		title = fmt.Sprintf(tx.progressTitle, v.fmtInt(p.Done), v.fmtInt(p.Target),
+			v.fmtPct(percentOf(p.Done, p.Target)))
+		label := fmt.Sprintf(tx.targetLine, v.fmtInt(p.Target))
 		targetLine = []charts.SeriesOpts{
-			charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: label, YAxis: v.target}),
+			charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: label, YAxis: p.Target}),
 			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
 				Label:     &opts.Label{Show: opts.Bool(true), Formatter: label, Color: th.target, Position: "insideStartTop"},
 				LineStyle: &opts.LineStyle{Color: th.target, Type: "solid", Width: 1}}),
+		}
+	}
+	var todayLine []charts.SeriesOpts
+	if v.today >= c.Start {
+		todayLine = []charts.SeriesOpts{
+			charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: tx.today, XAxis: v.fmtDay(v.today)}),
+			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
+				Label:     &opts.Label{Show: opts.Bool(true), Formatter: tx.today, Color: th.subtext, Position: "end"},
+				LineStyle: &opts.LineStyle{Color: th.axis, Type: "dotted", Width: 1}}),
 		}
 	}
 
 	line := charts.NewLine()
 	line.SetGlobalOptions(
 		v.initOpts(ChartProgress),
-		charts.WithColorsOpts(opts.Colors{th.done, th.needed, forecastColor}),
+		charts.WithColorsOpts(opts.Colors{th.done, th.plan, forecastColor}),
 		charts.WithTitleOpts(th.title(title, progressSubtitle(v))),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
@@ -114,20 +126,16 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		charts.WithYAxisOpts(th.valueY(tx.records, 0)),
 	)
 	line.SetXAxis(labels)
-	line.AddSeries(tx.done, nil, withData(actual),
+	line.AddSeries(tx.done, nil, append([]charts.SeriesOpts{withData(actual),
 		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 5}),
 		charts.WithLineStyleOpts(opts.LineStyle{Width: 3, Color: th.done}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.done}),
 		charts.WithAreaStyleOpts(opts.AreaStyle{Color: th.done, Opacity: opts.Float(0.12)}),
-		charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: tx.today, XAxis: v.fmtDay(v.today)}),
-		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-			Label:     &opts.Label{Show: opts.Bool(true), Formatter: tx.today, Color: th.subtext, Position: "end"},
-			LineStyle: &opts.LineStyle{Color: th.axis, Type: "dotted", Width: 1}}),
-	)
-	line.AddSeries(tx.needed, nil, append([]charts.SeriesOpts{withData(needed),
+	}, todayLine...)...)
+	line.AddSeries(tx.plan, nil, append([]charts.SeriesOpts{withData(plan),
 		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), Symbol: "none"}),
-		charts.WithLineStyleOpts(opts.LineStyle{Width: 2, Color: th.needed}),
-		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.needed}),
+		charts.WithLineStyleOpts(opts.LineStyle{Width: 2, Color: th.plan}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.plan}),
 	}, targetLine...)...)
 	line.AddSeries(tx.forecast, nil, withData(forecast),
 		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 3}),
@@ -137,34 +145,31 @@ func buildProgress(v *view) (json.RawMessage, error) {
 	return render(line, th, nil)
 }
 
-// progressSubtitle names the finish date (or says there is none at this
-// pace), the recent pace, what is needed per day, and the deadline.
+// progressSubtitle says what the scope's Pace says, and only that: the
+// state, the projected finish (or why there is none), the pace the
+// projection uses, what each day left must bring, and the deadline. A
+// scope without a target has no Pace and gets no subtitle.
 func progressSubtitle(v *view) string {
-	tx, p := v.tx, v.proj
-	var parts []string
+	tx, p := v.tx, v.snap.Pace
+	if p == nil {
+		return ""
+	}
+	parts := []string{v.stateWord(p.State)}
 	switch {
-	case v.target <= 0:
-		// Nothing to finish: the subtitle gives the pace alone.
-	case p.Done >= v.target:
-		parts = append(parts, fmt.Sprintf(tx.reachedOn, v.fmtDay(p.FinishDay)))
-	case p.PaceDays == 0:
-		parts = append(parts, tx.finishNoData)
-	case p.FinishDay.IsZero():
+	case p.ProjectedFinish != nil:
+		parts = append(parts, fmt.Sprintf(tx.finishOn, v.fmtDay(*p.ProjectedFinish)))
+	case p.State == tiendo.PaceTooEarly, p.State == tiendo.PaceNotStarted:
+		parts = append(parts, tx.finishTooEarly)
+	case p.State != tiendo.PaceDone:
 		parts = append(parts, tx.finishNever)
-	case p.OnTrack:
-		parts = append(parts, fmt.Sprintf(tx.finishOn, v.fmtDay(p.FinishDay)))
-	default:
-		parts = append(parts, fmt.Sprintf(tx.finishLate, v.fmtDay(p.FinishDay)))
 	}
-	if p.PaceDays > 0 {
-		parts = append(parts, fmt.Sprintf(tx.pace7, v.fmtInt(int64(math.Round(p.PacePerDay)))))
+	if s := v.recentPace(p); s != "" {
+		parts = append(parts, s)
 	}
-	if p.NeededPerDay > 0 {
-		parts = append(parts, fmt.Sprintf(tx.neededPace, v.fmtInt(int64(math.Ceil(p.NeededPerDay)))))
+	if p.NeededPerDay != nil {
+		parts = append(parts, fmt.Sprintf(tx.neededPace, v.fmtInt(*p.NeededPerDay)))
 	}
-	if v.target > 0 {
-		parts = append(parts, fmt.Sprintf(tx.deadline, v.fmtDay(v.c.Deadline)))
-	}
+	parts = append(parts, fmt.Sprintf(tx.deadline, v.fmtDay(v.c.Deadline)))
 	return strings.Join(parts, " · ")
 }
 

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -13,162 +12,138 @@ import (
 )
 
 // idleReserve is how many of the province's ProvinceLimit rows are kept for
-// stations with idle staff. Sorting by wait alone would push every idle
-// station off the bottom of a province-wide list, and seeing both ends at
-// once is the point: staff move from where nobody waits to where many do.
+// the stations the snapshot lists first as having idle officers
+// (Attention.Idle). Ordering by wait alone would push every idle station
+// off the bottom of a province-wide list, and seeing both ends at once is
+// the point: officers move from where nobody waits to where many do.
 const idleReserve = 5
 
-// isIdle reports whether an open station has staff on duty and nobody
-// waiting: staff a chief could send elsewhere. A paused station's staff are
-// on a break, not idle; a stale station reports no staff at all (the
-// snapshot zeroes it), so old information never makes a station idle.
-func isIdle(s tiendo.StationState) bool {
-	return s.Status == tiendo.StatusOpen && s.Staff > 0 && s.Queue == 0
-}
-
-// queueLess orders stations by estimated wait, longest first; then by queue
-// length; stations with idle staff last, most staff first.
+// queueLess orders the rows by the snapshot's wait, longest first, as
+// Attention.Waits does (then the longer queue); stations without a wait
+// (not open, or home-visit teams) come after every station with one.
 func queueLess(a, b tiendo.StationState) bool {
-	if a.WaitMinutes != b.WaitMinutes {
-		return a.WaitMinutes > b.WaitMinutes
+	if (a.WaitMinutes != nil) != (b.WaitMinutes != nil) {
+		return a.WaitMinutes != nil
 	}
-	if a.Queue != b.Queue {
-		return a.Queue > b.Queue
+	if a.WaitMinutes != nil && *a.WaitMinutes != *b.WaitMinutes {
+		return *a.WaitMinutes > *b.WaitMinutes
 	}
-	if a.Staff != b.Staff {
-		return a.Staff > b.Staff
-	}
-	return a.ID < b.ID
+	return a.Queue > b.Queue
 }
 
 // queueStations picks and orders the stations of the queue chart: all of a
-// district or station scope; for the province the ProvinceLimit longest
-// waits, with up to idleReserve rows given to the idlest stations.
+// district or station scope; for the province the longest waits, with up to
+// idleReserve rows given to the first stations of Attention.Idle.
 func queueStations(v *view) []tiendo.StationState {
 	st := append([]tiendo.StationState(nil), v.snap.Stations...)
 	sort.SliceStable(st, func(i, j int) bool { return queueLess(st[i], st[j]) })
 	if v.snap.Scope.Kind != tiendo.ScopeProvince || len(st) <= ProvinceLimit {
 		return st
 	}
-	var idle []tiendo.StationState
+	reserved := map[string]bool{}
+	for _, b := range v.snap.Attention.Idle[:min(len(v.snap.Attention.Idle), idleReserve)] {
+		reserved[b.ID] = true
+	}
+	var sel []tiendo.StationState
+	others := 0
 	for _, s := range st {
-		if isIdle(s) {
-			idle = append(idle, s) // already most staff first
+		switch {
+		case reserved[s.ID]:
+			sel = append(sel, s)
+		case others < ProvinceLimit-len(reserved):
+			sel = append(sel, s)
+			others++
 		}
-	}
-	keepIdle := min(len(idle), idleReserve)
-	sel := append([]tiendo.StationState(nil), st[:ProvinceLimit]...)
-	have := 0
-	for _, s := range sel {
-		if isIdle(s) {
-			have++
-		}
-	}
-	if have < keepIdle {
-		chosen := map[string]bool{}
-		for _, s := range sel {
-			chosen[s.ID] = true
-		}
-		// Replace the least urgent non-idle rows from the bottom up.
-		j := len(sel) - 1
-		for _, s := range idle {
-			if have >= keepIdle {
-				break
-			}
-			if chosen[s.ID] {
-				continue
-			}
-			for j >= 0 && isIdle(sel[j]) {
-				j--
-			}
-			if j < 0 {
-				break
-			}
-			sel[j] = s
-			j--
-			have++
-		}
-		sort.SliceStable(sel, func(i, j int) bool { return queueLess(sel[i], sel[j]) })
 	}
 	return sel
 }
 
-// buildQueue answers "where do people wait, and where do staff idle?": per
-// station the estimated wait (top axis, minutes), the queue and the staff on
-// duty (bottom axis, people), ordered by wait. Staff of a station nobody is
-// waiting at are drawn in the idle colour, in their own legend entry, and the
-// station's name is coloured the same.
+// buildQueue answers "where do people wait, and where do officers stand
+// idle?" with each station's service figures from the snapshot: the wait of
+// a citizen joining now (top axis, minutes; StationState.WaitMinutes), the
+// queue, and the officers on duty split into those needed and those free to
+// help elsewhere (bottom axis, people; StationState.IdleStaff).
+//
+// Home-visit teams have a visit list, not people standing in a queue: they
+// get no wait bar and no queue bar, which would read as citizens waiting
+// hours (finding 2's "7 h 0 min"). Their row shows instead, in its own
+// colour and legend entry on the minutes axis, the time to finish the list
+// (StationState.ListMinutes), so a district chief still sees how far a
+// team's day runs. They sort after every station with a wait, as they are
+// never the longest wait.
 func buildQueue(v *view) (json.RawMessage, error) {
 	tx, th := v.tx, v.th
 	st := queueStations(v)
 	names := make([]category, len(st))
-	var queue, staff, idle, wait []item
+	var queue, staff, idle, wait, list []item
 	hide := &opts.Label{Show: opts.Bool(false)}
+	zero := func(t *itemTooltip) item { return item{Value: 0, Label: hide, Tooltip: t} }
+	minutes := func(m float64, color string) item {
+		return item{Value: m, Label: &opts.Label{Show: opts.Bool(true), Position: "right", Color: color,
+			Formatter: v.fmtInt(int64(m))}}
+	}
 	for i, s := range st {
 		name := stationLabel(s)
 		names[i] = category{Value: name}
-		lines := []string{name,
-			tx.queue + ": " + v.fmtInt(int64(s.Queue)) + " " + tx.people,
-			tx.staff + ": " + v.fmtInt(int64(s.Staff)),
-			tx.wait + ": " + v.fmtInt(int64(math.Round(s.WaitMinutes))),
-			v.statusWord(s.Status),
-		}
-		if isIdle(s) {
+		homeVisit := s.Kind == tiendo.KindHomeVisit
+		t := tip(v.queueTip(s)...)
+		if s.IdleStaff > 0 {
 			names[i].TextStyle = &opts.TextStyle{Color: th.idle, FontWeight: "bold"}
-			lines = append(lines, tx.idleNote)
 		}
-		t := tip(lines...)
+
+		w, l := zero(t), zero(t)
+		if s.WaitMinutes != nil && *s.WaitMinutes > 0 {
+			w = minutes(*s.WaitMinutes, th.wait)
+			w.Tooltip = t
+		}
+		if homeVisit && s.ListMinutes != nil && *s.ListMinutes > 0 {
+			l = minutes(*s.ListMinutes, th.list)
+			l.Tooltip = t
+		}
+		wait, list = append(wait, w), append(list, l)
+
 		q := item{Value: s.Queue, Tooltip: t}
-		if s.Queue == 0 {
-			q.Label = hide
+		if homeVisit || s.Queue == 0 {
+			q = zero(t)
 		}
 		queue = append(queue, q)
-		w := item{Value: math.Round(s.WaitMinutes), Tooltip: t,
-			Label: &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.wait,
-				Formatter: v.fmtInt(int64(math.Round(s.WaitMinutes)))}}
-		if s.WaitMinutes <= 0 {
-			w.Label = hide
+		// Officers needed and officers free are stacked: each station has
+		// one staff bar, its idle part in the idle colour.
+		busy := item{Value: s.Staff - s.IdleStaff, Tooltip: t}
+		if s.Staff-s.IdleStaff <= 0 {
+			busy = zero(t)
 		}
-		wait = append(wait, w)
-		// Staff go to the idle series or the staff series, never both: the
-		// two are stacked, so each station still has one staff bar.
-		if isIdle(s) {
-			staff = append(staff, item{Value: 0, Label: hide, Tooltip: t})
-			idle = append(idle, item{Value: s.Staff, Tooltip: t,
-				ItemStyle: &opts.ItemStyle{Color: th.idle}})
-		} else {
-			it := item{Value: s.Staff, Tooltip: t}
-			if s.Staff == 0 {
-				it.Label = hide
-			}
-			staff = append(staff, it)
-			idle = append(idle, item{Value: 0, Label: hide, Tooltip: t})
+		free := item{Value: s.IdleStaff, Tooltip: t, ItemStyle: &opts.ItemStyle{Color: th.idle}}
+		if s.IdleStaff <= 0 {
+			free = zero(t)
 		}
+		staff, idle = append(staff, busy), append(idle, free)
 	}
 
-	var waiting int64
-	idleCount := 0
-	for _, s := range v.snap.Stations {
-		waiting += int64(s.Queue)
-		if isIdle(s) {
-			idleCount++
+	tot := v.snap.Totals
+	sub := fmt.Sprintf(tx.queueSubNo, v.fmtInt(int64(tot.Queue)),
+		v.fmtInt(int64(tot.StationsIdle)), v.fmtInt(int64(tot.IdleStaff)))
+	if waits := v.snap.Attention.Waits; len(waits) > 0 && waits[0].WaitMinutes != nil {
+		longest := waits[0].Name
+		if longest == "" {
+			longest = waits[0].ID
 		}
+		sub = fmt.Sprintf(tx.queueSub, v.fmtInt(int64(tot.Queue)), longest, v.fmtInt(int64(*waits[0].WaitMinutes)),
+			v.fmtInt(int64(tot.StationsIdle)), v.fmtInt(int64(tot.IdleStaff)))
 	}
-	sub := fmt.Sprintf(tx.queueSubNo, v.fmtInt(waiting), v.fmtInt(int64(idleCount)))
-	if len(st) > 0 && st[0].WaitMinutes > 0 {
-		sub = fmt.Sprintf(tx.queueSub, v.fmtInt(waiting), stationLabel(st[0]),
-			v.fmtInt(int64(math.Round(st[0].WaitMinutes))), v.fmtInt(int64(idleCount)))
+	if tot.StationsLate > 0 {
+		sub += " · " + fmt.Sprintf(tx.queueSubLate, v.fmtInt(int64(tot.StationsLate)), hourLabel(v.c.LateClose()))
 	}
 
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(
 		v.initOpts(ChartQueue),
-		charts.WithColorsOpts(opts.Colors{th.wait, th.queue, th.staff, th.idle}),
+		charts.WithColorsOpts(opts.Colors{th.wait, th.list, th.queue, th.staff, th.idle}),
 		charts.WithTitleOpts(th.title(tx.queueTitle, sub)),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithGridOpts(opts.Grid{Left: "12", Right: "64", Top: "96", Bottom: "40", ContainLabel: opts.Bool(true)}),
-		// Bottom axis: people (queue, staff). Top axis: minutes of wait.
+		// Bottom axis: people (queue, staff). Top axis: minutes.
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.people, MinInterval: 1, Position: "bottom",
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(th.categoryY(names, 0)),
@@ -176,15 +151,21 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	bar.ExtendXAxis(opts.XAxis{Type: "value", Name: tx.minutes, MinInterval: 1, Position: "top",
 		AxisLabel: &opts.AxisLabel{Color: th.wait}, AxisLine: &opts.AxisLine{Show: opts.Bool(true),
 			LineStyle: &opts.LineStyle{Color: th.wait}}, SplitLine: th.splitLine(false)})
+	// The wait and the list time share a slot on the minutes axis: a row
+	// has one or the other, never both.
 	bar.AddSeries(tx.wait, nil, withData(wait),
-		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1}),
+		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, Stack: "minutes"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.wait}),
+	)
+	bar.AddSeries(tx.listTime, nil, withData(list),
+		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, Stack: "minutes"}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.list}),
 	)
 	bar.AddSeries(tx.queue, nil, withData(queue),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.queue}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
 	)
-	bar.AddSeries(tx.staff, nil, withData(staff),
+	bar.AddSeries(tx.staffBusy, nil, withData(staff),
 		charts.WithBarChartOpts(opts.BarChart{Stack: "staff"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.staff}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
@@ -195,4 +176,34 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.idle}),
 	)
 	return render(bar, th, nil)
+}
+
+// queueTip is a station's tooltip: its service figures as the snapshot
+// gives them, named for what they are.
+func (v *view) queueTip(s tiendo.StationState) []string {
+	tx := v.tx
+	lines := []string{stationLabel(s), v.statusWord(s.Status)}
+	if s.Kind == tiendo.KindHomeVisit {
+		lines = append(lines, tx.homeVisit, tx.listLeft+": "+v.fmtInt(int64(s.Queue)))
+		if s.ListMinutes != nil {
+			lines = append(lines, tx.listWord+": "+v.fmtInt(int64(*s.ListMinutes))+" "+tx.minutes)
+		}
+	} else {
+		lines = append(lines, tx.queue+": "+v.fmtInt(int64(s.Queue))+" "+tx.people)
+		if s.WaitMinutes != nil {
+			lines = append(lines, tx.waitWord+": "+v.fmtInt(int64(*s.WaitMinutes))+" "+tx.minutes)
+		}
+	}
+	if s.ClearsAt != nil {
+		at := fmt.Sprintf(tx.clearsAt, s.ClearsAt.In(v.c.Location()).Format("15:04"))
+		if s.Late {
+			at += " · " + fmt.Sprintf(tx.lateNote, hourLabel(v.c.LateClose()))
+		}
+		lines = append(lines, at)
+	}
+	lines = append(lines, tx.staff+": "+v.fmtInt(int64(s.Staff)))
+	if s.IdleStaff > 0 {
+		lines = append(lines, fmt.Sprintf(tx.idleNote, v.fmtInt(int64(s.IdleStaff))))
+	}
+	return lines
 }
