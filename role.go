@@ -1,5 +1,7 @@
 package tiendo
 
+import "strings"
+
 // Role is what a token or a person's account may do. Its string is the
 // stored and JSON form ("admin", "leader", …), so records and API bodies
 // written before the type existed read the same.
@@ -97,6 +99,23 @@ func PersonRoles() []Role {
 		}
 	}
 	return out
+}
+
+// JoinRoles names roles for a message or a help text: "a, b, c" with sep
+// ", ", "a, b or c" with sep " or ".
+func JoinRoles(roles []Role, sep string) string {
+	var b strings.Builder
+	for i, r := range roles {
+		switch {
+		case i == 0:
+		case i == len(roles)-1:
+			b.WriteString(sep)
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(r))
+	}
+	return b.String()
 }
 
 // Valid reports whether r is one of the roles.

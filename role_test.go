@@ -182,6 +182,15 @@ func TestRoleForms(t *testing.T) {
 	if got := tiendo.PersonRoles(); !reflect.DeepEqual(got, all[:5]) {
 		t.Errorf("PersonRoles() = %v, want all but station", got)
 	}
+	if got := tiendo.JoinRoles(tiendo.Roles(), ", "); got != "admin, leader, district, chief, screen, station" {
+		t.Errorf("JoinRoles(Roles, \", \") = %q", got)
+	}
+	if got := tiendo.JoinRoles(tiendo.PersonRoles(), " or "); got != "admin, leader, district, chief or screen" {
+		t.Errorf("JoinRoles(PersonRoles, \" or \") = %q", got)
+	}
+	if got := tiendo.JoinRoles([]tiendo.Role{tiendo.RoleChief}, " or "); got != "chief" {
+		t.Errorf("JoinRoles of one = %q", got)
+	}
 	if tiendo.SubjectDistrict.String() != "district" || tiendo.SubjectStation.String() != "station" {
 		t.Errorf("subject kinds read %q, %q", tiendo.SubjectDistrict, tiendo.SubjectStation)
 	}

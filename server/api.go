@@ -168,7 +168,7 @@ func (s *Server) getSnapshot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if who.Role == "screen" {
+	if who.Role.ScreenView() {
 		snap = snap.ForScreen()
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -201,7 +201,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	s.app.Use(s.countRequests, refuseEncodedBodies)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", s.requireRole("admin"), s.metricsHandler())
+	s.app.Get("/metrics", s.requireRole(tiendo.RoleAdmin), s.metricsHandler())
 
 	s.loginRoutes()
 	s.pageRoutes()
@@ -211,7 +211,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	api.Post("/events", events.Post)
 	api.Get("/snapshot", s.getSnapshot)
 
-	admin := api.Group("/admin", s.requireRole("admin"))
+	admin := api.Group("/admin", s.requireRole(tiendo.RoleAdmin))
 	admin.Post("/tokens", s.issueToken)
 	admin.Get("/tokens", s.listTokens)
 	admin.Post("/tokens/revoke", s.revokeToken)

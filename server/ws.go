@@ -117,7 +117,7 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	default:
 		return tiendo.Errorf(tiendo.ERateLimited, "too many live connections for this account (at most %d)", s.conns.max)
 	}
-	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark", screen: who.Role == "screen"}
+	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark", screen: who.Role.ScreenView()}
 	raw, _ := c.Context().Conn().(*guardedConn)
 	c.Locals("watch", &liveWatcher{topic: t.String(), scope: scope, creds: credentialsOf(c), principal: who.ID, checked: gen, raw: raw})
 	if err := c.Next(); err != nil {
