@@ -312,6 +312,7 @@ async function main() {
       const last = now >= end || interrupted;
       const s = { t: (now - began) / 1000, at: new Date(now).toISOString() };
       const cdp = await b.context.newCDPSession(page);
+      let ch = null;
       try {
         await cdp.send('Performance.enable');
         const pm = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
@@ -322,6 +323,7 @@ async function main() {
         s.nodes = dc.nodes;
         s.listeners = dc.jsEventListeners;
         s.documents = dc.documents;
+        ch = chromium(); // before a heap snapshot, which costs the renderer memory for a while
         // Heap snapshots (PlainTextNode): first and last sample, every
         // --snapshot-every minutes, and around each reload (the old page
         // once its reload is due, the new page at its first sample).
@@ -349,7 +351,7 @@ async function main() {
         clock: (document.getElementById('clock') || {}).textContent,
       })).catch((e) => ({ error: e.message }));
       Object.assign(s, pg);
-      const ch = chromium();
+      if (!ch) ch = chromium();
       const renderers = ch.filter((p) => p.type === 'renderer').sort((x, y) => y.pss - x.pss);
       s.rendererPid = renderers[0] ? renderers[0].pid : 0;
       s.rendererRSS = renderers[0] ? MB(renderers[0].rss) : 0;

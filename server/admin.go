@@ -15,10 +15,6 @@ import (
 	"tiendo/store/local"
 )
 
-// Roles a token can carry. Station tokens only post events; the others
-// read (and admin also manages).
-var Roles = []string{"admin", "leader", "district", "chief", "screen", "station"}
-
 // AdminTokenFile is where serve writes the admin token, inside the data dir.
 const AdminTokenFile = "admin.token"
 
@@ -29,7 +25,7 @@ func EnsureAdminToken(dataDir string, db *local.DB) (string, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}
-	secret, _, err := db.IssueToken("admin", "")
+	secret, _, err := db.IssueToken(tiendo.RoleAdmin, "")
 	if err != nil {
 		return "", err
 	}
@@ -56,34 +52,32 @@ func (s *Server) issueToken(c *fiber.Ctx) error {
 	if err := c.BodyParser(&req); err != nil {
 		return tiendo.Errorf(tiendo.EInvalid, "want JSON {\"station\": ID} or {\"role\": ROLE, \"subject\": ID}")
 	}
-	role, subject := req.Role, req.Subject
+	role, subject := tiendo.Role(req.Role), req.Subject
 	if req.Station != "" {
-		role, subject = "station", req.Station
+		role, subject = tiendo.RoleStation, req.Station
 	}
-	reg := s.Registry()
 	bad := func(field, reason string) error {
 		return &tiendo.Error{Code: tiendo.EInvalid, Message: "cannot issue token",
 			Fields: []tiendo.FieldError{{Index: -1, Field: field, Reason: reason}}}
 	}
-	switch role {
-	case "station", "chief":
-		if reg.Station(subject) == nil {
-			return bad("station", "unknown station "+subject)
+	if !role.Valid() {
+		return bad("role", "must be one of "+tiendo.JoinRoles(tiendo.Roles(), ", "))
+	}
+	subject, ok := role.CheckSubject(s.Registry(), subject)
+	if !ok {
+		// A station's token and a chief's name their station in the
+		// field a station token is asked for by.
+		field := "subject"
+		if role.Subject() == tiendo.SubjectStation {
+			field = "station"
 		}
-	case "district":
-		if reg.District(subject) == nil {
-			return bad("subject", "unknown district "+subject)
-		}
-	case "admin", "leader", "screen":
-		subject = ""
-	default:
-		return bad("role", "must be one of "+strings.Join(Roles, ", "))
+		return bad(field, "unknown "+role.Subject().String()+" "+subject)
 	}
 	secret, tok, err := s.local.IssueToken(role, subject)
 	if err != nil {
 		return err
 	}
-	s.audit(auditTokenIssued, slog.String("id", tok.ID), slog.String("role", tok.Role), slog.String("subject", tok.Subject), actor(c))
+	s.audit(auditTokenIssued, slog.String("id", tok.ID), slog.String("role", string(tok.Role)), slog.String("subject", tok.Subject), actor(c))
 	return c.Status(fiber.StatusCreated).JSON(issueResponse{Secret: secret, Token: tok})
 }
 
@@ -107,7 +101,7 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.audit(auditTokenRevoked, slog.String("id", tok.ID), slog.String("role", tok.Role), slog.String("subject", tok.Subject), actor(c))
+	s.audit(auditTokenRevoked, slog.String("id", tok.ID), slog.String("role", string(tok.Role)), slog.String("subject", tok.Subject), actor(c))
 	s.credentialsChanged() // its open sockets and its screens' sessions end now
 	return c.JSON(tok)
 }
@@ -155,12 +149,12 @@ func (s *Server) screenLink(c *fiber.Ctx) error {
 	if err != nil && tiendo.ErrorCode(err) != tiendo.ENotFound {
 		return err
 	}
-	if err != nil || tok.Revoked || tok.Role != "screen" {
+	if err != nil || tok.Revoked || tok.Role != tiendo.RoleScreen {
 		return tiendo.Errorf(tiendo.ENotFound, "no live screen token with id %q", req.ID)
 	}
 	expires := time.Now().Add(screenLinkTTL)
 	code, err := s.local.NewOneTimeCode(local.OneTime{Expires: expires,
-		Session: local.Session{Role: "screen", TokenID: tok.ID, Expires: time.Now().Add(screenSessionTTL)}})
+		Session: local.Session{Role: tiendo.RoleScreen, TokenID: tok.ID, Expires: time.Now().Add(screenSessionTTL)}})
 	if err != nil {
 		return err
 	}
@@ -187,21 +181,15 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 	if !tiendo.ValidStationID(req.Name) {
 		return bad("name", "1–48 letters, digits, '.', '_' or '-'")
 	}
-	reg := s.Registry()
-	switch req.Role {
-	case "admin", "leader", "screen":
-		req.Subject = ""
-	case "district":
-		if reg.District(req.Subject) == nil {
-			return bad("subject", "unknown district "+req.Subject)
-		}
-	case "chief":
-		if reg.Station(req.Subject) == nil {
-			return bad("subject", "unknown station "+req.Subject)
-		}
-	default:
-		return bad("role", "must be admin, leader, district, chief or screen")
+	role := tiendo.Role(req.Role)
+	if !role.Person() {
+		return bad("role", "must be "+tiendo.JoinRoles(tiendo.PersonRoles(), " or "))
 	}
+	subject, ok := role.CheckSubject(s.Registry(), req.Subject)
+	if !ok {
+		return bad("subject", "unknown "+role.Subject().String()+" "+req.Subject)
+	}
+	req.Subject = subject
 	generated := req.Password == ""
 	if generated {
 		req.Password = randomPassword()
@@ -211,7 +199,7 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 	if len(req.Password) > maxPasswordLen {
 		return bad("password", "at most 1024 bytes")
 	}
-	u, replaced, err := s.local.PutUser(req.Name, req.Role, req.Subject, req.Password)
+	u, replaced, err := s.local.PutUser(req.Name, role, req.Subject, req.Password)
 	if err != nil {
 		return err
 	}
@@ -222,7 +210,7 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 		msg = auditUserReset
 		s.credentialsChanged()
 	}
-	s.audit(msg, slog.String("name", u.Name), slog.String("role", u.Role), slog.String("subject", u.Subject), actor(c))
+	s.audit(msg, slog.String("name", u.Name), slog.String("role", string(u.Role)), slog.String("subject", u.Subject), actor(c))
 	out := fiber.Map{"name": u.Name, "role": u.Role, "subject": u.Subject}
 	if generated {
 		out["password"] = req.Password

@@ -17,7 +17,7 @@ import (
 // Principal is who a request acts for. Identity comes only from a bearer
 // token or a session cookie, never from the request body.
 type Principal struct {
-	Role    string // admin, leader, district, chief, screen, station
+	Role    tiendo.Role
 	Subject string // district id (district), station id (chief, station)
 	ID      string // token id, user name or session, for per-user limits and logs
 	Cookie  bool   // authenticated by a session cookie (a browser): Origin rules apply
@@ -76,41 +76,10 @@ func (s *Server) principalFor(cr credentials) (*Principal, error) {
 	return nil, nil
 }
 
-// CanRead reports whether p may watch scope. Leaders and admins see
-// everything; a screen sees the province and district aggregates; a district
-// account its district and its stations; a chief their own station.
+// CanRead reports whether p may watch scope, as its role's row of the
+// policy table says (tiendo.Role.CanRead); nobody (nil) may not.
 func CanRead(reg *tiendo.Registry, p *Principal, scope tiendo.Scope) bool {
-	if p == nil {
-		return false
-	}
-	switch p.Role {
-	case "admin", "leader":
-		return true
-	case "screen":
-		return scope.Kind == tiendo.ScopeProvince || scope.Kind == tiendo.ScopeDistrict
-	case "district":
-		switch scope.Kind {
-		case tiendo.ScopeDistrict:
-			return scope.ID == p.Subject
-		case tiendo.ScopeStation:
-			st := reg.Station(scope.ID)
-			return st != nil && st.District == p.Subject
-		}
-	case "chief":
-		return scope.Kind == tiendo.ScopeStation && scope.ID == p.Subject
-	}
-	return false
-}
-
-// homeScope is where a principal's pages start: what they may see in full.
-func homeScope(p *Principal) tiendo.Scope {
-	switch p.Role {
-	case "district":
-		return tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: p.Subject}
-	case "chief":
-		return tiendo.Scope{Kind: tiendo.ScopeStation, ID: p.Subject}
-	}
-	return tiendo.ProvinceScope
+	return p != nil && p.Role.CanRead(reg, p.Subject, scope)
 }
 
 // requireRead checks that the request's principal may read scope. It returns
@@ -130,7 +99,7 @@ func (s *Server) requireRead(c *fiber.Ctx, scope tiendo.Scope) (*Principal, erro
 }
 
 // requireRole lets a request through only with a live bearer token of role.
-func (s *Server) requireRole(role string) fiber.Handler {
+func (s *Server) requireRole(role tiendo.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		secret := ingest.BearerToken(c)
 		if secret == "" {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,6 +97,60 @@ func TestRoleScopeMatrix(t *testing.T) {
 			if got != wantWS {
 				t.Errorf("%s /ws %s = %d, want %d", name, scope, got, wantWS)
 			}
+		}
+	}
+}
+
+// The admin API checks a token's or a user's role and subject against the
+// policy table and the registry, with the same answers as before the table:
+// which field was wrong and why, and a subject dropped for roles without one.
+func TestAdminChecksRoleAndSubject(t *testing.T) {
+	ts := startTestServer(t)
+	cases := []struct {
+		path, body    string
+		status        int
+		field, why    string // of the 400's one item
+		role, subject string // of the 201's record
+	}{
+		{"tokens", `{"role":"root"}`, 400, "role", "must be one of admin, leader, district, chief, screen, station", "", ""},
+		{"tokens", `{}`, 400, "role", "must be one of admin, leader, district, chief, screen, station", "", ""},
+		{"tokens", `{"station":"NOPE"}`, 400, "station", "unknown station NOPE", "", ""},
+		{"tokens", `{"role":"chief","subject":"NOPE"}`, 400, "station", "unknown station NOPE", "", ""},
+		{"tokens", `{"role":"chief","subject":"D1"}`, 400, "station", "unknown station D1", "", ""},
+		{"tokens", `{"role":"district","subject":"D9"}`, 400, "subject", "unknown district D9", "", ""},
+		{"tokens", `{"station":"S1"}`, 201, "", "", "station", "S1"},
+		{"tokens", `{"role":"chief","subject":"S2"}`, 201, "", "", "chief", "S2"},
+		{"tokens", `{"role":"district","subject":"D2"}`, 201, "", "", "district", "D2"},
+		{"tokens", `{"role":"screen","subject":"D1"}`, 201, "", "", "screen", ""},
+		{"users", `{"name":"u1","role":"station","subject":"S1"}`, 400, "role", "must be admin, leader, district, chief or screen", "", ""},
+		{"users", `{"name":"u2","role":"chief","subject":"NOPE"}`, 400, "subject", "unknown station NOPE", "", ""},
+		{"users", `{"name":"u3","role":"district","subject":"S1"}`, 400, "subject", "unknown district S1", "", ""},
+		{"users", `{"name":"u4","role":"chief","subject":"S1"}`, 201, "", "", "chief", "S1"},
+		{"users", `{"name":"u5","role":"leader","subject":"D1"}`, 201, "", "", "leader", ""},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodPost, ts.url+"/api/v1/admin/"+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+ts.admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Items         []struct{ Field, Reason string }
+			Role, Subject string
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != c.status {
+			t.Errorf("POST %s %s = %d (%v), want %d", c.path, c.body, resp.StatusCode, err, c.status)
+			continue
+		}
+		if c.status == 400 && (len(out.Items) != 1 || out.Items[0].Field != c.field || out.Items[0].Reason != c.why) {
+			t.Errorf("POST %s %s: items %+v, want %s: %s", c.path, c.body, out.Items, c.field, c.why)
+		}
+		if c.status == 201 && (out.Role != c.role || out.Subject != c.subject) {
+			t.Errorf("POST %s %s: made %q %q, want %q %q", c.path, c.body, out.Role, out.Subject, c.role, c.subject)
 		}
 	}
 }

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // fdStarvedListener fails with EMFILE a few times, then accepts.
@@ -41,3 +44,58 @@ func TestListenerOutlastsFDStarvation(t *testing.T) {
 type closedListener struct{ net.Listener }
 
 func (closedListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+
+// A connection over its address's cap is answered 429 and counted, and
+// the address may connect again once one of its connections closes.
+func TestListenerCountsRefusedConnections(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.MaxConnsPerAddr = 1
+	l := newGuardedListener(inner, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, nil)
+	defer l.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	first := dial()
+	defer first.Close()
+	served := <-accepted
+	over := dial()
+	defer over.Close()
+	_ = over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, err := bufio.NewReader(over).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 429") {
+		t.Fatalf("second connection from the address: %q, %v; want a 429", status, err)
+	}
+	if got := l.refusedConns(); got != 1 {
+		t.Errorf("refusedConns() = %d, want 1", got)
+	}
+	served.Close()
+	again := dial()
+	defer again.Close()
+	select {
+	case c := <-accepted:
+		c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the address was not let in again after its connection closed")
+	}
+	if got := l.refusedConns(); got != 1 {
+		t.Errorf("refusedConns() = %d after a connection within the cap, want 1", got)
+	}
+}

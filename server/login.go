@@ -122,7 +122,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	c.Cookie(s.newSessionCookie(c, id, sessionTTL))
 	c.Cookie(&fiber.Cookie{Name: deviceCookie, Value: g.deviceToken(u.Name), Path: "/login", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: s.secureCookies(c), MaxAge: int(deviceTTL.Seconds())})
-	s.audit(auditSignedIn, slog.String("user", u.Name), slog.String("role", u.Role), slog.String("subject", u.Subject),
+	s.audit(auditSignedIn, slog.String("user", u.Name), slog.String("role", string(u.Role)), slog.String("subject", u.Subject),
 		slog.String("addr", addr), slog.Bool("known_device", try.device != ""))
 	if next == "/" {
 		next = homePath(&Principal{Role: u.Role, Subject: u.Subject})
@@ -206,15 +206,25 @@ func (s *Server) activateScreen(c *fiber.Ctx) error {
 	return c.Redirect("/screen", fiber.StatusSeeOther)
 }
 
-// homePath is the page a principal lands on.
+// homePath is the page a principal lands on: its role's home (the policy
+// table), as a path of this server's pages.
 func homePath(p *Principal) string {
-	switch p.Role {
-	case "district":
-		return "/district/" + p.Subject
-	case "chief":
-		return "/station/" + p.Subject
-	case "screen":
+	switch p.Role.Home() {
+	case tiendo.HomeScreen:
 		return "/screen"
+	case tiendo.HomeSubject:
+		return scopePath(p.Role.HomeScope(p.Subject))
+	}
+	return "/"
+}
+
+// scopePath is the page of scope.
+func scopePath(scope tiendo.Scope) string {
+	switch scope.Kind {
+	case tiendo.ScopeDistrict:
+		return "/district/" + scope.ID
+	case tiendo.ScopeStation:
+		return "/station/" + scope.ID
 	}
 	return "/"
 }
@@ -238,7 +248,7 @@ func (s *Server) pageAccess(c *fiber.Ctx, p static.Page, scope tiendo.Scope) (bo
 	p.Kind = static.KindNotFound
 	p.Title = tr(p.Lang, "Không có quyền xem", "Not allowed")
 	p.Message = tr(p.Lang, "Tài khoản này không được xem trang này.", "This account may not see this page.")
-	if who.Role == "station" {
+	if who.Role.PostsEvents() {
 		p.Message = tr(p.Lang, "Mã truy cập của điểm cấp chỉ dùng để gửi số liệu (POST /api/v1/events), không xem được trang.",
 			"A station token only sends figures (POST /api/v1/events); it cannot see pages.")
 	}

@@ -173,7 +173,8 @@ func TestAddrKey(t *testing.T) {
 // The pool hands out exactly its size, and never blocks.
 func TestHashPool(t *testing.T) {
 	g := newSigninGuard(2, 10)
-	if !g.tryHash() || !g.tryHash() {
+	first, second := g.tryHash(), g.tryHash()
+	if !first || !second {
 		t.Fatal("the pool refused under its size")
 	}
 	start := time.Now()

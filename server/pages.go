@@ -28,11 +28,6 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // pageRoutes registers the HTML pages and the embedded assets. The pages
 // are shells; their figures come over /ws.
 func (s *Server) pageRoutes() {
-	if s.live.build == "" {
-		// Assets are the part of a build a screen runs; when they change,
-		// open screens must reload.
-		s.live.build = static.BuildID()
-	}
 	s.app.Get("/static/*", s.staticAsset)
 	s.app.Get("/", s.overviewPage)
 	s.app.Get("/district/:id", s.districtPage)
@@ -98,7 +93,7 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 		name = camp.NameEN
 	}
 	return static.Page{Kind: kind, Lang: lang, Theme: theme, Campaign: name, TimeZone: camp.TimeZone,
-		Build: s.live.build, Path: utils.CopyString(c.Path()), Scope: "province"}
+		Build: s.build, Path: utils.CopyString(c.Path()), Scope: "province"}
 }
 
 func (s *Server) remember(c *fiber.Ctx, name, value string) {

@@ -17,6 +17,9 @@ import (
 
 	"tiendo"
 	"tiendo/ingest"
+	"tiendo/readmodel"
+	"tiendo/server/live"
+	"tiendo/static"
 	"tiendo/store/local"
 )
 
@@ -56,12 +59,17 @@ type Server struct {
 	credGen       atomic.Uint64
 	lastFullCheck time.Time // of recheckWatchers; only the live loop touches it
 	// signin limits password guessing and the password hashes it costs.
-	signin  *signinGuard
-	cache   figureCache
-	live    *liveState
-	log     *slog.Logger
-	metrics *prometheus.Registry
-	http    *prometheus.CounterVec
+	signin *signinGuard
+	// figures are what snapshots and screens show (ClickHouse plus the
+	// spool, each event once); publisher turns them into each topic's
+	// live messages, which hub delivers to the sockets.
+	figures   *readmodel.Model
+	publisher *readmodel.Publisher
+	hub       *live.Hub
+	build     string
+	log       *slog.Logger
+	metrics   *prometheus.Registry
+	http      *prometheus.CounterVec
 }
 
 // New builds the server and its routes; Run serves them.
@@ -128,15 +136,26 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 
-	s.live = newLiveState(s, d.Build)
-	s.batcher.OnAccept = func([]tiendo.Event) { s.live.Wake() }
+	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher},
+		Registry: s.Registry, Now: s.Now})
+	s.build = d.Build
+	if s.build == "" {
+		// Assets are the part of a build a screen runs; when they change,
+		// open screens must reload.
+		s.build = static.BuildID()
+	}
+	s.hub = live.NewHub()
+	s.publisher = readmodel.NewPublisher(readmodel.PublisherConfig{Figures: s.figures, Hub: s.hub, Build: s.build,
+		BeforeRound: func(now time.Time) { s.recheckWatchers(now) }, Log: d.Log})
+	s.hub.OnSubscribe = func(string) { s.publisher.Wake() }
+	s.batcher.OnAccept = func([]tiendo.Event) { s.publisher.Wake() }
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_live_clients", Help: "Open live (WebSocket) connections."},
-			func() float64 { return float64(s.live.hub.Stats().Clients) }),
+			func() float64 { return float64(s.hub.Stats().Clients) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_dropped_slow_total", Help: "Live connections dropped because they fell a whole queue behind."},
-			func() float64 { return float64(s.live.hub.Stats().DroppedSlow) }),
+			func() float64 { return float64(s.hub.Stats().DroppedSlow) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_dropped_error_total", Help: "Live connections dropped on a write error or timeout."},
-			func() float64 { return float64(s.live.hub.Stats().DroppedError) }),
+			func() float64 { return float64(s.hub.Stats().DroppedError) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tiendo_live_refused_total", Help: "Live connections refused (503) because the server held its most (--max-live-conns)."},
 			func() float64 { return float64(s.conns.refusedAtCapacity()) }),
 	)
@@ -201,7 +220,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	s.app.Use(s.countRequests, refuseEncodedBodies)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", s.requireRole("admin"), s.metricsHandler())
+	s.app.Get("/metrics", s.requireRole(tiendo.RoleAdmin), s.metricsHandler())
 
 	s.loginRoutes()
 	s.pageRoutes()
@@ -211,7 +230,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	api.Post("/events", events.Post)
 	api.Get("/snapshot", s.getSnapshot)
 
-	admin := api.Group("/admin", s.requireRole("admin"))
+	admin := api.Group("/admin", s.requireRole(tiendo.RoleAdmin))
 	admin.Post("/tokens", s.issueToken)
 	admin.Get("/tokens", s.listTokens)
 	admin.Post("/tokens/revoke", s.revokeToken)
@@ -286,7 +305,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	go func() { flushDone <- s.flusher.Run(flushCtx, 15*time.Second) }()
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	go func() { _ = s.live.Run(liveCtx) }()
+	go func() { _ = s.publisher.Run(liveCtx) }()
 	go func() { _ = s.ledger.Run(liveCtx) }()
 
 	if metricsLn != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tiendo"
+	"tiendo/readmodel"
 	"tiendo/server/live"
 )
 
@@ -117,7 +118,7 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	default:
 		return tiendo.Errorf(tiendo.ERateLimited, "too many live connections for this account (at most %d)", s.conns.max)
 	}
-	t := topic{scope: scope, lang: langOf(c.Query("lang")), dark: c.Query("theme") == "dark", screen: who.Role == "screen"}
+	t := readmodel.Topic{Scope: scope, Lang: langOf(c.Query("lang")), Dark: c.Query("theme") == "dark", Screen: who.Role.ScreenView()}
 	raw, _ := c.Context().Conn().(*guardedConn)
 	c.Locals("watch", &liveWatcher{topic: t.String(), scope: scope, creds: credentialsOf(c), principal: who.ID, checked: gen, raw: raw})
 	if err := c.Next(); err != nil {
@@ -142,7 +143,7 @@ func (s *Server) wsHandler(c *websocket.Conn) {
 	w, _ := c.Locals("watch").(*liveWatcher)
 	c.SetReadLimit(maxClientMessage)
 	w.conn = wsConn{c: c, raw: w.raw}
-	w.client = s.live.hub.Subscribe(w.topic, w.conn, s.live.snapshotFor(w.topic))
+	w.client = s.hub.Subscribe(w.topic, w.conn, s.publisher.SnapshotFor(w.topic))
 	s.watchers.add(w)
 	for {
 		_, msg, err := c.ReadMessage()
@@ -150,7 +151,7 @@ func (s *Server) wsHandler(c *websocket.Conn) {
 			break
 		}
 		if parseClientMessage(msg) == clientResync {
-			if snap := s.live.snapshotFor(w.topic); snap != nil {
+			if snap := s.publisher.SnapshotFor(w.topic); snap != nil {
 				w.client.Send(snap)
 			}
 		}
@@ -222,7 +223,7 @@ const recheckEvery = 30 * time.Second
 // scope. Every change of that kind calls it.
 func (s *Server) credentialsChanged() {
 	s.credGen.Add(1)
-	s.live.Wake()
+	s.publisher.Wake()
 }
 
 // recheckWatchers runs at the start of every live round. A connection is

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"tiendo"
 	"tiendo/server"
 )
 
@@ -104,7 +105,7 @@ func (c *adminClient) do(ctx context.Context, method, path, contentType string, 
 func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
 	station := fs.String("station", "", "station id: a token that posts that station's events")
-	role := fs.String("role", "", "role: "+strings.Join(server.Roles, ", "))
+	role := fs.String("role", "", "role: "+tiendo.JoinRoles(tiendo.Roles(), ", "))
 	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
 	client := clientFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -119,16 +120,16 @@ func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	body, _ := json.Marshal(map[string]string{"station": *station, "role": *role, "subject": *subject})
 	var out struct {
-		Token   string `json:"token"`
-		ID      string `json:"id"`
-		Role    string `json:"role"`
-		Subject string `json:"subject"`
+		Token   string      `json:"token"`
+		ID      string      `json:"id"`
+		Role    tiendo.Role `json:"role"`
+		Subject string      `json:"subject"`
 	}
 	if err := c.do(ctx, http.MethodPost, "/api/v1/admin/tokens", "application/json", body, &out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "# token %s, role %s %s (shown once; revoke with: tiendo token revoke --id %s)\n", out.ID, out.Role, out.Subject, out.ID)
-	if out.Role == "screen" {
+	if out.Role == tiendo.RoleScreen {
 		if link, expires, err := c.screenLink(ctx, out.ID); err == nil {
 			fmt.Fprintf(stdout, "# one-time link for the command-room browser (open it before %s and press its button): %s\n", expires.Local().Format("15:04"), link)
 		}
@@ -236,7 +237,7 @@ func runStationsExport(ctx context.Context, args []string, stdout io.Writer) err
 func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	name := fs.String("name", "", "user name (letters, digits, '.', '_', '-')")
-	role := fs.String("role", "", "admin, leader, district, chief or screen")
+	role := fs.String("role", "", tiendo.JoinRoles(tiendo.PersonRoles(), " or "))
 	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
 	client := clientFlags(fs)

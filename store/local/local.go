@@ -111,11 +111,11 @@ func (db *DB) Stations() ([]tiendo.Station, error) {
 // Token is what the server knows of an issued token; the secret itself is
 // never stored, only its SHA-256.
 type Token struct {
-	ID      string    `json:"id"`                // short public id, for listing and revoking
-	Role    string    `json:"role"`              // "station", "admin", "leader", "district", "chief", "screen"
-	Subject string    `json:"subject,omitempty"` // station or district id, per role
-	Created time.Time `json:"created"`
-	Revoked bool      `json:"revoked,omitempty"`
+	ID      string      `json:"id"` // short public id, for listing and revoking
+	Role    tiendo.Role `json:"role"`
+	Subject string      `json:"subject,omitempty"` // station or district id, per role
+	Created time.Time   `json:"created"`
+	Revoked bool        `json:"revoked,omitempty"`
 }
 
 // TokenPrefix starts every token, so a leaked one is easy to recognise in logs and scanners.
@@ -128,7 +128,7 @@ func hashToken(secret string) []byte {
 
 // IssueToken creates a token for role and subject and returns its secret,
 // shown once, and its record.
-func (db *DB) IssueToken(role, subject string) (string, Token, error) {
+func (db *DB) IssueToken(role tiendo.Role, subject string) (string, Token, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Token{}, err

@@ -29,7 +29,7 @@ func mustOpen(tb testing.TB, dir string) *local.DB {
 	return db
 }
 
-func mustIssue(tb testing.TB, db *local.DB, role, subject string) (string, local.Token) {
+func mustIssue(tb testing.TB, db *local.DB, role tiendo.Role, subject string) (string, local.Token) {
 	tb.Helper()
 	secret, tok, err := db.IssueToken(role, subject)
 	if err != nil {

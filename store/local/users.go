@@ -26,13 +26,13 @@ var (
 
 // User is a person who signs in to the pages.
 type User struct {
-	Name    string    `json:"name"`
-	Role    string    `json:"role"`
-	Subject string    `json:"subject,omitempty"`
-	Salt    []byte    `json:"salt"`
-	Hash    []byte    `json:"hash"`           // PBKDF2-SHA256 of the password
-	Iter    int       `json:"iter,omitempty"` // its iterations; 0 (older records) means pbkdf2Iterations
-	Created time.Time `json:"created"`
+	Name    string      `json:"name"`
+	Role    tiendo.Role `json:"role"`
+	Subject string      `json:"subject,omitempty"`
+	Salt    []byte      `json:"salt"`
+	Hash    []byte      `json:"hash"`           // PBKDF2-SHA256 of the password
+	Iter    int         `json:"iter,omitempty"` // its iterations; 0 (older records) means pbkdf2Iterations
+	Created time.Time   `json:"created"`
 	// Gen is new (random) on every write of the record: each session
 	// keeps the Gen it was made under, so a reset, a role change or a
 	// removal followed by a new account of the same name ends it. Random
@@ -70,7 +70,7 @@ func (db *DB) iterations() int {
 // one (a reset, a new role or subject) ends all of their sessions: they
 // are deleted, and any made in the meantime carry the old Gen. replaced
 // says whether the name existed.
-func (db *DB) PutUser(name, role, subject, password string) (u User, replaced bool, err error) {
+func (db *DB) PutUser(name string, role tiendo.Role, subject, password string) (u User, replaced bool, err error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return User{}, false, err
@@ -164,12 +164,12 @@ var (
 
 // Session is a signed-in browser: a person, or a screen opened by a link.
 type Session struct {
-	Role    string    `json:"role"`
-	Subject string    `json:"subject,omitempty"`
-	User    string    `json:"user,omitempty"`     // the person, for a login session
-	TokenID string    `json:"token_id,omitempty"` // the screen token, for a link session: revoking it ends the session
-	Gen     string    `json:"gen,omitempty"`      // the user record's Gen at sign-in; a changed record ends the session
-	Expires time.Time `json:"expires"`
+	Role    tiendo.Role `json:"role"`
+	Subject string      `json:"subject,omitempty"`
+	User    string      `json:"user,omitempty"`     // the person, for a login session
+	TokenID string      `json:"token_id,omitempty"` // the screen token, for a link session: revoking it ends the session
+	Gen     string      `json:"gen,omitempty"`      // the user record's Gen at sign-in; a changed record ends the session
+	Expires time.Time   `json:"expires"`
 }
 
 // NewSession stores s and returns the random id that the cookie carries.

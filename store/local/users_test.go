@@ -18,7 +18,7 @@ func openUsers(tb testing.TB) *local.DB {
 	return db
 }
 
-func mustPutUser(tb testing.TB, db *local.DB, name, role, subject, password string) local.User {
+func mustPutUser(tb testing.TB, db *local.DB, name string, role tiendo.Role, subject, password string) local.User {
 	tb.Helper()
 	u, _, err := db.PutUser(name, role, subject, password)
 	if err != nil {

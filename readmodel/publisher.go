@@ -1,17 +1,16 @@
-package server
+package readmodel
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"tiendo"
 	"tiendo/dashboards"
-	"tiendo/server/live"
 )
 
 // Live protocol messages (see README "Live protocol").
@@ -36,37 +35,68 @@ type liveDelta struct {
 	Storage   tiendo.StorageState    `json:"storage"`
 }
 
-// topic is what one set of screens watches: a scope in a language and
-// theme, in full or as a command-room screen sees it (screen: the
-// aggregates, each station reduced to what the room's lists show).
-type topic struct {
-	scope  tiendo.Scope
-	lang   string
-	dark   bool
-	screen bool
+// Topic is what one set of screens watches: a scope in a language and
+// theme, in full or as a command-room screen sees it (Screen: the
+// aggregates, each station reduced to what the room's lists show). Its
+// String is the hub's topic name.
+type Topic struct {
+	Scope  tiendo.Scope
+	Lang   string // "vi" or "en"
+	Dark   bool
+	Screen bool
 }
 
-func (t topic) String() string {
+func (t Topic) String() string {
 	theme, view := "light", "full"
-	if t.dark {
+	if t.Dark {
 		theme = "dark"
 	}
-	if t.screen {
+	if t.Screen {
 		view = "screen"
 	}
-	return t.scope.String() + "|" + t.lang + "|" + theme + "|" + view
+	return t.Scope.String() + "|" + t.Lang + "|" + theme + "|" + view
 }
 
-func parseTopic(s string) (topic, bool) {
+// ParseTopic reads a Topic's String; ok is false for anything else.
+func ParseTopic(s string) (Topic, bool) {
 	parts := strings.Split(s, "|")
 	if len(parts) != 4 {
-		return topic{}, false
+		return Topic{}, false
 	}
 	sc, err := tiendo.ParseScope(parts[0])
 	if err != nil {
-		return topic{}, false
+		return Topic{}, false
 	}
-	return topic{scope: sc, lang: parts[1], dark: parts[2] == "dark", screen: parts[3] == "screen"}, true
+	return Topic{Scope: sc, Lang: parts[1], Dark: parts[2] == "dark", Screen: parts[3] == "screen"}, true
+}
+
+// Hub delivers a topic's messages to its subscribers (server/live.Hub).
+type Hub interface {
+	// Topics lists the topics that have subscribers.
+	Topics() []string
+	// Publish sends msg to every subscriber of topic, waiting for none,
+	// and says to how many.
+	Publish(topic string, msg []byte) int
+}
+
+// Figures is where the publisher's figures come from (Model).
+type Figures interface {
+	ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.Input, error)
+}
+
+// PublisherConfig is what a Publisher is made of.
+type PublisherConfig struct {
+	Figures Figures
+	Hub     Hub
+	// Build identifies the server's code and assets; screens reload when it changes.
+	Build string
+	// BeforeRound, if set, runs at the start of every round with the wall
+	// clock's time (the server closes live connections whose access ended).
+	BeforeRound func(now time.Time)
+	// Now is the wall clock (default time.Now): it spaces chart updates
+	// and is what BeforeRound is given.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // topicState is the last thing published on a topic.
@@ -84,51 +114,54 @@ type topicState struct {
 // resyncing clients always get current charts in their snapshot.
 const chartEvery = 5 * time.Second
 
-// liveState computes each watched scope once per round, serialises each
+// Publisher computes each watched scope once per round, serialises each
 // topic's message once, and publishes the same bytes to every subscriber.
-type liveState struct {
-	srv   *Server
-	hub   *live.Hub
-	build string
+type Publisher struct {
+	cfg PublisherConfig
 
 	mu     sync.Mutex
 	topics map[string]*topicState
 
 	wake chan struct{}
-	// MinInterval coalesces bursts: at most one round per interval.
+	// minInterval coalesces bursts: at most one round per interval.
 	minInterval time.Duration
-	// MaxInterval refreshes even without events (clocks move, stations go stale).
+	// maxInterval refreshes even without events (clocks move, stations go stale).
 	maxInterval time.Duration
 }
 
-func newLiveState(srv *Server, build string) *liveState {
-	l := &liveState{srv: srv, hub: live.NewHub(), build: build, topics: map[string]*topicState{},
+// NewPublisher makes a Publisher; Run starts its rounds.
+func NewPublisher(cfg PublisherConfig) *Publisher {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Publisher{cfg: cfg, topics: map[string]*topicState{},
 		wake: make(chan struct{}, 1), minInterval: 500 * time.Millisecond, maxInterval: 5 * time.Second}
-	l.hub.OnSubscribe = func(string) { l.Wake() }
-	return l
 }
 
 // Wake asks for a round soon; calls while one is pending coalesce.
-func (l *liveState) Wake() {
+func (p *Publisher) Wake() {
 	select {
-	case l.wake <- struct{}{}:
+	case p.wake <- struct{}{}:
 	default:
 	}
 }
 
 // Run computes rounds until ctx ends.
-func (l *liveState) Run(ctx context.Context) error {
-	timer := time.NewTimer(l.maxInterval)
+func (p *Publisher) Run(ctx context.Context) error {
+	timer := time.NewTimer(p.maxInterval)
 	defer timer.Stop()
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-l.wake:
+		case <-p.wake:
 		case <-timer.C:
 		}
-		if wait := l.minInterval - time.Since(last); wait > 0 {
+		if wait := p.minInterval - time.Since(last); wait > 0 {
 			select {
 			case <-ctx.Done():
 				return nil
@@ -136,91 +169,96 @@ func (l *liveState) Run(ctx context.Context) error {
 			}
 		}
 		last = time.Now()
-		l.round(ctx)
-		timer.Reset(l.maxInterval)
+		p.round(ctx)
+		timer.Reset(p.maxInterval)
 	}
 }
 
-// snapshotFor returns the latest full snapshot message of a topic, or nil.
-func (l *liveState) snapshotFor(name string) []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if ts := l.topics[name]; ts != nil {
+// SnapshotFor returns the latest full snapshot message of a topic, or nil
+// before its first round.
+func (p *Publisher) SnapshotFor(topic string) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ts := p.topics[topic]; ts != nil {
 		return ts.snapshot
 	}
 	return nil
 }
 
 // round refreshes every topic that has subscribers.
-func (l *liveState) round(ctx context.Context) {
-	l.srv.recheckWatchers(time.Now())
-	byScope := map[tiendo.Scope][]topic{}
-	for _, name := range l.hub.Topics() {
-		if t, ok := parseTopic(name); ok {
-			byScope[t.scope] = append(byScope[t.scope], t)
+func (p *Publisher) round(ctx context.Context) {
+	if p.cfg.BeforeRound != nil {
+		p.cfg.BeforeRound(p.cfg.Now())
+	}
+	byScope := map[tiendo.Scope][]Topic{}
+	for _, name := range p.cfg.Hub.Topics() {
+		if t, ok := ParseTopic(name); ok {
+			byScope[t.Scope] = append(byScope[t.Scope], t)
 		}
 	}
-	l.forget(byScope)
+	p.forget(byScope)
 	for scope, topics := range byScope {
-		in, err := l.srv.chartInput(ctx, scope)
+		in, err := p.cfg.Figures.ChartInput(ctx, scope)
 		for _, t := range topics {
 			if err != nil {
-				l.publishStatus(t)
+				p.publishStatus(t)
 				continue
 			}
 			tin := in
-			tin.Lang, tin.Dark = t.lang, t.dark
+			tin.Lang, tin.Dark = t.Lang, t.Dark
 			charts, cerr := dashboards.Build(tin)
 			if cerr != nil {
-				l.srv.log.Error("build charts", "topic", t.String(), "err", cerr)
+				p.cfg.Log.Error("build charts", "topic", t.String(), "err", cerr)
 				continue
 			}
 			snap := in.Snapshot
-			if t.screen {
+			if t.Screen {
 				snap = snap.ForScreen()
 			}
-			l.publish(t, snap, charts)
+			p.publish(t, snap, charts)
 		}
 	}
 }
 
 // forget drops state of topics nobody watches any more.
-func (l *liveState) forget(active map[tiendo.Scope][]topic) {
+func (p *Publisher) forget(active map[tiendo.Scope][]Topic) {
 	keep := map[string]bool{}
 	for _, ts := range active {
 		for _, t := range ts {
 			keep[t.String()] = true
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for name := range l.topics {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name := range p.topics {
 		if !keep[name] {
-			delete(l.topics, name)
+			delete(p.topics, name)
 		}
 	}
 }
 
-func (l *liveState) publishStatus(t topic) {
-	l.mu.Lock()
-	ts := l.topics[t.String()]
-	l.mu.Unlock()
+// publishStatus tells a topic's screens that no figures could be had (the
+// storage is unavailable and nothing is cached), at the seq they have.
+func (p *Publisher) publishStatus(t Topic) {
+	p.mu.Lock()
+	ts := p.topics[t.String()]
+	p.mu.Unlock()
 	var seq uint64
 	if ts != nil {
 		seq = ts.seq
 	}
-	msg, _ := json.Marshal(liveMessage{Type: "status", Seq: seq, Build: l.build, Storage: "unavailable"})
-	l.hub.Publish(t.String(), msg)
+	msg, _ := json.Marshal(liveMessage{Type: "status", Seq: seq, Build: p.cfg.Build, Storage: "unavailable"})
+	p.cfg.Hub.Publish(t.String(), msg)
 }
 
 // publish turns a fresh snapshot into the topic's next message: a full
 // snapshot the first time, then updates carrying what changed.
-func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Charts) {
+func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Charts) {
 	name := t.String()
 	stations := make(map[string][]byte, len(snap.Stations))
 	var changed []tiendo.StationState
-	l.mu.Lock()
-	prev := l.topics[name]
+	p.mu.Lock()
+	prev := p.topics[name]
 	for _, st := range snap.Stations {
 		b, _ := json.Marshal(st)
 		stations[st.ID] = b
@@ -230,7 +268,7 @@ func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	}
 	chartBytes := make(map[string][]byte, len(charts))
 	changedCharts := dashboards.Charts{}
-	chartsAt := time.Now()
+	chartsAt := p.cfg.Now()
 	if prev != nil && chartsAt.Sub(prev.chartsAt) < chartEvery {
 		// Not yet: keep comparing against what the clients have.
 		chartBytes, chartsAt = prev.charts, prev.chartsAt
@@ -246,13 +284,13 @@ func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	if prev != nil {
 		seq = prev.seq + 1
 	}
-	full, _ := json.Marshal(liveMessage{Type: "snapshot", Seq: seq, Build: l.build, Storage: snap.Storage.State, Snapshot: snap, Charts: charts})
-	l.topics[name] = &topicState{seq: seq, snapshot: full, stations: stations, charts: chartBytes, chartsAt: chartsAt}
-	l.mu.Unlock()
+	full, _ := json.Marshal(liveMessage{Type: "snapshot", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Snapshot: snap, Charts: charts})
+	p.topics[name] = &topicState{seq: seq, snapshot: full, stations: stations, charts: chartBytes, chartsAt: chartsAt}
+	p.mu.Unlock()
 
 	if prev == nil {
 		// Subscribers that came before the first round wait for this snapshot.
-		l.hub.Publish(name, full)
+		p.cfg.Hub.Publish(name, full)
 		return
 	}
 	if changed == nil {
@@ -261,42 +299,8 @@ func (l *liveState) publish(t topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	if len(changedCharts) == 0 {
 		changedCharts = nil
 	}
-	upd, _ := json.Marshal(liveMessage{Type: "update", Seq: seq, Build: l.build, Storage: snap.Storage.State, Charts: changedCharts,
+	upd, _ := json.Marshal(liveMessage{Type: "update", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Charts: changedCharts,
 		Snapshot: liveDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Districts: snap.Districts,
 			Stations: changed, Storage: snap.Storage}})
-	l.hub.Publish(name, upd)
-}
-
-// chartInput gathers what the dashboards need for scope: the snapshot, the
-// scope's hourly completions since the campaign start, and today's per
-// station, each with the spool's events added.
-func (s *Server) chartInput(ctx context.Context, scope tiendo.Scope) (dashboards.Input, error) {
-	snap, err := s.Snapshot(ctx, scope)
-	if err != nil {
-		return dashboards.Input{}, err
-	}
-	reg := s.Registry()
-	c := reg.Campaign
-	ids := stationIDs(scope, reg.StationsIn(scope))
-	end := snap.Now.Add(time.Hour)
-	in := dashboards.Input{Campaign: c, Snapshot: snap}
-	for _, series := range []struct {
-		q   tiendo.SeriesQuery
-		dst *[]tiendo.HourCount
-	}{
-		{tiendo.SeriesQuery{Stations: ids, From: c.StartTime(), To: end}, &in.Hours},
-		{tiendo.SeriesQuery{Stations: ids, From: c.DayStart(snap.Day), To: end, ByStation: true}, &in.StationHours},
-	} {
-		q := series.q
-		key := fmt.Sprintf("hours|%s|%v|%d", scope, q.ByStation, q.From.Unix())
-		_, err := s.withPending(ctx, key, func(ctx context.Context) (any, error) {
-			return s.store.HourlyCompletions(ctx, q)
-		}, func(stored any, pending []tiendo.Event) {
-			*series.dst = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
-		})
-		if err != nil {
-			return dashboards.Input{}, err
-		}
-	}
-	return in, nil
+	p.cfg.Hub.Publish(name, upd)
 }

@@ -1,0 +1,165 @@
+package readmodel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"tiendo"
+	"tiendo/dashboards"
+)
+
+// Sources are what a Model reads from; the server wires them.
+type Sources struct {
+	// Store is ClickHouse's reading side.
+	Store tiendo.StatsReader
+	// Overlay holds the accepted events not yet in Store.
+	Overlay Overlay
+	// Registry is the current registry (an import replaces it).
+	Registry func() *tiendo.Registry
+	// Now is the campaign clock's now: the wall clock, or a replay's.
+	Now func() time.Time
+}
+
+// Model answers for figures: each scope's snapshot and chart input, from
+// ClickHouse plus the overlay, each event counted once.
+type Model struct {
+	src   Sources
+	cache figureCache
+}
+
+// New makes a Model reading from src.
+func New(src Sources) *Model { return &Model{src: src} }
+
+// queryTimeout bounds one ClickHouse read, so that a hung engine turns
+// into cached figures ("down") instead of a stuck round.
+const queryTimeout = 10 * time.Second
+
+// Snapshot builds the snapshot of scope now: ClickHouse's figures plus the
+// events still in the overlay. It returns ENotFound for an unknown district
+// or station, and EUnavailable only when ClickHouse fails and no earlier
+// figures of the scope are cached.
+func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
+	reg := m.src.Registry()
+	stations := reg.StationsIn(scope)
+	if scope.Kind != tiendo.ScopeProvince && len(stations) == 0 {
+		if scope.Kind == tiendo.ScopeStation || reg.District(scope.ID) == nil {
+			return nil, tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
+		}
+	}
+	now := m.src.Now()
+	q := tiendo.StatsQuery{DayStart: reg.Campaign.DayStart(reg.Campaign.WorkingDay(now)), Now: now, Stations: stationIDs(scope, stations)}
+	var stats []tiendo.StationStats
+	storage, err := m.withPending(ctx, "stats|"+scope.String(), func(ctx context.Context) (any, error) {
+		return m.src.Store.StationStats(ctx, q)
+	}, func(stored any, pending []tiendo.Event) {
+		stats = tiendo.AddPending(append([]tiendo.StationStats(nil), stored.([]tiendo.StationStats)...), pending, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap := tiendo.BuildSnapshot(reg, scope, stats, now)
+	snap.Storage = storage
+	return snap, nil
+}
+
+// ChartInput gathers what the dashboards need for scope: the snapshot, the
+// scope's hourly completions since the campaign start, and today's per
+// station, each with the overlay's events added.
+func (m *Model) ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.Input, error) {
+	snap, err := m.Snapshot(ctx, scope)
+	if err != nil {
+		return dashboards.Input{}, err
+	}
+	reg := m.src.Registry()
+	c := reg.Campaign
+	ids := stationIDs(scope, reg.StationsIn(scope))
+	end := snap.Now.Add(time.Hour)
+	in := dashboards.Input{Campaign: c, Snapshot: snap}
+	for _, series := range []struct {
+		q   tiendo.SeriesQuery
+		dst *[]tiendo.HourCount
+	}{
+		{tiendo.SeriesQuery{Stations: ids, From: c.StartTime(), To: end}, &in.Hours},
+		{tiendo.SeriesQuery{Stations: ids, From: c.DayStart(snap.Day), To: end, ByStation: true}, &in.StationHours},
+	} {
+		q := series.q
+		key := fmt.Sprintf("hours|%s|%v|%d", scope, q.ByStation, q.From.Unix())
+		_, err := m.withPending(ctx, key, func(ctx context.Context) (any, error) {
+			return m.src.Store.HourlyCompletions(ctx, q)
+		}, func(stored any, pending []tiendo.Event) {
+			*series.dst = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
+		})
+		if err != nil {
+			return dashboards.Input{}, err
+		}
+	}
+	return in, nil
+}
+
+// stationIDs lists a scope's station ids for store queries (nil: all).
+func stationIDs(scope tiendo.Scope, stations []*tiendo.Station) []string {
+	if scope.Kind == tiendo.ScopeProvince {
+		return nil
+	}
+	ids := make([]string, len(stations))
+	for i, st := range stations {
+		ids[i] = st.ID
+	}
+	return ids
+}
+
+// withPending runs read against ClickHouse inside an overlay read, so that
+// no event is counted in both or in neither, and combines its result with
+// the overlay's events. When ClickHouse fails, the scope's last good result
+// is used instead (cached under key), and the storage state says so.
+func (m *Model) withPending(ctx context.Context, key string, read func(context.Context) (any, error),
+	combine func(stored any, pending []tiendo.Event)) (tiendo.StorageState, error) {
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var stored any
+	var err error
+	p := m.src.Overlay.Read(func() { stored, err = read(qctx) })
+	state := tiendo.StorageState{State: "ok", Pending: p.Count}
+	if p.Behind {
+		state.State = "behind"
+	}
+	if err != nil {
+		cached, ok := m.cache.get(key)
+		if !ok {
+			return state, tiendo.Errorf(tiendo.EUnavailable, "storage cannot answer now and nothing is cached yet")
+		}
+		stored, state.State = cached, "down"
+	} else {
+		m.cache.put(key, stored)
+	}
+	if !p.Complete {
+		state.Partial = true
+	}
+	combine(stored, p.Events)
+	return state, nil
+}
+
+// figureCache keeps each scope's last good ClickHouse answer, so that
+// screens keep their figures (plus the overlay's) while ClickHouse is away.
+type figureCache struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+func (c *figureCache) get(key string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *figureCache) put(key string, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]any{}
+	}
+	c.m[key] = v
+}

@@ -1,0 +1,98 @@
+// Package readmodel is what screens and the snapshot API read: ClickHouse's
+// figures with the accepted events that ClickHouse does not have yet laid
+// over them, the last good figures of each scope for when ClickHouse is
+// away, and the live publisher that turns them into each topic's messages.
+//
+// It owns the invariant that every figure rests on: an accepted event is
+// counted once, in ClickHouse or in the overlay, never in both and never in
+// neither. Accepting an event (202) puts it in the spool; the flusher moves
+// it into ClickHouse and only then out of the spool. A reader therefore
+// holds the flusher off (its read lock) from before its ClickHouse query
+// until it has read the spool: a flush that lands in between would count
+// the flushed events in both answers, or, read in the other order, in
+// neither. Nothing else in the module may combine stored and pending
+// figures; everything goes through Model.
+//
+// The package knows no server: its inputs are interfaces and funcs (the
+// store's reading side, an Overlay, the registry, the clock, a Hub, a hook
+// run before each round), so that another node of a cluster can give it a
+// different Overlay (a stream's tail read under a seqlock instead of the
+// local spool under the flusher's lock) and keep the rest.
+package readmodel
+
+import (
+	"tiendo"
+)
+
+// Overlay holds the accepted events that ClickHouse does not have yet.
+type Overlay interface {
+	// Read calls query, which reads ClickHouse, and returns the overlay's
+	// events as of that query: while query runs and until the overlay has
+	// been read, no event moves from the overlay into ClickHouse.
+	Read(query func()) Pending
+}
+
+// Pending is what an Overlay held at a read.
+type Pending struct {
+	// Events are the waiting events when Complete, else nil.
+	Events []tiendo.Event
+	// Count is how many events wait, whether or not Events holds them.
+	Count int64
+	// Complete is false when the overlay holds more events than a reader
+	// adds (a long outage) or could not be read: figures then lag by Count.
+	Complete bool
+	// Behind says that moving events into ClickHouse fails for now: they
+	// are counted nonetheless, and screens say that storage is behind.
+	Behind bool
+}
+
+// Spool is the server's local spool of accepted events (store/local.DB).
+type Spool interface {
+	// SpoolStats counts the spooled events without decoding them.
+	SpoolStats() (events, bytes int64, err error)
+	// PeekSpool decodes up to max spooled events, oldest first; complete
+	// is false when there are more.
+	PeekSpool(max int) (events []tiendo.Event, complete bool, err error)
+}
+
+// Flusher moves the spool into ClickHouse (ingest.Flusher).
+type Flusher interface {
+	// ReadLock holds flushes off until release is called.
+	ReadLock() (release func())
+	// Healthy is false while flushes fail.
+	Healthy() bool
+}
+
+// MaxOverlay bounds how many spooled events a reader adds to ClickHouse's
+// figures; past it (a long outage) screens show the stored figures and say
+// how far storage is behind.
+const MaxOverlay = 50_000
+
+// SpoolOverlay is the Overlay of a single server: its spool, read under
+// its flusher's read lock.
+type SpoolOverlay struct {
+	Spool   Spool
+	Flusher Flusher
+}
+
+var _ Overlay = SpoolOverlay{}
+
+// Read holds the flusher off across query and the spool's read. The count
+// is kept beside the spool, so a long outage's spool is not decoded on
+// every round only to be found too large to add.
+func (o SpoolOverlay) Read(query func()) Pending {
+	release := o.Flusher.ReadLock()
+	query()
+	n, _, _ := o.Spool.SpoolStats()
+	var events []tiendo.Event
+	complete, err := n <= MaxOverlay, error(nil)
+	if n > 0 && complete {
+		events, complete, err = o.Spool.PeekSpool(MaxOverlay)
+	}
+	release()
+	p := Pending{Count: n, Complete: complete && err == nil, Behind: !o.Flusher.Healthy()}
+	if p.Complete {
+		p.Events = events
+	}
+	return p
+}
