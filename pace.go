@@ -44,7 +44,10 @@ type Pace struct {
 	// ExpectedToDate is what the plan expects by now: the target spread over
 	// the working days, and within today along the hour-of-day profile.
 	ExpectedToDate int64 `json:"expected_to_date"`
-	Gap            int64 `json:"gap"` // Done − ExpectedToDate
+	// PlanShare is the share of any target the plan expects by now (0–1):
+	// the same for every district, so a chart draws it as one line.
+	PlanShare float64 `json:"plan_share"`
+	Gap       int64   `json:"gap"` // Done − ExpectedToDate
 	// NeededPerDay is what each working day left must bring, today counting
 	// only for the share of its profile still ahead; null past the deadline
 	// or once done.
@@ -53,6 +56,7 @@ type Pace struct {
 	// ("last_7_working_days") so a screen can say which pace it means.
 	RecentPerDay int64  `json:"recent_per_day"`
 	Method       string `json:"method"`
+	RecentDays   int    `json:"recent_days"` // the N of Method
 	// ProjectedFinish is the working day at whose end the target is
 	// reached at RecentPerDay; null too early, at a zero pace, past the
 	// horizon, or once done.
@@ -98,11 +102,15 @@ func (c *Campaign) PlanShare(profile HourProfile, now time.Time) float64 {
 // PaceOf judges a target of done records so far, at instant now, with the
 // campaign's hour profile and the target's recent records.
 func (c *Campaign) PaceOf(profile HourProfile, target, done int64, recent RecentRecords, now time.Time) Pace {
-	p := Pace{Target: target, Done: done, Method: fmt.Sprintf("last_%d_working_days", recent.Days)}
+	p := Pace{Target: target, Done: done, Method: fmt.Sprintf("last_%d_working_days", recent.Days), RecentDays: recent.Days}
 	if recent.Days > 0 {
 		p.RecentPerDay = int64(math.Round(float64(recent.Records) / float64(recent.Days)))
 	}
-	p.ExpectedToDate = int64(math.Round(float64(target) * c.PlanShare(profile, now)))
+	share := c.PlanShare(profile, now)
+	p.ExpectedToDate = int64(math.Round(float64(target) * share))
+	// Four decimals (a hundredth of a percent) are what any screen shows,
+	// and keep each station's figures from changing on every live round.
+	p.PlanShare = math.Round(share*1e4) / 1e4
 	p.Gap = done - p.ExpectedToDate
 	today := c.WorkingDay(now)
 	started := !now.Before(c.StartTime())

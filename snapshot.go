@@ -86,6 +86,9 @@ type Totals struct {
 	StationsOpen   int     `json:"stations_open"`
 	RetriesPerRec  float64 `json:"retries_per_record"`
 	PercentDone    float64 `json:"percent_done"`
+	// ListVisits are the households still on home-visit teams' lists;
+	// Queue counts people waiting at stations and mobile teams only.
+	ListVisits int `json:"list_visits"`
 	// StationsOffline counts stations silent for more than StaleAfter.
 	StationsOffline int `json:"stations_offline"`
 	IdleStaff       int `json:"idle_staff"`    // officers free to help elsewhere
@@ -133,7 +136,8 @@ type DistrictState struct {
 	Quota          int64   `json:"quota"`
 	Completed      int64   `json:"completed"`
 	CompletedToday int64   `json:"completed_today"`
-	Queue          int     `json:"queue"`
+	Queue          int     `json:"queue"`       // people waiting (not home-visit lists)
+	ListVisits     int     `json:"list_visits"` // households left on home-visit lists
 	PerHour        int64   `json:"per_hour"`
 	PercentDone    float64 `json:"percent_done"`
 	IdleStaff      int     `json:"idle_staff"`
@@ -226,7 +230,12 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		t := &snap.Totals
 		t.Completed += s.Completed
 		t.CompletedToday += s.CompletedToday
-		t.Queue += s.Queue
+		queue, visits := s.Queue, 0
+		if s.Kind == KindHomeVisit {
+			queue, visits = 0, s.Queue
+		}
+		t.Queue += queue
+		t.ListVisits += visits
 		t.Staff += s.Staff
 		t.PerHour += s.PerHour
 		t.Stations++
@@ -246,7 +255,8 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		if d := districts[s.District]; d != nil {
 			d.Completed += s.Completed
 			d.CompletedToday += s.CompletedToday
-			d.Queue += s.Queue
+			d.Queue += queue
+			d.ListVisits += visits
 			d.PerHour += s.PerHour
 			d.IdleStaff += s.IdleStaff
 			if s.Late {

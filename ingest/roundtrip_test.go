@@ -307,7 +307,7 @@ func checkSnapshot(stats []tiendo.StationStats, stations []string, x map[string]
 		sts = append(sts, tiendo.Station{ID: id, Name: id, District: "LS-D", Kind: tiendo.KindFixed, Lanes: 2})
 	}
 	reg := tiendo.NewRegistry(c, c.Districts, sts)
-	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeProvince}, stats, roundTripNow)
+	snap := tiendo.BuildSnapshot(reg, tiendo.Scope{Kind: tiendo.ScopeProvince}, stats, reg.Campaign.ConfiguredProfile(), roundTripNow)
 	var total int64
 	for _, want := range x {
 		total += want.completed

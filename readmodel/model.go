@@ -27,6 +27,11 @@ type Sources struct {
 type Model struct {
 	src   Sources
 	cache figureCache
+
+	profileMu sync.Mutex
+	profile   tiendo.HourProfile
+	profileAt time.Time  // when profile was measured
+	profileOf tiendo.Day // the working day it was measured for
 }
 
 // New makes a Model reading from src.
@@ -49,19 +54,74 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 		}
 	}
 	now := m.src.Now()
-	q := tiendo.StatsQuery{DayStart: reg.Campaign.DayStart(reg.Campaign.WorkingDay(now)), Now: now, Stations: stationIDs(scope, stations)}
+	c := reg.Campaign
+	day := c.WorkingDay(now)
+	recentFrom, _, _ := c.RecentWindow(day)
+	ids := stationIDs(scope, stations)
+	q := tiendo.StatsQuery{DayStart: c.DayStart(day), Now: now, Stations: ids, RecentFrom: recentFrom}
+	sq := tiendo.ServiceQueryAt(ids, now)
+	type figures struct {
+		stats   []tiendo.StationStats
+		samples []tiendo.ServiceSample
+		minutes []tiendo.MinuteCount
+	}
 	var stats []tiendo.StationStats
+	var served map[string]tiendo.Served
 	storage, err := m.withPending(ctx, "stats|"+scope.String(), func(ctx context.Context) (any, error) {
-		return m.src.Store.StationStats(ctx, q)
+		var f figures
+		var err error
+		if f.stats, err = m.src.Store.StationStats(ctx, q); err != nil {
+			return nil, err
+		}
+		f.samples, f.minutes, err = m.src.Store.ServiceSamples(ctx, sq)
+		return f, err
 	}, func(stored any, pending []tiendo.Event) {
-		stats = tiendo.AddPending(append([]tiendo.StationStats(nil), stored.([]tiendo.StationStats)...), pending, q)
+		f := stored.(figures)
+		stats = tiendo.AddPending(append([]tiendo.StationStats(nil), f.stats...), pending, q)
+		samples, minutes := tiendo.AddPendingService(append([]tiendo.ServiceSample(nil), f.samples...),
+			append([]tiendo.MinuteCount(nil), f.minutes...), pending, sq)
+		served = tiendo.ServedByStation(samples, minutes, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	snap := tiendo.BuildSnapshot(reg, scope, stats, now)
+	for i := range stats {
+		stats[i].Served = served[stats[i].Station]
+	}
+	profile, err := m.hourProfile(ctx, c, day)
+	if err != nil {
+		return nil, err
+	}
+	snap := tiendo.BuildSnapshot(reg, scope, stats, profile, now)
 	snap.Storage = storage
 	return snap, nil
+}
+
+// profileEvery is how often the hour profile is measured again within a
+// working day: it rests on finished days only, so only late events of
+// earlier days change it.
+const profileEvery = 15 * time.Minute
+
+// hourProfile is the campaign's hour profile for working day day
+// (Campaign.ProfileOf), from the whole campaign's hourly records of the
+// days before it, measured once per day and every profileEvery.
+func (m *Model) hourProfile(ctx context.Context, c *tiendo.Campaign, day tiendo.Day) (tiendo.HourProfile, error) {
+	m.profileMu.Lock()
+	defer m.profileMu.Unlock()
+	if m.profileOf == day && time.Since(m.profileAt) < profileEvery {
+		return m.profile, nil
+	}
+	q := tiendo.SeriesQuery{From: c.StartTime(), To: c.DayStart(day)}
+	var hours []tiendo.HourCount
+	if _, err := m.withPending(ctx, "profile", func(ctx context.Context) (any, error) {
+		return m.src.Store.HourlyCompletions(ctx, q)
+	}, func(stored any, pending []tiendo.Event) {
+		hours = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
+	}); err != nil {
+		return tiendo.HourProfile{}, err
+	}
+	m.profile, m.profileAt, m.profileOf = c.ProfileOf(hours, day), time.Now(), day
+	return m.profile, nil
 }
 
 // ChartInput gathers what the dashboards need for scope: the snapshot, the

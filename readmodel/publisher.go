@@ -30,8 +30,10 @@ type liveDelta struct {
 	Now       time.Time              `json:"now"`
 	Day       tiendo.Day             `json:"day"`
 	Totals    tiendo.Totals          `json:"totals"`
+	Pace      *tiendo.Pace           `json:"pace"`
 	Districts []tiendo.DistrictState `json:"districts,omitempty"`
 	Stations  []tiendo.StationState  `json:"stations"`
+	Attention tiendo.Attention       `json:"attention"`
 	Storage   tiendo.StorageState    `json:"storage"`
 }
 
@@ -300,7 +302,7 @@ func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Ch
 		changedCharts = nil
 	}
 	upd, _ := json.Marshal(liveMessage{Type: "update", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Charts: changedCharts,
-		Snapshot: liveDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Districts: snap.Districts,
-			Stations: changed, Storage: snap.Storage}})
+		Snapshot: liveDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Pace: snap.Pace,
+			Districts: snap.Districts, Stations: changed, Attention: snap.Attention, Storage: snap.Storage}})
 	p.cfg.Hub.Publish(name, upd)
 }

@@ -43,7 +43,7 @@ func (f *eventFigures) ChartInput(_ context.Context, scope tiendo.Scope) (dashbo
 	}
 	c := f.reg.Campaign
 	q := tiendo.StatsQuery{DayStart: c.DayStart(c.WorkingDay(f.now)), Now: f.now, Stations: stationIDs(scope, f.reg.StationsIn(scope))}
-	snap := tiendo.BuildSnapshot(f.reg, scope, tiendo.AddPending(nil, f.events, q), f.now)
+	snap := tiendo.BuildSnapshot(f.reg, scope, tiendo.AddPending(nil, f.events, q), f.reg.Campaign.ConfiguredProfile(), f.now)
 	snap.Storage = tiendo.StorageState{State: "ok"}
 	hours := tiendo.SeriesQuery{Stations: q.Stations, From: c.StartTime(), To: f.now.Add(time.Hour)}
 	return dashboards.Input{Campaign: c, Snapshot: snap, Hours: tiendo.AddPendingHours(nil, f.events, hours)}, nil

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"tiendo"
 )
 
 // rawWS dials /ws and also returns the TCP connection beneath, so a test can
@@ -79,34 +81,36 @@ func TestSlowClientSocketIsClosed(t *testing.T) {
 }
 
 // L2: a screen account watches the province and districts only; its live
-// stream carries each station reduced to what the room shows, not the
-// station's full record.
+// stream and its snapshots carry the aggregates and the attention lists,
+// and no station's own record.
 func TestScreenGetsNoStationRecords(t *testing.T) {
 	ts := startTestServer(t)
+	tok := ts.token(t, `{"station":"S1"}`)
+	ts.post(t, tok, `{"id":"h1","type":"heartbeat","station":"S1","ts":"2021-03-20T20:00:00+07:00","queue":9,"staff":2,"lanes":2,"status":"open"}`)
 	screen := ts.token(t, `{"role":"screen"}`)
 	for _, who := range []struct {
-		token  string
-		detail bool
-	}{{screen, false}, {ts.admin, true}} {
+		token    string
+		stations int
+	}{{screen, 0}, {ts.admin, 2}} {
 		c, _ := rawWS(t, ts, "scope=province", http.Header{"Authorization": {"Bearer " + who.token}}, 0)
 		m := read(t, c)
 		var snap struct {
-			Stations []map[string]any `json:"stations"`
+			Stations  []map[string]any `json:"stations"`
+			Attention tiendo.Attention `json:"attention"`
 		}
-		if err := json.Unmarshal(m.Snapshot, &snap); err != nil || len(snap.Stations) == 0 {
+		if err := json.Unmarshal(m.Snapshot, &snap); err != nil {
 			t.Fatalf("snapshot: %v %s", err, m.Snapshot)
 		}
-		st := snap.Stations[0]
-		if has := st["lat"] != 0.0 && st["lat"] != nil; has != who.detail {
-			t.Errorf("detail=%v: station record %v", who.detail, st)
+		if len(snap.Stations) != who.stations {
+			t.Errorf("%d station records, want %d", len(snap.Stations), who.stations)
 		}
-		if st["name"] == "" || st["queue"] == nil {
-			t.Errorf("the lists' fields are missing: %v", st)
+		if len(snap.Attention.Waits) != 1 || snap.Attention.Waits[0].ID != "S1" {
+			t.Errorf("attention lists %+v: want S1's wait", snap.Attention)
 		}
 	}
 	code, body := get(t, ts.url+"/api/v1/snapshot?scope=province", screen)
-	if code != 200 || strings.Contains(body, `"lat":21.9`) {
-		t.Errorf("screen REST snapshot: %d, carries coordinates: %v", code, strings.Contains(body, `"lat":21.9`))
+	if code != 200 || strings.Contains(body, `"lat":`) {
+		t.Errorf("screen REST snapshot: %d, carries coordinates: %v", code, strings.Contains(body, `"lat":`))
 	}
 }
 
