@@ -88,6 +88,7 @@ bench-tools: deps
 
 bench: deps build bench-tools
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); bin/tiendo-bench bench $(BENCHFLAGS)
+	bin/tiendo-bench waits
 	@echo "== Go benchmarks (hub and ingest hot paths) =="
 	$(GO) test -run '^$$' -bench . -benchmem ./server/live/ ./ingest/
 

@@ -2,6 +2,7 @@
 //
 //	tiendo-bench bench [flags]   ingest, fan-out and cold start on both engines (make bench)
 //	tiendo-bench scale [flags]   queries at national scale on a ClickHouse server (make bench-scale)
+//	tiendo-bench waits [flags]   the wait estimate against the simulated campaign's realised waits (make bench)
 //
 // It starts what it measures (bin/tiendo serve, a clickhouse-server, the
 // simulator, the chDB helper) as child processes on loopback, measures from
@@ -38,12 +39,14 @@ func main() {
 		err = runBench(ctx, args)
 	case "scale":
 		err = runScale(ctx, args)
+	case "waits":
+		err = runWaits(args)
 	case "clients": // internal: a fan-out worker
 		err = runClients(ctx, args)
 	case "sink": // internal: the HTTP floor of ingest
 		err = runSink(ctx, args)
 	default:
-		err = fmt.Errorf("unknown command %q (bench or scale)", cmd)
+		err = fmt.Errorf("unknown command %q (bench, scale or waits)", cmd)
 	}
 	stop()
 	cleanupAll()
