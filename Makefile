@@ -100,6 +100,15 @@ bench-scale: deps build bench-tools
 # two minutes, and SIGTERM arrives under load; prints acknowledged vs stored
 # events, lost, double-counted and rollup vs raw totals. About 6 minutes.
 CHAOSFLAGS ?=
+# The replay of issue 11: the simulated campaign written into embedded
+# ClickHouse hour by hour, and at every hour the snapshot, its charts and
+# lists must agree (readmodel's TestReplayFiguresAgree; make test runs its
+# first six days). 10–20 March, then the whole campaign: about 30 minutes.
+.PHONY: replay-check
+replay-check: deps
+	TIENDO_REPLAY_TO=2021-03-20 $(GO) test -count=1 -timeout 30m -run '^TestReplayFiguresAgree$$' -v ./readmodel/
+	TIENDO_REPLAY_TO=2021-07-01 $(GO) test -count=1 -timeout 3h -run '^TestReplayFiguresAgree$$' -v ./readmodel/
+
 .PHONY: chaos
 chaos: deps build
 	CGO_ENABLED=0 $(GO) build -o bin/tiendo-chaos ./cmd/tiendo-chaos
