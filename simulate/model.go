@@ -632,10 +632,9 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 	}
 
 	// The outage, if any: from some time in the open day for 20 minutes to 3 hours.
-	var offFrom, offTo float64 = -1, -1
 	if r.Float64() < m.p.OfflineRate && plan.close-plan.open > 30 {
-		offFrom = plan.open + (plan.close-plan.open-15)*r.Float64()
-		offTo = offFrom + 20 + 160*r.Float64()
+		offFrom := plan.open + (plan.close-plan.open-15)*r.Float64()
+		offTo := offFrom + 20 + 160*r.Float64()
 		stats.Offline, stats.OfflineFrom, stats.OfflineTo = true, at(offFrom), at(offTo)
 	}
 	if !events {
@@ -664,8 +663,10 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		e.Station = st.ID
 		e.TS = at(t)
 		ev := Event{Event: e, Deliver: e.TS}
-		if t >= offFrom && t < offTo {
-			ev.Deliver = at(offTo)
+		// Judged on the times sent and reported (whole seconds): an event
+		// half a second before the outage is not taken for one in it.
+		if stats.Offline && !e.TS.Before(stats.OfflineFrom) && e.TS.Before(stats.OfflineTo) {
+			ev.Deliver = stats.OfflineTo
 		}
 		buf = append(buf, ev)
 	}
