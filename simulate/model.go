@@ -25,7 +25,10 @@ import (
 
 // Params tunes the model.
 type Params struct {
-	// Heartbeat is how often a station reports queue, staff and status.
+	// Heartbeat is how often a station reports: from the working day's start
+	// (the day boundary) to its end, whatever its status, at a fixed offset of
+	// 0–59 s per station. Each heartbeat states the moment: status, queue,
+	// staff, lanes staffed and position; the state holds until the next one.
 	Heartbeat time.Duration
 	// OfflineRate is the chance that a station drops off the network for a
 	// while on a given day; its events of that time are sent when it is back.
@@ -60,6 +63,7 @@ type DayStats struct {
 	Heartbeats  int       // heartbeat events
 	SentHome    int       // citizens still waiting at the cut-off, asked to come back
 	Open, Close time.Time // when the station opened and when it closed
+	Last        time.Time // when its last record was done; zero without records
 	LateRecords int       // records completed in the late-night window
 	Offline     bool      // the station dropped off the network this day
 	OfflineFrom time.Time // the outage, when Offline
@@ -224,6 +228,24 @@ func (m *Model) Expected(d tiendo.Day) float64 {
 	return m.base * m.shape(k, m.level)
 }
 
+// busyShare is the demand, relative to the early plateau, at and above which
+// a day belongs to the busy weeks.
+const busyShare = 0.9
+
+// Busy reports whether working day d is in the busy weeks, the campaign's
+// peak (the source's "cao điểm"): the province's demand that day, weekday
+// aside, is at least busyShare of the early plateau's. In Lạng Sơn 2021 they
+// are 13 to 25 March: the plateau after the three days' ramp and the first
+// days of the decline. The final push in June, at about three quarters of
+// the plateau, is not among them.
+func (m *Model) Busy(d tiendo.Day) bool {
+	k := int(d - m.c.Start)
+	if k < 0 || k >= m.days {
+		return false
+	}
+	return m.shape(k, m.level)/weekdayFactor(d) >= busyShare
+}
+
 // Level is the steady level after the early rush, relative to its peak.
 func (m *Model) Level() float64 { return m.level }
 
@@ -294,7 +316,7 @@ func (m *Model) day(i int, d tiendo.Day, buf []Event, events bool) ([]Event, Day
 	case tiendo.KindHomeVisit:
 		plan = m.homeVisitDay(st, r, mean, openMin)
 	default:
-		plan = m.fixedDay(st, r, mean, openMin)
+		plan = m.fixedDay(st, r, d, mean, openMin)
 	}
 	return m.emit(i, d, r, &plan, buf, events)
 }
@@ -351,58 +373,165 @@ func truncNormal(r *rand.Rand, mean, sd, lo, hi float64) float64 {
 	return lo + (hi-lo)*r.Float64()
 }
 
-// Big invitation days: on about one day in four a commune invites whole
-// villages (or a school) for a session; other days bring walk-ins only.
+// --- how a working day goes --------------------------------------------------
+//
+// The source says stations work "outside office hours, every day, from 7:00,
+// serving until no citizen present is left; a working day ends very late,
+// usually at about 1–2 a.m.", and that communes "invite citizens by notice
+// for a time and a place" and arrange venue, machines and officers "so that
+// nobody waits too long", under COVID-19 distancing. The model takes those
+// as its mechanism; the late nights come out of it, not out of a later clock:
+//
+//   - People are at work in the day: in the fields, at the border markets, in
+//     factories and offices. A fixed post gets some walk-ins (fixedWalkShare
+//     of its records: the morning, students and the retired in the
+//     afternoon, a few on the way home), but most of its records come by
+//     evening invitation: the commune invites groups of households by name
+//     for slots after the evening meal (the first at 20:00–20:30, a group
+//     every 45 minutes, the last regular one at 22:00), and one in ten of the
+//     invited come after their late shift. The hall lets nobody new in after
+//     23:00; whoever is inside is served.
+//   - Officers, not machines, are the limit. A commune post has a handful of
+//     officers for everything: they staff every machine in the day shift,
+//     7:00–17:00, but cannot do so until 2 a.m. every day for weeks. From
+//     17:00 an evening crew serves: one machine (two at the four-lane ward
+//     posts), one more for each eveningMaxLane invited beyond that. So the
+//     invited queue lasts: 46 people on one machine from 20:00 take it past
+//     midnight, to about 1 a.m.
+//   - A post's demand does not fill an evening every day. A busy two-lane
+//     post expects about 30 records a day, three hours of one machine; if
+//     every evening brought its share, it would close at 22–23 h. The commune
+//     instead invites a full evening's list (sessionPerLane people per crew
+//     machine) on as many evenings as its demand fills, and serves the
+//     walk-ins on the others. So the share of evenings with an invitation,
+//     and of late nights, follows the demand: about two evenings in three at
+//     a two-lane post in the busy weeks, two in five in the slack weeks;
+//     small communes (one-lane posts, about 20 records a day) have fewer.
+//   - Nobody is called to a machine after lastCall (02:30): who still waits
+//     then is given a number for another evening (DayStats.SentHome). With
+//     the crew rule that is rare, and no record ends after about 02:50.
+//
+// Mobile teams work the same way: a daytime place or two (schools on
+// weekdays, agencies, companies; mobileDayShare of their records) and, on
+// most busy evenings, a village invited after the fields, served by an
+// evening crew of one machine; on such days the team rests at its base
+// between the daytime place and the drive to the village. Home-visit teams
+// keep day hours: the elderly and sick are visited in daylight.
 const (
-	bigDayChance = 0.2
-	bigDayFactor = 3.5
-	arrivalsEnd  = 22*60 + 30 // nobody new is taken after 22:30
-	cutoff       = 27 * 60    // 03:00: whoever still waits is asked to come back
+	shiftEnd        = 17 * 60    // the day shift hands over to the evening crew
+	slotFirst       = 20 * 60    // the earliest first invitation slot, after the evening meal
+	slotEvery       = 45         // minutes between the invited groups of an evening
+	slotLast        = 22 * 60    // the last regular slot
+	doorClose       = 23 * 60    // nobody new is let in after 23:00
+	lastCall        = 26*60 + 30 // 02:30: no record is begun after this
+	groupPerLane    = 12         // people per invited group and evening machine
+	sessionPerLane  = 46         // an evening's list per crew machine: 20:00 to about 1 a.m.
+	eveningMaxLane  = 60         // more invited than this per machine: the chief staffs another
+	invitedMax      = 0.95       // at most this share of evenings have an invitation
+	showRate        = 0.9        // of the invited, this share comes
+	studentEvenings = 0.15       // weekday invitations that are a school's final-year students
+	fixedWalkShare  = 0.12       // a fixed post's records from walk-ins; the rest by invitation
+	mobileDayShare  = 0.3        // a mobile team's records at its daytime places
+	postOpenUntil   = 21 * 60    // a post without an invitation stays open this long for walk-ins
+	homeVisitLatest = 16*60 + 30 // home-visit teams begin no visit later
+	lunchFrom       = 11*60 + 30 // lunch, for everyone
+	lunchTo         = 13 * 60    // the end of lunch at posts and for home-visit teams
+	mobileLunchTo   = 12*60 + 30 // mobile teams eat with their hosts, one hour
 )
 
-func (m *Model) fixedDay(st *tiendo.Station, r *rand.Rand, mean, open float64) dayPlan {
-	big := r.Float64() < bigDayChance
-	if big {
-		mean *= bigDayFactor
-	} else {
-		mean *= (1 - bigDayChance*bigDayFactor) / (1 - bigDayChance)
+// invitation decides whether a station-day's evening has an invited group,
+// and how many of it come: the evening share of the day's demand is spread
+// over evenings of about perEvening people each (more per evening when even
+// invitedMax of the evenings would not hold it). The commune invites a list
+// of households by name, so the group is the list less those who do not
+// come (one in ten), not a random crowd.
+func invitation(r *rand.Rand, evening, perEvening float64) int {
+	if evening <= 0 {
+		return 0
 	}
-	n := poisson(r, mean)
-	cits := make([]citizen, 0, n)
-	invited, invTime, invKind := 0, 0.0, tiendo.RecordStandard
-	if big {
-		invited = int(float64(n) * (0.65 + 0.2*r.Float64()))
-		if r.Float64() < 0.85 { // evening session, after the fields and the factories
-			invTime = float64(17*60+30) + 30*float64(r.IntN(3))
-		} else {
-			invTime = open + 30*float64(r.IntN(3))
-		}
-		if r.Float64() < 0.15 {
-			invKind = tiendo.RecordStudent
+	p := evening / perEvening
+	if p > invitedMax {
+		perEvening, p = evening/invitedMax, invitedMax
+	}
+	if r.Float64() >= p {
+		return 0
+	}
+	listed := int(math.Round(perEvening * (0.95 + 0.1*r.Float64()) / showRate))
+	come := 0
+	for range listed {
+		if r.Float64() < showRate {
+			come++
 		}
 	}
+	return come
+}
+
+// eveningCrew is how many machines are staffed after the day shift for n
+// invited people: crew, and one more for each eveningMaxLane beyond it, up
+// to the station's lanes.
+func eveningCrew(n, crew, lanes int) int {
+	for crew < lanes && n > crew*eveningMaxLane {
+		crew++
+	}
+	return min(crew, lanes)
+}
+
+// invite appends n invited people: groups of groupPerLane per machine at
+// slots from first, each person coming in the half hour around the slot,
+// one in ten after the late shift (21:30–23:00); nobody after doorClose.
+func invite(r *rand.Rand, cits []citizen, n, lanes int, first float64, kind tiendo.RecordKind) []citizen {
+	per := groupPerLane * max(lanes, 1)
 	for k := range n {
-		c := citizen{kind: tiendo.RecordStandard}
-		if k < invited {
-			c.arrive = min(invTime-10+r.ExpFloat64()*40, invTime+180, arrivalsEnd)
-			c.kind = invKind
-		} else {
-			switch u := r.Float64(); {
-			case u < 0.4:
-				c.arrive = truncNormal(r, 8*60+45, 70, open, 11*60+30)
-			case u < 0.6:
-				c.arrive = 13*60 + 240*r.Float64()
-			default:
-				c.arrive = truncNormal(r, 19*60, 60, 17*60, 22*60)
-			}
+		slot := min(first+slotEvery*float64(k/per), slotLast)
+		a := slot - 15 + r.ExpFloat64()*20
+		if r.Float64() < 0.1 {
+			a = 21*60 + 30 + 90*r.Float64()
 		}
-		c.arrive = max(c.arrive, open-20) // early birds wait at the door
+		cits = append(cits, citizen{arrive: min(a, doorClose), kind: kind})
+	}
+	return cits
+}
+
+// fixedDay is a commune or ward post: walk-ins in the day, an evening
+// invitation on some evenings, an evening crew from 17:00.
+func (m *Model) fixedDay(st *tiendo.Station, r *rand.Rand, d tiendo.Day, mean, open float64) dayPlan {
+	lanes := st.Lanes
+	crew := 1
+	if lanes >= 4 {
+		crew = 2
+	}
+	invited := invitation(r, (1-fixedWalkShare)*mean, float64(sessionPerLane*crew))
+	crew = eveningCrew(invited, crew, lanes)
+	weekday := d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
+
+	walk := poisson(r, fixedWalkShare*mean)
+	cits := make([]citizen, 0, walk+invited)
+	for range walk {
+		c := citizen{kind: tiendo.RecordStandard}
+		switch u := r.Float64(); {
+		case u < 0.5: // the morning, before the fields and the market
+			c.arrive = truncNormal(r, 8*60+45, 70, open-20, lunchFrom)
+		case u < 0.7: // the afternoon: final-year students after school, the retired
+			c.arrive = lunchTo + 240*r.Float64()
+			if weekday && r.Float64() < 0.4 {
+				c.kind = tiendo.RecordStudent
+			}
+		default: // on the way home from work
+			c.arrive = truncNormal(r, 18*60+30, 45, shiftEnd, postOpenUntil)
+		}
 		cits = append(cits, c)
+	}
+	group := tiendo.RecordStandard
+	if weekday && r.Float64() < studentEvenings { // the commune school's final-year students, after classes
+		group = tiendo.RecordStudent
+	}
+	cits = invite(r, cits, invited, crew, slotFirst+15*float64(r.IntN(3)), group)
+	for k := range cits {
+		cits[k].arrive = max(cits[k].arrive, open-20) // early birds wait at the door
 	}
 	slices.SortFunc(cits, func(a, b citizen) int { return cmp.Compare(a.arrive, b.arrive) })
 
-	lanes := st.Lanes
-	lunch := (lanes + 1) / 2
+	lunch := (lanes + 1) / 2 // officers eat in turns; a one-lane post closes its desk
 	if lanes == 1 {
 		lunch = 0
 	}
@@ -410,28 +539,27 @@ func (m *Model) fixedDay(st *tiendo.Station, r *rand.Rand, mean, open float64) d
 	if lanes > 1 && r.Float64() < 0.3 { // an officer called away to other duties
 		afternoon--
 	}
-	night := lanes
-	if lanes > 1 && r.Float64() < 0.5 { // the late shift is thinner
-		night--
-	}
 	h := func() int { return 1 + r.IntN(2) }
+	evening := 1
+	if invited > 0 {
+		evening = 2 // one guides the invited and checks their papers
+	}
 	segs := []seg{
-		{from: open, to: 11*60 + 30, lanes: lanes, helpers: h()},
-		{from: 11*60 + 30, to: 13 * 60, lanes: lunch, helpers: 1},
-		{from: 13 * 60, to: 17 * 60, lanes: afternoon, helpers: h()},
-		{from: 17 * 60, to: 22 * 60, lanes: lanes, helpers: 1 + h()},
-		{from: 22 * 60, to: math.Inf(1), lanes: night, helpers: 1},
+		{from: open, to: lunchFrom, lanes: lanes, helpers: h()},
+		{from: lunchFrom, to: lunchTo, lanes: lunch, helpers: 1},
+		{from: lunchTo, to: shiftEnd, lanes: afternoon, helpers: h()},
+		{from: shiftEnd, to: math.Inf(1), lanes: crew, helpers: evening},
 	}
 	for k := range segs {
 		segs[k].lat0, segs[k].lon0, segs[k].lat1, segs[k].lon1 = st.Lat, st.Lon, st.Lat, st.Lon
 	}
 	last := serve(cits, lanes, segs, r, 0.12)
-	return dayPlan{open: open, close: max(last, 17*60+30), cits: cits, segs: segs, busyExtra: true}
+	return dayPlan{open: open, close: max(last, postOpenUntil), cits: cits, segs: segs, busyExtra: true}
 }
 
 // serve runs the queue first come, first served over the lanes working in
 // segs, and returns when the last record was done. Who has not been called
-// by the cut-off is sent home.
+// by lastCall is sent home with a number for another evening.
 func serve(cits []citizen, lanes int, segs []seg, r *rand.Rand, worn float64) float64 {
 	free := make([]float64, lanes)
 	prev, last := 0.0, 0.0
@@ -443,9 +571,9 @@ func serve(cits []citizen, lanes int, segs []seg, r *rand.Rand, worn float64) fl
 				best, bestLane = t, j
 			}
 		}
-		if bestLane < 0 || best > cutoff {
-			for q := k; q < len(cits); q++ { // they leave at the cut-off
-				cits[q].start = max(cutoff, cits[q].arrive)
+		if bestLane < 0 || best > lastCall {
+			for q := k; q < len(cits); q++ { // they leave at the last call
+				cits[q].start = max(lastCall, cits[q].arrive)
 			}
 			break
 		}
@@ -473,18 +601,55 @@ func nextActive(segs []seg, j int, t float64) float64 {
 	return math.Inf(1)
 }
 
-// Mobile teams go to one to three places a day: schools (final-year
-// students, on weekdays), agencies and companies, villages. Each place's
-// citizens were invited for the team's arrival.
-func (m *Model) mobileDay(st *tiendo.Station, r *rand.Rand, d tiendo.Day, mean, open float64) dayPlan {
-	n := poisson(r, mean*(0.7+0.6*r.Float64()))
-	places := 1
-	if u := r.Float64(); u < 0.5 {
-		places = 2
-	} else if u < 0.7 {
-		places = 3
+// travelSeg is a trip of a team of staff: paused (no lane works), the
+// position moving.
+func travelSeg(from, to float64, staff int, lat0, lon0, lat1, lon1 float64) seg {
+	return seg{from: from, to: to, lanes: 0, helpers: staff, lat0: lat0, lon0: lon0, lat1: lat1, lon1: lon1}
+}
+
+// atPlace serves the citizens of one place from arrive with lanes, and a
+// lunch break from lunchFrom to lunchEnd (paused) if the work reaches it.
+// It returns the stretches of the stay, the last ending when the last record
+// is done (at least stay minutes after arrive).
+func atPlace(cits []citizen, lanes, helpers int, arrive, lunchEnd, stay, lat, lon float64, r *rand.Rand, worn float64) ([]seg, float64) {
+	work := []seg{{from: arrive, to: math.Inf(1), lanes: lanes}}
+	if arrive < lunchEnd {
+		work = []seg{
+			{from: arrive, to: max(arrive, lunchFrom), lanes: lanes},
+			{from: max(arrive, lunchFrom), to: lunchEnd, lanes: 0},
+			{from: lunchEnd, to: math.Inf(1), lanes: lanes},
+		}
 	}
+	end := max(serve(cits, lanes, work, r, worn), arrive+stay)
+	var out []seg
+	for _, s := range work {
+		if s.from >= end || s.to <= s.from {
+			continue
+		}
+		h := helpers
+		if s.lanes == 0 {
+			h = lanes + helpers // everyone at lunch: staff present, nobody at a machine
+		}
+		out = append(out, seg{from: s.from, to: min(s.to, end), lanes: s.lanes, helpers: h, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
+	}
+	return out, end
+}
+
+// mobileDay is a mobile team: one or two daytime places (schools on
+// weekdays, agencies and companies), each with its citizens invited for the
+// team's arrival, lunch with the hosts; on an invitation evening, a village
+// invited after the fields, served by an evening crew of one machine; then
+// the drive back. Travel is paused.
+func (m *Model) mobileDay(st *tiendo.Station, r *rand.Rand, d tiendo.Day, mean, open float64) dayPlan {
 	weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+	n := poisson(r, mobileDayShare*mean*(0.7+0.6*r.Float64()))
+	invited := invitation(r, (1-mobileDayShare)*mean, sessionPerLane)
+	crew := eveningCrew(invited, 1, st.Lanes)
+	places := 1
+	if invited == 0 && r.Float64() < 0.5 {
+		places = 2
+	}
+	team := st.Lanes + 1 // an officer per machine and one who guides
 	var cits []citizen
 	var segs []seg
 	t, lat, lon := open, st.Lat, st.Lon
@@ -495,71 +660,91 @@ func (m *Model) mobileDay(st *tiendo.Station, r *rand.Rand, d tiendo.Day, mean, 
 			size = int(float64(left) * (0.3 + 0.4*r.Float64()))
 		}
 		left -= size
-		kind, village := tiendo.RecordStandard, false
-		switch u := r.Float64(); {
-		case u < 0.35 && !weekend:
+		kind := tiendo.RecordStandard
+		if !weekend && r.Float64() < 0.45 {
 			kind = tiendo.RecordStudent
-		case u < 0.6:
-		default:
-			village = true
 		}
 		plat, plon := st.Lat+(r.Float64()-0.5)*0.1, st.Lon+(r.Float64()-0.5)*0.1
-		travel := 20 + 40*r.Float64()
-		arrive := t + travel
-		if village && p == places-1 && p > 0 && arrive < 17*60 {
-			arrive = 17*60 + 30 // villagers come after the fields
+		arrive := t + 20 + 40*r.Float64()
+		if arrive >= lunchFrom && arrive < mobileLunchTo {
+			arrive = mobileLunchTo // they eat before they set up
 		}
-		segs = append(segs, seg{from: t, to: arrive, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: plat, lon1: plon})
+		segs = append(segs, travelSeg(t, arrive, team, lat, lon, plat, plon))
 		first := len(cits)
 		for range size {
 			a := arrive + r.ExpFloat64()*25
 			if r.Float64() < 0.4 {
 				a = arrive - 10*r.Float64() // already waiting
 			}
-			cits = append(cits, citizen{arrive: min(a, arrivalsEnd), kind: kind})
+			cits = append(cits, citizen{arrive: min(a, doorClose), kind: kind})
 		}
 		here := cits[first:]
 		slices.SortFunc(here, func(a, b citizen) int { return cmp.Compare(a.arrive, b.arrive) })
-		work := []seg{{from: arrive, to: math.Inf(1), lanes: st.Lanes}}
-		end := serve(here, st.Lanes, work, r, 0.12)
-		end = max(end, arrive+30)
-		segs = append(segs, seg{from: arrive, to: end, lanes: st.Lanes, helpers: 1 + r.IntN(2), lat0: plat, lon0: plon, lat1: plat, lon1: plon})
+		stay, end := atPlace(here, st.Lanes, 1+r.IntN(2), arrive, mobileLunchTo, 30, plat, plon, r, 0.12)
+		segs = append(segs, stay...)
 		t, lat, lon = end, plat, plon
-		if t > arrivalsEnd {
-			break
-		}
 	}
-	// Arrival order across places is the order of the places.
-	return dayPlan{open: open, close: t, cits: cits, segs: segs}
+	if invited > 0 {
+		// Back to base to rest and eat (paused: the team is not serving),
+		// then to the village, set up before the first slot.
+		leave := max(t, 18*60)
+		if leave-t > 90 {
+			home := t + 15 + 25*r.Float64()
+			segs = append(segs, travelSeg(t, home, team, lat, lon, st.Lat, st.Lon))
+			t, lat, lon = home, st.Lat, st.Lon
+		}
+		if leave > t {
+			segs = append(segs, seg{from: t, to: leave, lanes: 0, helpers: team, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
+		}
+		vlat, vlon := st.Lat+(r.Float64()-0.5)*0.1, st.Lon+(r.Float64()-0.5)*0.1
+		arrive := leave + 20 + 40*r.Float64()
+		segs = append(segs, travelSeg(leave, arrive, team, lat, lon, vlat, vlon))
+		first := len(cits)
+		cits = invite(r, cits, invited, crew, max(slotFirst+15*float64(r.IntN(3)), arrive+15), tiendo.RecordStandard)
+		here := cits[first:]
+		slices.SortFunc(here, func(a, b citizen) int { return cmp.Compare(a.arrive, b.arrive) })
+		stay, end := atPlace(here, crew, 1, arrive, 0, 30, vlat, vlon, r, 0.12)
+		segs = append(segs, stay...)
+		t, lat, lon = end, vlat, vlon
+	}
+	back := t + 15 + 25*r.Float64()
+	segs = append(segs, travelSeg(t, back, team, lat, lon, st.Lat, st.Lon))
+	return dayPlan{open: open, close: back, cits: cits, segs: segs}
 }
 
-// Home-visit teams are small (two people, one machine): they go from house
-// to house through a list of the elderly, sick and lonely.
+// homeVisitDay is a home-visit team (two people, one machine) going from
+// house to house through its list of the elderly, sick and lonely, in
+// daylight: the list is what the team can visit by homeVisitLatest, the
+// rest are on later days' lists. The list is the team's queue: a household
+// leaves it when its visit begins, as a citizen leaves a post's queue when
+// called to a machine, and its record follows when the visit ends. Between
+// houses, at lunch and on the way back the team is paused.
 func (m *Model) homeVisitDay(st *tiendo.Station, r *rand.Rand, mean, open float64) dayPlan {
-	n := min(poisson(r, mean), 24)
+	n := poisson(r, mean)
 	var cits []citizen
 	var segs []seg
 	t, lat, lon := open+15, st.Lat, st.Lon
 	segs = append(segs, seg{from: open, to: t, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
 	for range n {
-		if t >= 11*60+30 && t < 13*60 {
-			segs = append(segs, seg{from: t, to: 13 * 60, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
-			t = 13 * 60
+		if t >= lunchFrom && t < lunchTo {
+			segs = append(segs, seg{from: t, to: lunchTo, lanes: 0, helpers: 2, lat0: lat, lon0: lon, lat1: lat, lon1: lon})
+			t = lunchTo
 		}
-		if t > 21*60 {
-			break // the rest of the list waits for another day
+		if t > homeVisitLatest {
+			break
 		}
 		hlat, hlon := st.Lat+(r.Float64()-0.5)*0.06, st.Lon+(r.Float64()-0.5)*0.06
-		travel := 10 + 25*r.Float64()
-		segs = append(segs, seg{from: t, to: t + travel, lanes: 1, helpers: 1, lat0: lat, lon0: lon, lat1: hlat, lon1: hlon})
+		start := t + 10 + 25*r.Float64()
+		segs = append(segs, travelSeg(t, start, 2, lat, lon, hlat, hlon))
 		dur, retries := serviceTime(r, 0.35) // the elderly: worn fingerprints
 		dur *= 1.2
-		start := t + travel
 		cits = append(cits, citizen{arrive: open, start: start, end: start + dur, retries: retries, kind: tiendo.RecordHomeVisit, served: true})
 		segs = append(segs, seg{from: start, to: start + dur, lanes: 1, helpers: 1, lat0: hlat, lon0: hlon, lat1: hlat, lon1: hlon})
 		t, lat, lon = start+dur, hlat, hlon
 	}
-	return dayPlan{open: open, close: max(t, open+30), cits: cits, segs: segs}
+	back := t + 10 + 20*r.Float64()
+	segs = append(segs, travelSeg(t, back, 2, lat, lon, st.Lat, st.Lon))
+	return dayPlan{open: open, close: back, cits: cits, segs: segs}
 }
 
 // emit turns a day plan into events: completions in small batches,
@@ -616,6 +801,7 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		cur.t = c.end
 		stats.Records++
 		stats.Retries += c.retries
+		stats.Last = at(c.end)
 		if c.end >= lateFrom {
 			stats.LateRecords++
 		}
@@ -632,10 +818,9 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 	}
 
 	// The outage, if any: from some time in the open day for 20 minutes to 3 hours.
-	var offFrom, offTo float64 = -1, -1
 	if r.Float64() < m.p.OfflineRate && plan.close-plan.open > 30 {
-		offFrom = plan.open + (plan.close-plan.open-15)*r.Float64()
-		offTo = offFrom + 20 + 160*r.Float64()
+		offFrom := plan.open + (plan.close-plan.open-15)*r.Float64()
+		offTo := offFrom + 20 + 160*r.Float64()
 		stats.Offline, stats.OfflineFrom, stats.OfflineTo = true, at(offFrom), at(offTo)
 	}
 	if !events {
@@ -664,8 +849,10 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		e.Station = st.ID
 		e.TS = at(t)
 		ev := Event{Event: e, Deliver: e.TS}
-		if t >= offFrom && t < offTo {
-			ev.Deliver = at(offTo)
+		// Judged on the times sent and reported (whole seconds): an event
+		// half a second before the outage is not taken for one in it.
+		if stats.Offline && !e.TS.Before(stats.OfflineFrom) && e.TS.Before(stats.OfflineTo) {
+			ev.Deliver = stats.OfflineTo
 		}
 		buf = append(buf, ev)
 	}
