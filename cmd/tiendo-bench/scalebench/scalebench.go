@@ -3,8 +3,8 @@
 // (embedded engine): it generates a year of data inside ClickHouse with
 // INSERT … SELECT FROM numbers() into the real schema (the rollups fill
 // through the materialized views), then times the store's own snapshot and
-// chart queries for one province against the same answers from the raw
-// tables.
+// chart queries for one province, and the service window the live rounds
+// read, against the same answers from the raw tables.
 package scalebench
 
 import (
@@ -175,7 +175,9 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 	now := time.Unix(localMidnight, 0).UTC().Add(time.Duration(p.Days-1)*24*time.Hour + 15*time.Hour) // last day, 15:00 local
 	dayStart := c.DayStart(c.WorkingDay(now))
 	yearStart := time.Unix(localMidnight, 0).UTC()
-	sq := tiendo.StatsQuery{Stations: stations, DayStart: dayStart, Now: now}
+	recentFrom, _, _ := c.RecentWindow(c.WorkingDay(now))
+	sq := tiendo.StatsQuery{Stations: stations, DayStart: dayStart, Now: now, RecentFrom: recentFrom}
+	svc := tiendo.ServiceQueryAt(stations, now)
 	// The raw queries name the stations the way the store does, so that the
 	// ratio compares reading, not parsing.
 	in := store.InSet(stations)
@@ -186,13 +188,18 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 	snapshot := &Query{Name: fmt.Sprintf("province snapshot (StationStats, %d stations)", len(stations))}
 	hourly := &Query{Name: "chart: hourly completions over the year (province)"}
 	perStation := &Query{Name: "chart: per station per hour, one day"}
+	service := &Query{Name: fmt.Sprintf("service window (ServiceSamples, %.0f min)", svc.To.Sub(svc.From).Minutes())}
 	type job struct {
 		q      *Query
 		rollup func() (any, error)
 		raw    func() (any, error)
 	}
 	jobs := []job{
-		{snapshot, func() (any, error) { return sdb.StationStats(ctx, sq) }, func() (any, error) { return rawStationStats(raw, in, dayStart, now) }},
+		{snapshot, func() (any, error) { return sdb.StationStats(ctx, sq) }, func() (any, error) { return rawStationStats(raw, in, recentFrom, dayStart, now) }},
+		{service, func() (any, error) {
+			s, m, err := sdb.ServiceSamples(ctx, svc)
+			return serviceAnswer{s, m}, err
+		}, func() (any, error) { return rawService(raw, in, svc) }},
 		{hourly, func() (any, error) {
 			return sdb.HourlyCompletions(ctx, tiendo.SeriesQuery{Stations: stations, From: yearStart, To: now.Add(time.Hour)})
 		}, func() (any, error) { return rawHourly(raw, in, yearStart, now.Add(time.Hour), false) }},
@@ -254,14 +261,14 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 		sort.Slice(j.q.Rollup, func(a, b int) bool { return j.q.Rollup[a] < j.q.Rollup[b] })
 		sort.Slice(j.q.Raw, func(a, b int) bool { return j.q.Raw[a] < j.q.Raw[b] })
 	}
-	return append([]*Query{snapshot, hourly, perStation}, floors...), nil
+	return append([]*Query{snapshot, service, hourly, perStation}, floors...), nil
 }
 
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d, 'UTC')", t.Unix()) }
 
-// rawStationStats answers StationStats from the raw tables: the same four
+// rawStationStats answers StationStats from the raw tables: the same
 // figures per station, scanning completions and heartbeats.
-func rawStationStats(raw func(string) ([][]any, error), in string, dayStart, now time.Time) ([]tiendo.StationStats, error) {
+func rawStationStats(raw func(string) ([][]any, error), in string, recentFrom, dayStart, now time.Time) ([]tiendo.StationStats, error) {
 	by := map[string]*tiendo.StationStats{}
 	get := func(id string) *tiendo.StationStats {
 		if by[id] == nil {
@@ -280,7 +287,12 @@ func rawStationStats(raw func(string) ([][]any, error), in string, dayStart, now
 		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(dayStart) +
 			" AND ts < " + ts(hourStart.Add(time.Hour)) + " GROUP BY station",
 			func(r []any) { get(r[0].(string)).CompletedToday = r[1].(int64) }},
-		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(now.Add(-time.Hour).Add(time.Minute).Truncate(time.Minute)) +
+		// The recent window's ends are day starts, whole hours.
+		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(recentFrom) +
+			" AND ts < " + ts(dayStart) + " GROUP BY station",
+			func(r []any) { get(r[0].(string)).RecentRecords = r[1].(int64) }},
+		// The rollup counts whole minutes from the one holding now − 1 h.
+		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(tiendo.LastHourFrom(now)) +
 			" AND ts < " + ts(now.Truncate(time.Minute).Add(time.Minute)) + " GROUP BY station",
 			func(r []any) { get(r[0].(string)).LastHour = r[1].(int64) }},
 		{`SELECT station, toInt64(toUInt32(max(ts))), argMax(status, ts), toInt64(argMax(queue, ts)), toInt64(argMax(staff, ts)),
@@ -312,6 +324,39 @@ func rawStationStats(raw func(string) ([][]any, error), in string, dayStart, now
 	return out, nil
 }
 
+// serviceAnswer is what ServiceSamples returns, as one value.
+type serviceAnswer struct {
+	samples []tiendo.ServiceSample
+	minutes []tiendo.MinuteCount
+}
+
+// rawService answers ServiceSamples from the raw tables: each station's
+// newest heartbeat of every minute, kept when it lies in [From, To], and
+// completions by minute, from the minute holding From to the one holding To.
+func rawService(raw func(string) ([][]any, error), in string, q tiendo.ServiceQuery) (serviceAnswer, error) {
+	lo, hi := ts(q.From.Truncate(time.Minute)), ts(q.To.Truncate(time.Minute).Add(time.Minute))
+	var a serviceAnswer
+	rows, err := raw(`SELECT station, toInt64(toUInt32(max(ts))) AS at, argMax(status, ts), toInt64(argMax(queue, ts)), toInt64(argMax(staff, ts)),
+		toInt64(argMax(lanes, ts)) FROM {db}.heartbeats WHERE station IN ` + in + ` AND ts >= ` + lo + ` AND ts < ` + hi + `
+		GROUP BY station, toStartOfMinute(ts) HAVING at >= ` + fmt.Sprint(q.From.Unix()) + ` AND at <= ` + fmt.Sprint(q.To.Unix()) + ` ORDER BY station, at`)
+	if err != nil {
+		return a, err
+	}
+	for _, r := range rows {
+		a.samples = append(a.samples, tiendo.ServiceSample{Station: r[0].(string), At: time.Unix(r[1].(int64), 0).UTC(),
+			Status: tiendo.StationStatus(r[2].(string)), Queue: int(r[3].(int64)), Staff: int(r[4].(int64)), Lanes: int(r[5].(int64))})
+	}
+	rows, err = raw(`SELECT station, toInt64(toUInt32(toStartOfMinute(ts))) AS m, toInt64(sum(count)) FROM {db}.completions
+		WHERE station IN ` + in + ` AND ts >= ` + lo + ` AND ts < ` + hi + ` GROUP BY station, m ORDER BY station, m`)
+	if err != nil {
+		return a, err
+	}
+	for _, r := range rows {
+		a.minutes = append(a.minutes, tiendo.MinuteCount{Station: r[0].(string), Minute: time.Unix(r[1].(int64), 0).UTC(), Records: r[2].(int64)})
+	}
+	return a, nil
+}
+
 func rawHourly(raw func(string) ([][]any, error), in string, from, to time.Time, byStation bool) ([]tiendo.HourCount, error) {
 	group, station := "", "''"
 	if byStation {
@@ -340,11 +385,14 @@ func same(a, b any) (bool, int) {
 		for i := range x {
 			p, q := x[i], y[i]
 			if p.Station != q.Station || p.Completed != q.Completed || p.Retries != q.Retries || p.CompletedToday != q.CompletedToday ||
-				p.LastHour != q.LastHour || !p.LastSeen.Equal(q.LastSeen) || p.Status != q.Status || p.Queue != q.Queue || p.Staff != q.Staff {
+				p.LastHour != q.LastHour || p.RecentRecords != q.RecentRecords || !p.LastSeen.Equal(q.LastSeen) || p.Status != q.Status || p.Queue != q.Queue || p.Staff != q.Staff {
 				return false, len(x)
 			}
 		}
 		return true, len(x)
+	case serviceAnswer:
+		y := b.(serviceAnswer)
+		return fmt.Sprint(x) == fmt.Sprint(y), len(x.samples) + len(x.minutes)
 	case []tiendo.HourCount:
 		y := b.([]tiendo.HourCount)
 		if len(x) != len(y) {
