@@ -34,17 +34,60 @@ const TEXT = {
     waiting: 'Người đang chờ',
     waitingSub: 'chờ lâu nhất {w} · {s}',
     waitingNone: 'không có hàng chờ',
+    listVisits: 'ngoài ra {n} hộ trong danh sách tổ cấp tại nhà',
     open: 'Điểm đang mở',
-    openSub: '{n} điểm mất tín hiệu',
-    openSubNone: 'tất cả có tín hiệu',
+    openSub: 'điểm báo đang mở · {n} mất tín hiệu',
+    openSubNone: 'điểm báo đang mở · tất cả có tín hiệu',
+    idleSub: '{n} cán bộ rảnh ở {s} điểm',
     finish: 'Dự kiến hoàn thành',
-    finishSub: 'bình quân {avg}/ngày · cần {need}/ngày',
-    finishNever: 'chưa đủ số liệu',
-    onPace: 'Đúng tiến độ',
-    ahead: 'Vượt tiến độ {n} hồ sơ',
-    behind: 'Chậm tiến độ {n} hồ sơ',
-    notStarted: 'Chưa bắt đầu',
-    ended: 'Đã qua hạn chót',
+    state: {
+      not_started: 'Chưa bắt đầu', too_early: 'Mới bắt đầu', done: 'Đã đạt chỉ tiêu', behind: 'Chậm tiến độ',
+      on_track: 'Đúng tiến độ', ahead: 'Vượt tiến độ', ended: 'Đã hết hạn, chưa đạt chỉ tiêu',
+    },
+    finishOn: 'dự báo xong {d}',
+    finishTooEarly: 'còn quá sớm để dự báo',
+    finishNever: 'không có ngày hoàn thành với tốc độ này',
+    finishTooEarlyShort: 'Chưa dự báo',
+    finishNeverShort: 'Không có ngày',
+    recentDays: 'theo tốc độ {n} ngày làm việc gần nhất',
+    recentDay: 'theo tốc độ ngày làm việc gần nhất',
+    recentPace: '{how}: {n}/ngày',
+    neededPerDay: 'cần {n}/ngày',
+    neededLabel: 'Cần mỗi ngày',
+    recentLabel: 'Tốc độ {n} ngày qua',
+    recentLabel1: 'Tốc độ ngày qua',
+    planLabel: 'Kế hoạch đến giờ này',
+    gapLabel: 'So với kế hoạch',
+    planNote: 'kế hoạch đến giờ này {n} ({p})',
+    planMark: 'vạch: kế hoạch đến giờ này',
+    late: 'Muộn',
+    lateAfter: 'Quá {h}',
+    lateList: 'Hết hàng muộn',
+    lateListAfter: 'Hết hàng sau {h}',
+    noneLate: 'Không điểm nào hết hàng muộn.',
+    clearsShort: 'hết hàng {t}',
+    clearsAt: 'Hết hàng lúc',
+    listClearsAt: 'Xong danh sách lúc',
+    idleStaff: 'Cán bộ rảnh',
+    idleN: '{n} cán bộ rảnh',
+    listTime: 'Làm hết danh sách',
+    listLeft: 'Còn trong danh sách',
+    households: '{n} hộ',
+    people: '{n} người',
+    mpr: 'Phút mỗi hồ sơ, một máy',
+    mprVisit: 'Phút mỗi lượt đến nhà',
+    sayQueue: '{q} người đang chờ, {l} máy đang làm: hết hàng lúc {t}.',
+    sayQueueNoTime: '{q} người đang chờ.',
+    sayEmpty: 'Không có người chờ.',
+    sayIdle: '{n} cán bộ rảnh, có thể hỗ trợ nơi khác.',
+    sayList: 'Còn {q} hộ trong danh sách: làm hết lúc {t} (khoảng {d}).',
+    sayListDone: 'Danh sách hôm nay đã xong.',
+    sayNotOpen: '{st}: không ước tính thời gian chờ.',
+    sayLate: 'Cân nhắc hẹn người đến sau quay lại ngày mai.',
+    listDoneShort: 'xong danh sách {t}',
+    noWait: 'Không chờ',
+    lanesShort: '{n} máy',
+    visitNote: 'danh sách hộ, không phải hàng chờ',
     dayOf: 'Ngày làm việc {d} · ngày {n}/{total} · hạn chót {deadline}',
     staffShort: 'cán bộ',
     chart: {
@@ -57,12 +100,16 @@ const TEXT = {
     },
     attention: 'Cần chú ý',
     longestWaits: 'Chờ lâu nhất',
-    idle: 'Có cán bộ, không có người chờ',
+    idle: 'Cán bộ rảnh (có thể hỗ trợ nơi khác)',
     noneWaits: 'Không nơi nào có hàng chờ.',
-    noneIdle: 'Không có điểm nào để cán bộ ngồi không.',
+    noneIdle: 'Không điểm nào có cán bộ rảnh.',
     district: 'Quận/huyện',
     districtsSorted: 'Quận/huyện (thấp nhất trước)',
     stationsSorted: 'Điểm cấp (chờ lâu nhất trước)',
+    paceCol: 'Tiến độ',
+    finishCol: 'Dự báo xong',
+    neededCol: 'Cần/ngày',
+    clearsCol: 'Hết hàng',
     station: 'Điểm cấp',
     done: 'Đã làm',
     quota: 'Chỉ tiêu',
@@ -112,17 +159,60 @@ const TEXT = {
     waiting: 'People waiting',
     waitingSub: 'longest wait {w} · {s}',
     waitingNone: 'no queues',
+    listVisits: 'besides, {n} households on home-visit lists',
     open: 'Stations open',
-    openSub: '{n} stations offline',
-    openSubNone: 'all stations reporting',
+    openSub: 'reporting open · {n} offline',
+    openSubNone: 'reporting open · all reporting',
+    idleSub: '{n} idle staff at {s} stations',
     finish: 'Projected finish',
-    finishSub: 'averaging {avg}/day · needs {need}/day',
-    finishNever: 'not enough data yet',
-    onPace: 'On pace',
-    ahead: 'Ahead of pace by {n} records',
-    behind: 'Behind pace by {n} records',
-    notStarted: 'Not started',
-    ended: 'Past the deadline',
+    state: {
+      not_started: 'Not started', too_early: 'Just started', done: 'Target reached', behind: 'Behind',
+      on_track: 'On track', ahead: 'Ahead', ended: 'Deadline passed, target missed',
+    },
+    finishOn: 'projected finish {d}',
+    finishTooEarly: 'too early to project',
+    finishNever: 'no finish date at this pace',
+    finishTooEarlyShort: 'Not yet',
+    finishNeverShort: 'No date',
+    recentDays: "at the last {n} working days' pace",
+    recentDay: "at the last working day's pace",
+    recentPace: '{how}: {n}/day',
+    neededPerDay: 'needs {n}/day',
+    neededLabel: 'Needed per day',
+    recentLabel: 'Pace, last {n} days',
+    recentLabel1: 'Pace, last day',
+    planLabel: 'Plan by now',
+    gapLabel: 'Against the plan',
+    planNote: 'plan by now {n} ({p})',
+    planMark: 'mark: the plan by now',
+    late: 'Late',
+    lateAfter: 'After {h}',
+    lateList: 'Clearing late',
+    lateListAfter: 'Clearing after {h}',
+    noneLate: 'No station clears late.',
+    clearsShort: 'clears {t}',
+    clearsAt: 'Queue clears at',
+    listClearsAt: 'List done at',
+    idleStaff: 'Idle staff',
+    idleN: '{n} idle staff',
+    listTime: 'Time to finish the list',
+    listLeft: 'Left on the list',
+    households: '{n} households',
+    people: '{n} people',
+    mpr: 'Minutes per record, one lane',
+    mprVisit: 'Minutes per home visit',
+    sayQueue: '{q} waiting, {l} lanes serving: the queue clears at {t}.',
+    sayQueueNoTime: '{q} waiting.',
+    sayEmpty: 'Nobody is waiting.',
+    sayIdle: '{n} staff idle, free to help elsewhere.',
+    sayList: '{q} households left on the list: done at {t} (about {d}).',
+    sayListDone: "Today's list is done.",
+    sayNotOpen: '{st}: no waiting time estimated.',
+    sayLate: 'Consider asking people who arrive later to come back tomorrow.',
+    listDoneShort: 'list done {t}',
+    noWait: 'No wait',
+    lanesShort: '{n} lanes',
+    visitNote: 'a list of households, not a queue',
     dayOf: 'Working day {d} · day {n} of {total} · deadline {deadline}',
     staffShort: 'staff',
     chart: {
@@ -135,12 +225,16 @@ const TEXT = {
     },
     attention: 'Needs attention',
     longestWaits: 'Longest waits',
-    idle: 'Staff on duty, nobody waiting',
+    idle: 'Idle staff (free to help elsewhere)',
     noneWaits: 'No station has a queue.',
     noneIdle: 'No station has idle staff.',
     district: 'District',
     districtsSorted: 'Districts (lowest first)',
     stationsSorted: 'Stations (longest wait first)',
+    paceCol: 'Pace',
+    finishCol: 'Finish',
+    neededCol: 'Needed/day',
+    clearsCol: 'Clears',
     station: 'Station',
     done: 'Done',
     quota: 'Quota',
@@ -200,8 +294,14 @@ const nf2 = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
 const pf = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const timeF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const timeSecF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const dateF = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: '2-digit', month: '2-digit', year: 'numeric' });
-const dateTimeF = new Intl.DateTimeFormat(locale, { timeZone: tz, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+// Dates: 20/03/2021 for Vietnamese readers; "20 Mar 2021" in English, since
+// en-US's 07/01/2021 reads as 7 January to most readers outside the US.
+const dateF = lang === 'en'
+  ? new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
+  : new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: '2-digit', month: '2-digit', year: 'numeric' });
+const dateTimeF = lang === 'en'
+  ? new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  : new Intl.DateTimeFormat(locale, { timeZone: tz, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
 
 export const num = (n) => (n == null || Number.isNaN(+n) ? '—' : nf0.format(n));
@@ -283,60 +383,113 @@ export function bar(percent, mark, cls) {
   return el;
 }
 
-// ---------------------------------------------------------------- campaign arithmetic
+// ---------------------------------------------------------------- the server's decision model, in words
+
+// Every figure that advises a decision (pace, state, projection, waits,
+// clearing times, idle staff, the attention lists) is computed once, on the
+// server, and arrives in the snapshot. What follows only puts those objects
+// into words and colours; nothing here judges, projects or compares.
+
+const STATE_CLASS = {
+  ahead: 'good', on_track: 'good', done: 'good', behind: 'bad', ended: 'bad', too_early: 'muted', not_started: 'muted',
+};
+
+/** stateWords names a pace's state ("Chậm tiến độ") with its colour class. */
+export function stateWords(p) {
+  if (!p) return { state: '', cls: 'muted', text: '—' };
+  return { state: p.state, cls: STATE_CLASS[p.state] || 'muted', text: t('state.' + p.state) };
+}
 
 /**
- * pace compares a scope with the straight line from campaign start to
- * deadline, using what was done before today (today is still running).
+ * finishWords says where a pace's projection ends: the date when there is
+ * one, else why there is none (too early, already done, no date at this
+ * pace). short is for a big number, text for a sentence.
  */
-export function pace(snap) {
-  const c = snap.campaign;
-  const day = dayNum(snap.day);
-  const start = dayNum(c.start);
-  const deadline = dayNum(c.deadline);
-  const total = Math.max(1, deadline - start);
-  const tot = snap.totals;
-  const target = tot.target || 0;
-  const elapsed = Math.max(0, Math.min(total, day - start)); // whole days before today
-  const doneBefore = Math.max(0, tot.completed - tot.completed_today);
-  const expectedBefore = (target * elapsed) / total;
-  const daysLeft = Math.max(0, deadline - day);
-  const remaining = Math.max(0, target - tot.completed);
-  const avg = elapsed > 0 ? doneBefore / elapsed : tot.completed_today;
-  const need = daysLeft > 0 ? remaining / daysLeft : remaining;
-  let finish = null;
-  if (remaining === 0) finish = day;
-  else if (avg > 0) finish = day + Math.ceil(remaining / avg);
-  let state = 'on';
-  if (day < start) state = 'notStarted';
-  else if (day >= deadline) state = remaining > 0 ? 'ended' : 'on';
-  else if (doneBefore - expectedBefore >= target * 0.005) state = 'ahead';
-  else if (doneBefore - expectedBefore < -target * 0.005) state = 'behind';
-  return {
-    day, start, deadline, total, elapsed, daysLeft, remaining, avg, need, finish, state,
-    gap: Math.round(doneBefore - expectedBefore),
-    expectedPct: (100 * elapsed) / total,
-    late: finish != null && finish > deadline,
-  };
+export function finishWords(p) {
+  if (!p) return { day: '', short: '—', text: '' };
+  if (p.projected_finish) {
+    const d = dayStr(p.projected_finish);
+    return { day: p.projected_finish, short: d, text: t('finishOn', { d }) };
+  }
+  switch (p.state) {
+    case 'done': return { day: '', short: t('state.done'), text: '' };
+    case 'not_started': return { day: '', short: '—', text: '' };
+    case 'too_early': return { day: '', short: t('finishTooEarlyShort'), text: t('finishTooEarly') };
+    default: return { day: '', short: t('finishNeverShort'), text: t('finishNever') };
+  }
 }
 
-/** verdict is the pill that answers "are we on pace?". */
-export function verdict(p) {
-  const cls = { on: 'good', ahead: 'good', behind: 'bad', notStarted: 'muted', ended: 'bad' }[p.state];
-  const text = p.state === 'ahead' ? t('ahead', { n: num(p.gap) })
-    : p.state === 'behind' ? t('behind', { n: num(-p.gap) })
-    : p.state === 'notStarted' ? t('notStarted')
-    : p.state === 'ended' ? t('ended') : t('onPace');
-  return { cls, text };
+/** recentWords names the pace a projection uses: "theo tốc độ 7 ngày làm việc gần nhất". */
+export function recentWords(p) {
+  if (!p || !p.recent_days) return '';
+  return p.recent_days === 1 ? t('recentDay') : t('recentDays', { n: num(p.recent_days) });
 }
 
-/** attention finds the stations a chief should look at first. */
-export function attention(stations, n = 6) {
-  const waits = stations.filter((s) => s.status === 'open' && s.queue > 0)
-    .sort((a, b) => b.wait_minutes - a.wait_minutes || b.queue - a.queue).slice(0, n);
-  const idle = stations.filter((s) => s.status === 'open' && s.staff > 0 && s.queue === 0)
-    .sort((a, b) => b.staff - a.staff || a.per_hour - b.per_hour).slice(0, n);
-  return { waits, idle };
+/** recentLabel is the same as a short label: "Tốc độ 7 ngày gần nhất". */
+export function recentLabel(p) {
+  if (!p || !p.recent_days) return t('recentLabel', { n: '—' });
+  return p.recent_days === 1 ? t('recentLabel1') : t('recentLabel', { n: num(p.recent_days) });
+}
+
+/**
+ * rateNote is the line under a projected finish: the pace it uses and
+ * the pace needed, e.g. "theo tốc độ 7 ngày làm việc gần nhất: 7.662/ngày ·
+ * cần 5.213/ngày".
+ */
+export function rateNote(p) {
+  if (!p) return '';
+  const parts = [];
+  const how = recentWords(p);
+  if (how) parts.push(t('recentPace', { how, n: num(p.recent_per_day) }));
+  if (p.needed_per_day != null) parts.push(t('neededPerDay', { n: num(p.needed_per_day) }));
+  return parts.join(' · ');
+}
+
+/** signed formats a gap with its sign: "+24.173", "−2.099". */
+export const signed = (n) => (n == null ? '—' : (n > 0 ? '+' : n < 0 ? '−' : '') + num(Math.abs(n)));
+
+/**
+ * showState draws a pace as the state in words, with its colour and the
+ * projected finish ("Chậm tiến độ · dự báo xong 03/07/2021"), into el. The
+ * element also carries data-state and data-finish, as sent, for tests.
+ */
+export function showState(el, p, { base, finishEl } = {}) {
+  const s = stateWords(p);
+  const f = finishWords(p);
+  el.hidden = false;
+  el.className = (base || 'verdict') + ' ' + s.cls;
+  el.dataset.state = s.state;
+  el.dataset.finish = f.day;
+  const finish = p && p.state !== 'done' && p.state !== 'not_started' ? f.text : '';
+  // With finishEl (the command room's narrow card) the finish goes on its
+  // own line there; otherwise it follows the state in the badge.
+  if (finishEl) {
+    setText(el, s.text);
+    setText(finishEl, finish);
+  } else setText(el, finish ? s.text + ' · ' + finish : s.text);
+}
+
+/** lateHour is the campaign's late hour as a time ("02:00"), when the server sends it. */
+export const lateHour = (snap) => (snap && snap.campaign && snap.campaign.late_close) || '';
+
+/** lateBadge is the badge of a station whose queue clears after the late hour. */
+export function lateBadge(snap) {
+  const hr = lateHour(snap);
+  return h('span', { class: 'badge late', text: hr ? t('lateAfter', { h: hr }) : t('late') });
+}
+
+/**
+ * fitText shrinks a one-line figure until it fits its box (a 3-digit
+ * "187/237" on the command-room screen, a date with its year on a narrow
+ * card), down to 60 % of its styled size.
+ */
+export function fitText(el) {
+  if (!el) return;
+  el.style.fontSize = '';
+  const w = el.clientWidth;
+  if (!w || el.scrollWidth <= w + 1) return;
+  const size = parseFloat(getComputedStyle(el).fontSize);
+  el.style.fontSize = Math.max(size * 0.6, Math.floor(size * (w / el.scrollWidth) * 0.98)) + 'px';
 }
 
 export const stationURL = (id) => '/station/' + encodeURIComponent(id);
@@ -628,7 +781,9 @@ export class Live {
 
   merge(d) {
     const s = this.snap;
-    for (const k of ['scope', 'now', 'day', 'totals', 'storage']) if (k in d) s[k] = d[k];
+    // Updates carry these in full: the scope's pace and the attention lists
+    // replace the old ones (a list that became empty arrives empty).
+    for (const k of ['scope', 'now', 'day', 'totals', 'pace', 'attention', 'storage']) if (k in d) s[k] = d[k];
     if (d.districts) s.districts = d.districts;
     if (d.stations && d.stations.length) {
       const idx = new Map(s.stations.map((x, i) => [x.id, i]));

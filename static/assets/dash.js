@@ -1,11 +1,14 @@
 // dash.js: the province overview (/), a district (/district/<id>) and a
 // station (/station/<id>, phone-first). One live stream per page; the
 // numbers are redrawn from the merged snapshot, charts from the server's
-// ECharts options.
+// ECharts options. Every figure that advises a decision (pace and its
+// state, the projected finish, waits, clearing times, idle staff, the
+// attention lists) is the server's: this page puts them into words.
 
 import {
-  page, t, num, pct, dec2, minutes, waitShort, ago, dayStr, hhmm, h, setText, bar, pace, verdict,
-  attention, stationURL, districtURL, ChartSet, Live, showStatus,
+  page, t, num, pct, dec1, dec2, minutes, waitShort, ago, dayNum, dayStr, hhmm, h, setText, bar,
+  stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText,
+  stationURL, districtURL, ChartSet, Live, showStatus,
 } from './core.js';
 
 const kind = page.page; // overview | district | station
@@ -16,19 +19,50 @@ const subtitle = document.getElementById('subtitle');
 /** kpi builds one KPI card whose value and note are found by data-kpi. */
 function kpi(key, label, extra) {
   return h('div', { class: 'kpi kpi-' + key },
-    h('div', { class: 'kpi-label', text: label }),
+    h('div', { class: 'kpi-label', 'data-label': key, text: label }),
     h('div', { class: 'kpi-value', 'data-kpi': key, text: '—' }),
     h('div', { class: 'kpi-note', 'data-note': key }),
     extra || null);
 }
 
 const $ = (sel) => app.querySelector(sel);
-const setKPI = (key, value) => setText($('[data-kpi="' + key + '"]'), value);
+const setKPI = (key, value) => {
+  const el = $('[data-kpi="' + key + '"]');
+  if (el && el.textContent !== value) {
+    el.textContent = value;
+    fitText(el);
+  }
+};
 const setNote = (key, value) => setText($('[data-note="' + key + '"]'), value);
+const setLabel = (key, value) => setText($('[data-label="' + key + '"]'), value);
+window.addEventListener('resize', () => app.querySelectorAll('.kpi-value').forEach(fitText));
 
 function statusBadge(status) {
   return h('span', { class: 'status status-' + status, text: t('st.' + status) });
 }
+
+/** stateCell is a pace's state as coloured words (never colour alone). */
+function stateCell(p) {
+  const s = stateWords(p);
+  return h('span', { class: 'state ' + s.cls, 'data-state': s.state, text: s.text });
+}
+
+/** planBar is progress against a target with the plan's mark, coloured by the pace's state. */
+function planBar(percent, p) {
+  const s = stateWords(p);
+  const b = bar(percent, p ? 100 * p.plan_share : null, s.cls === 'muted' ? '' : s.cls);
+  if (p) b.title = t('planNote', { n: num(p.expected_to_date), p: pct(100 * p.plan_share) });
+  return b;
+}
+
+const isVisit = (s) => s.kind === 'home_visit';
+
+// A wait is coloured as too long only by the server's judgement
+// (`long_wait`, the campaign's threshold); until the snapshot carries it
+// no wait is coloured. A late station (`late`) gets the late badge.
+
+/** clearsWords is when a station's queue (or list) will have been served. */
+const clearsWords = (s) => (isVisit(s) ? t('listClearsAt') : t('clearsAt'));
 
 // ---------------------------------------------------------------- skeletons
 
@@ -50,6 +84,7 @@ function skeletonScope() {
         h('h2', { class: 'panel-title', id: 'att-h', text: t('attention') }),
         h('div', { class: 'att-cols' },
           h('div', null, h('h3', { text: t('longestWaits') }), h('ol', { class: 'att-list', id: 'att-waits' })),
+          h('div', null, h('h3', { id: 'att-late-h', text: t('lateList') }), h('ol', { class: 'att-list', id: 'att-late' })),
           h('div', null, h('h3', { text: t('idle') }), h('ol', { class: 'att-list', id: 'att-idle' })))),
       h('section', { class: 'panel table-panel', 'aria-labelledby': 'tbl-h' },
         h('h2', { class: 'panel-title', id: 'tbl-h', text: kind === 'overview' ? t('districtsSorted') : t('stationsSorted') }),
@@ -69,17 +104,19 @@ function skeletonStation() {
     h('section', { class: 'station-head' },
       h('span', { id: 'st-status' }),
       h('span', { class: 'muted', id: 'st-seen' })),
+    h('p', { class: 'panel station-say', id: 'st-say', 'aria-live': 'polite' }),
     h('section', { class: 'kpis kpis-station', 'aria-label': t('queue') },
       kpi('queue', t('queue')),
       kpi('wait', t('wait')),
-      kpi('per_hour', t('perHour')),
+      kpi('clears', t('clearsAt')),
       kpi('today', t('today'))),
     h('section', { class: 'panel quota-panel' },
       h('div', { class: 'quota-row' },
         h('span', { class: 'panel-title', text: t('quotaProgress') }),
         h('span', { class: 'quota-num', 'data-kpi': 'completed', text: '—' })),
       h('div', { 'data-bar': 'completed' }),
-      h('div', { class: 'kpi-note', 'data-note': 'completed' })),
+      h('div', { class: 'kpi-note', 'data-note': 'completed' }),
+      h('div', { class: 'kpi-note', 'data-note': 'finish' })),
     h('section', { class: 'panel' },
       h('dl', { class: 'facts', id: 'facts' })),
     h('section', { class: 'chart-grid compact', id: 'charts' }),
@@ -91,128 +128,204 @@ function skeletonStation() {
 
 // ---------------------------------------------------------------- rendering
 
-function renderHead(snap, p) {
+function renderHead(snap) {
+  const c = snap.campaign;
+  // The calendar, not a judgement: working days count from the start to
+  // the deadline, both included (the server's plan spreads the target over
+  // the same days).
+  const start = dayNum(c.start);
   setText(subtitle, t('dayOf', {
-    d: dayStr(snap.day), n: num(Math.max(0, p.day - p.start + 1)), total: num(p.total), deadline: dayStr(p.deadline),
+    d: dayStr(snap.day), n: num(Math.max(0, dayNum(snap.day) - start + 1)), total: num(dayNum(c.deadline) - start + 1),
+    deadline: dayStr(c.deadline),
   }));
-  const v = verdict(p);
-  verdictEl.hidden = false;
-  verdictEl.className = 'verdict ' + v.cls;
-  setText(verdictEl, v.text);
+  if (snap.pace) showState(verdictEl, snap.pace);
+  else verdictEl.hidden = true;
 }
 
 function renderScope(snap) {
   const tot = snap.totals;
-  const p = pace(snap);
-  renderHead(snap, p);
+  const p = snap.pace;
+  const att = snap.attention || { waits: [], idle: [], late: [] };
+  renderHead(snap);
   setKPI('completed', num(tot.completed));
-  setNote('completed', pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) }));
-  const b = $('[data-bar="completed"]');
-  b.replaceChildren(bar(tot.percent_done, p.expectedPct, p.state === 'behind' ? 'bad' : 'good'));
+  setNote('completed', pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) })
+    + (p ? ' · ' + t('planNote', { n: num(p.expected_to_date), p: pct(100 * p.plan_share) }) : ''));
+  $('[data-bar="completed"]').replaceChildren(planBar(tot.percent_done, p));
   setKPI('today', num(tot.completed_today));
   setNote('today', t('todaySub', { d: dayStr(snap.day) }));
   setKPI('per_hour', num(tot.per_hour));
   setNote('per_hour', t('perHourSub'));
   setKPI('queue', num(tot.queue));
-  const att = attention(snap.stations, 6);
   const top = att.waits[0];
-  setNote('queue', top ? t('waitingSub', { w: minutes(top.wait_minutes), s: top.name }) : t('waitingNone'));
+  const qNote = [top ? t('waitingSub', { w: minutes(top.wait_minutes), s: top.name }) : t('waitingNone')];
+  if (tot.list_visits > 0) qNote.push(t('listVisits', { n: num(tot.list_visits) }));
+  setNote('queue', qNote.join(' · '));
   setKPI('open', num(tot.stations_open) + ' / ' + num(tot.stations));
-  const offline = snap.stations.filter((s) => s.status === 'offline').length;
-  setNote('open', offline ? t('openSub', { n: num(offline) }) : t('openSubNone'));
-  setKPI('finish', p.finish != null ? dayStr(p.finish) : '—');
-  setNote('finish', p.finish != null || p.avg > 0 ? t('finishSub', { avg: num(p.avg), need: num(p.need) }) : t('finishNever'));
-  $('.kpi-finish').classList.toggle('bad', p.late);
-  $('.kpi-finish').classList.toggle('good', p.finish != null && !p.late);
+  const oNote = [tot.stations_offline ? t('openSub', { n: num(tot.stations_offline) }) : t('openSubNone')];
+  if (tot.idle_staff > 0) oNote.push(t('idleSub', { n: num(tot.idle_staff), s: num(tot.stations_idle) }));
+  setNote('open', oNote.join(' · '));
 
-  const item = (s, right) => h('li', null,
-    h('a', { href: stationURL(s.id) }, h('span', { class: 'att-name', text: s.name })),
-    h('span', { class: 'att-val', text: right }));
-  $('#att-waits').replaceChildren(...(att.waits.length ? att.waits.map((s) => item(s, minutes(s.wait_minutes) + ' · ' + num(s.queue) + ' ' + t('queue').toLowerCase()))
-    : [h('li', { class: 'none', text: t('noneWaits') })]));
-  $('#att-idle').replaceChildren(...(att.idle.length ? att.idle.map((s) => item(s, num(s.staff) + ' ' + t('staffShort') + ' · ' + num(s.per_hour) + '/h'))
-    : [h('li', { class: 'none', text: t('noneIdle') })]));
+  const f = finishWords(p);
+  const card = $('.kpi-finish');
+  setKPI('finish', f.short);
+  setNote('finish', p && !p.projected_finish && f.text ? [f.text, rateNote(p)].filter(Boolean).join(' · ') : rateNote(p));
+  const s = stateWords(p);
+  card.classList.toggle('bad', s.cls === 'bad');
+  card.classList.toggle('good', s.cls === 'good');
+  card.dataset.state = s.state;
+  card.dataset.finish = f.day;
 
-  if (kind === 'overview') renderDistricts(snap, p);
+  const hr = lateHour(snap);
+  setText($('#att-late-h'), hr ? t('lateListAfter', { h: hr }) : t('lateList'));
+  const item = (st, right, cls) => h('li', { 'data-station': st.id, 'data-kind': st.kind },
+    h('a', { href: stationURL(st.id) }, h('span', { class: 'att-name', text: st.name })),
+    h('span', { class: 'att-val ' + (cls || ''), text: right }));
+  const list = (sel, rows, none) => $(sel).replaceChildren(...(rows.length ? rows : [h('li', { class: 'none', text: none })]));
+  list('#att-waits', att.waits.map((st) => item(st, minutes(st.wait_minutes) + ' · ' + t('people', { n: num(st.queue) }),
+    st.long_wait ? 'bad' : '')), t('noneWaits'));
+  list('#att-late', att.late.map((st) => item(st, t(isVisit(st) ? 'listDoneShort' : 'clearsShort', { t: hhmm(st.clears_at) }), 'bad')),
+    t('noneLate'));
+  list('#att-idle', att.idle.map((st) => item(st, t('idleN', { n: num(st.idle_staff) }), 'info')), t('noneIdle'));
+
+  if (kind === 'overview') renderDistricts(snap);
   else renderStations(snap);
 }
 
-function renderDistricts(snap, p) {
+function renderDistricts(snap) {
   const rows = [...(snap.districts || [])].sort((a, b) => a.percent_done - b.percent_done);
   const table = h('table', { class: 'data' },
     h('thead', null, h('tr', null,
       h('th', { scope: 'col', text: t('district') }),
-      h('th', { scope: 'col', class: 'num', text: t('done') }),
-      h('th', { scope: 'col', class: 'num', text: t('quota') }),
+      h('th', { scope: 'col', text: t('paceCol') }),
+      h('th', { scope: 'col', text: t('finishCol') }),
       h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }),
+      h('th', { scope: 'col', class: 'num', text: t('done') }),
+      h('th', { scope: 'col', class: 'num', text: t('neededCol') }),
       h('th', { scope: 'col', class: 'num', text: t('todayCol') }),
-      h('th', { scope: 'col', class: 'num', text: t('perHourCol') }),
       h('th', { scope: 'col', class: 'num', text: t('queue') }))),
     h('tbody', null, rows.map((d) => {
-      const behind = d.percent_done < p.expectedPct - 0.5;
-      return h('tr', { 'data-district': d.id },
+      const s = stateWords(d.pace);
+      const f = finishWords(d.pace);
+      return h('tr', { 'data-district': d.id, 'data-state': s.state, 'data-finish': f.day },
         h('th', { scope: 'row' }, h('a', { href: districtURL(d.id), text: d.name })),
-        h('td', { class: 'num', text: num(d.completed) }),
-        h('td', { class: 'num', text: num(d.quota) }),
-        h('td', { class: 'pctcol' }, h('span', { class: 'pct ' + (behind ? 'bad' : 'good'), text: pct(d.percent_done) }), bar(d.percent_done, p.expectedPct, behind ? 'bad' : 'good')),
+        h('td', null, stateCell(d.pace)),
+        h('td', { class: 'finish ' + s.cls, text: f.short, title: f.text || null }),
+        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(d.percent_done) }), planBar(d.percent_done, d.pace)),
+        h('td', { class: 'num', text: num(d.completed), title: t('quota') + ' ' + num(d.quota) }),
+        h('td', { class: 'num', text: d.pace && d.pace.needed_per_day != null ? num(d.pace.needed_per_day) : '—' }),
         h('td', { class: 'num', text: num(d.completed_today) }),
-        h('td', { class: 'num', text: num(d.per_hour) }),
         h('td', { class: 'num', text: num(d.queue) }));
     })));
   $('#table').replaceChildren(table);
 }
 
+/** waitCell is a station's wait, or a home-visit team's time to finish its list (marked as such). */
+function waitCell(s) {
+  if (isVisit(s)) {
+    return h('td', { class: 'num muted', text: s.list_minutes != null ? t('listTime') + ': ' + minutes(s.list_minutes) : '—' });
+  }
+  return h('td', { class: 'num' + (s.long_wait ? ' bad' : ''), text: s.wait_minutes == null ? '—' : s.wait_minutes > 0 ? minutes(s.wait_minutes) : t('noWait') });
+}
+
 function renderStations(snap) {
-  const rows = [...snap.stations].sort((a, b) => b.wait_minutes - a.wait_minutes || b.queue - a.queue || a.name.localeCompare(b.name));
+  // Longest wait first as the server measured it; home-visit teams have a
+  // list, not a wait, and come after every station with a wait.
+  const w = (s) => (s.wait_minutes == null ? -1 : s.wait_minutes);
+  const rows = [...snap.stations].sort((a, b) => w(b) - w(a) || b.queue - a.queue || a.name.localeCompare(b.name));
   const table = h('table', { class: 'data' },
     h('thead', null, h('tr', null,
       h('th', { scope: 'col', text: t('station') }),
       h('th', { scope: 'col', text: t('status') }),
       h('th', { scope: 'col', class: 'num', text: t('queue') }),
       h('th', { scope: 'col', class: 'num', text: t('wait') }),
+      h('th', { scope: 'col', text: t('clearsCol') }),
       h('th', { scope: 'col', class: 'num', text: t('staff') }),
       h('th', { scope: 'col', class: 'num', text: t('perHourCol') }),
       h('th', { scope: 'col', class: 'num', text: t('todayCol') }),
+      h('th', { scope: 'col', text: t('paceCol') }),
       h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }))),
     h('tbody', null, rows.map((s) => {
       const pd = s.quota > 0 ? (100 * s.completed) / s.quota : 0;
-      return h('tr', { 'data-station': s.id },
+      return h('tr', { 'data-station': s.id, 'data-kind': s.kind, 'data-state': s.pace ? s.pace.state : '' },
         h('th', { scope: 'row' }, h('a', { href: stationURL(s.id), text: s.name })),
         h('td', null, statusBadge(s.status)),
-        h('td', { class: 'num', text: num(s.queue) }),
-        h('td', { class: 'num' + (s.wait_minutes >= 60 ? ' bad' : ''), text: minutes(s.wait_minutes) }),
-        h('td', { class: 'num', text: num(s.staff) }),
+        h('td', { class: 'num', text: isVisit(s) ? t('households', { n: num(s.queue) }) : num(s.queue) }),
+        waitCell(s),
+        h('td', null, s.clears_at ? hhmm(s.clears_at) : '—', s.late ? [' ', lateBadge(snap)] : null),
+        h('td', { class: 'num', text: num(s.staff) + (s.idle_staff > 0 ? ' (' + t('idleN', { n: num(s.idle_staff) }) + ')' : '') }),
         h('td', { class: 'num', text: num(s.per_hour) }),
         h('td', { class: 'num', text: num(s.completed_today) }),
-        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(pd) }), bar(pd)));
+        h('td', null, s.pace ? stateCell(s.pace) : '—'),
+        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(pd) }), planBar(pd, s.pace)));
     })));
   $('#table').replaceChildren(table);
+}
+
+/**
+ * stationSays is the station page's one sentence: what its numbers mean
+ * for the chief, from the server's figures (queue, lanes, clears_at, late,
+ * idle_staff, list_minutes); a late station also gets the late badge.
+ */
+function stationSays(snap, s) {
+  const late = s.late ? ' ' + t('sayLate') : '';
+  if (isVisit(s)) {
+    if (s.status !== 'open' && s.status !== 'paused') return t('sayNotOpen', { st: t('st.' + s.status) });
+    if (!s.queue) return t('sayListDone');
+    if (!s.clears_at) return t('households', { n: num(s.queue) });
+    return t('sayList', { q: num(s.queue), t: hhmm(s.clears_at), d: minutes(s.list_minutes) });
+  }
+  if (s.status !== 'open') return t('sayNotOpen', { st: t('st.' + s.status) });
+  if (s.queue > 0) {
+    const say = s.clears_at ? t('sayQueue', { q: num(s.queue), l: num(s.lanes), t: hhmm(s.clears_at) }) : t('sayQueueNoTime', { q: num(s.queue) });
+    return say + late;
+  }
+  return t('sayEmpty') + (s.idle_staff > 0 ? ' ' + t('sayIdle', { n: num(s.idle_staff) }) : '');
 }
 
 function renderStation(snap) {
   const s = snap.stations[0];
   if (!s) return;
-  const p = pace(snap);
-  renderHead(snap, p);
+  const p = s.pace || snap.pace;
+  renderHead(snap);
   $('#st-status').replaceChildren(statusBadge(s.status));
   const seenAge = s.last_seen ? (Date.parse(snap.now) - Date.parse(s.last_seen)) / 1000 : null;
   setText($('#st-seen'), t('lastSeen') + ': ' + (s.last_seen ? hhmm(s.last_seen) + ' (' + ago(seenAge) + ')' : t('never')));
+
+  const say = $('#st-say');
+  say.classList.toggle('late', !!s.late);
+  say.replaceChildren(s.late ? lateBadge(snap) : '', s.late ? ' ' : '', stationSays(snap, s));
+
+  const visit = isVisit(s);
+  setLabel('queue', visit ? t('listLeft') : t('queue'));
   setKPI('queue', num(s.queue));
-  setNote('queue', s.staff ? num(s.staff) + ' ' + t('staffShort') : '');
-  setKPI('wait', waitShort(s.wait_minutes));
-  $('.kpi-wait').classList.toggle('bad', s.wait_minutes >= 60);
-  setKPI('per_hour', num(s.per_hour));
-  setNote('per_hour', t('perHourSub'));
+  setNote('queue', visit ? t('visitNote') : (s.staff ? num(s.staff) + ' ' + t('staffShort') + ' · ' + t('lanesShort', { n: num(s.lanes) }) : ''));
+  setLabel('wait', visit ? t('listTime') : t('wait'));
+  const m = visit ? s.list_minutes : s.wait_minutes;
+  setKPI('wait', m == null ? '—' : m > 0 ? waitShort(m) : t('noWait'));
+  setNote('wait', m == null ? t('st.' + s.status) : '');
+  $('.kpi-wait').classList.toggle('bad', !visit && !!s.long_wait);
+  setLabel('clears', clearsWords(s));
+  setKPI('clears', s.clears_at ? hhmm(s.clears_at) : '—');
+  const clearsNote = $('[data-note="clears"]');
+  clearsNote.replaceChildren(s.late ? lateBadge(snap) : '');
+  $('.kpi-clears').classList.toggle('bad', !!s.late);
   setKPI('today', num(s.completed_today));
   setNote('today', t('todaySub', { d: dayStr(snap.day) }));
+
   const pd = s.quota > 0 ? (100 * s.completed) / s.quota : 0;
   setKPI('completed', num(s.completed) + ' / ' + num(s.quota));
-  setNote('completed', pct(pd));
-  $('[data-bar="completed"]').replaceChildren(bar(pd, p.expectedPct, pd < p.expectedPct - 0.5 ? 'bad' : 'good'));
+  setNote('completed', pct(pd) + (p ? ' · ' + t('planNote', { n: num(p.expected_to_date), p: pct(100 * p.plan_share) }) : ''));
+  const f = finishWords(p);
+  setNote('finish', p ? [p.projected_finish ? '' : f.text, rateNote(p)].filter(Boolean).join(' · ') : '');
+  $('[data-bar="completed"]').replaceChildren(planBar(pd, p));
+
   const fact = (k, v) => [h('dt', { text: k }), h('dd', null, v)];
   $('#facts').replaceChildren(
     ...fact(t('status'), statusBadge(s.status)),
     ...fact(t('staffLanes'), num(s.staff) + ' / ' + num(s.lanes)),
+    ...(visit ? [] : fact(t('idleStaff'), num(s.idle_staff))),
+    ...fact(visit ? t('mprVisit') : t('mpr'), dec1(s.minutes_per_record)),
+    ...fact(t('perHour') + ' (' + t('perHourSub') + ')', num(s.per_hour)),
     ...fact(t('retries'), dec2(s.retries_per_record)),
     ...fact(t('lastSeen'), s.last_seen ? hhmm(s.last_seen) + ' · ' + ago(seenAge) : t('never')),
     ...fact(t('kind.' + s.kind) === 'kind.' + s.kind ? s.kind : t('kind.' + s.kind), s.commune || '—'));

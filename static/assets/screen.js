@@ -6,32 +6,30 @@
 // "daily reload" below).
 
 import {
-  page, lang, t, num, pct, minutes, dayStr, hhmm, h, setText, bar, pace, verdict, attention,
-  ChartSet, Live, showStatus,
+  page, lang, t, num, pct, minutes, waitShort, dayStr, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
+  showState, signed, lateHour, fitText, ChartSet, Live, showStatus,
 } from './core.js';
 
 const TEXT = {
   vi: {
     views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
     pace: 'Tiến độ',
-    need: 'Cần mỗi ngày',
-    avg: 'Bình quân mỗi ngày',
     finish: 'Dự kiến hoàn thành',
     deadline: 'Hạn chót',
-    daysLeft: 'Còn lại',
-    todayVsNeed: 'Hôm nay so với mức cần',
-    days: '{n} ngày',
+    perDay: '{n}/ngày',
+    districtsHead: 'Tiến độ từng huyện (thấp nhất trước)',
+    idleHead: 'Cán bộ rảnh',
+    idleCount: '{n} cán bộ ở {s} điểm',
   },
   en: {
     views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
     pace: 'Pace',
-    need: 'Needed per day',
-    avg: 'Average per day',
     finish: 'Projected finish',
     deadline: 'Deadline',
-    daysLeft: 'Left',
-    todayVsNeed: 'Today against need',
-    days: '{n} days',
+    perDay: '{n}/day',
+    districtsHead: 'Districts (lowest first)',
+    idleHead: 'Idle staff',
+    idleCount: '{n} at {s} stations',
   },
 }[lang];
 
@@ -74,7 +72,8 @@ app.replaceChildren(
     kpi('per_hour', t('perHour')),
     kpi('queue', t('waiting')),
     kpi('open', t('open')),
-    h('div', { class: 'skpi skpi-verdict' }, h('div', { class: 'skpi-label', text: TEXT.pace }), h('div', { class: 'verdict big', id: 'verdict' }), h('div', { class: 'skpi-bar', id: 'bigbar' }))),
+    h('div', { class: 'skpi skpi-verdict' }, h('div', { class: 'skpi-label', text: TEXT.pace }), h('div', { class: 'verdict big', id: 'verdict' }),
+      h('div', { class: 'skpi-note', id: 'verdict-finish' }), h('div', { class: 'skpi-bar', id: 'bigbar' }))),
   h('main', { class: 'scr-views' }, ...VIEWS.map((v) => panes[v])),
   h('div', { class: 'scr-timer', 'aria-hidden': 'true' }, h('span', { class: 'fill', id: 'timer' })));
 app.removeAttribute('aria-busy');
@@ -86,6 +85,7 @@ const charts = new ChartSet({
   // to be about 1.4 times larger on a 1920-pixel-wide screen.
   scale: Math.max(1, Math.min(2.5, window.innerWidth / 1400)),
 });
+window.addEventListener('resize', () => app.querySelectorAll('.skpi-value, .fact-value').forEach(fitText));
 
 // ---------------------------------------------------------------- rotation
 
@@ -154,46 +154,67 @@ function setKPI(key, value, note) {
 
 function render(snap) {
   const tot = snap.totals;
-  const p = pace(snap);
+  const p = snap.pace;
+  const att = snap.attention || { waits: [], idle: [], late: [] };
   setKPI('completed', num(tot.completed), pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) }));
   setKPI('today', num(tot.completed_today), dayStr(snap.day));
   setKPI('per_hour', num(tot.per_hour), t('perHourSub'));
-  const att = attention(snap.stations, 7);
   setKPI('queue', num(tot.queue), att.waits[0] ? t('waitingSub', { w: minutes(att.waits[0].wait_minutes), s: att.waits[0].name }) : t('waitingNone'));
-  const offline = snap.stations.filter((s) => s.status === 'offline').length;
-  setKPI('open', num(tot.stations_open) + '/' + num(tot.stations), offline ? t('openSub', { n: num(offline) }) : t('openSubNone'));
-  const v = verdict(p);
+  setKPI('open', num(tot.stations_open) + '/' + num(tot.stations), tot.stations_offline ? t('openSub', { n: num(tot.stations_offline) }) : t('openSubNone'));
   const ve = document.getElementById('verdict');
-  ve.className = 'verdict big ' + v.cls;
-  setText(ve, v.text);
-  document.getElementById('bigbar').replaceChildren(bar(tot.percent_done, p.expectedPct, p.state === 'behind' ? 'bad' : 'good'));
+  if (p) showState(ve, p, { base: 'verdict big', finishEl: document.getElementById('verdict-finish') });
+  else ve.hidden = true;
+  const s = stateWords(p);
+  document.getElementById('bigbar').replaceChildren(bar(tot.percent_done, p ? 100 * p.plan_share : null, s.cls === 'muted' ? '' : s.cls));
   setText(document.getElementById('clock'), hhmm(snap.now));
   setText(document.getElementById('date'), dayStr(snap.day));
 
-  const fact = (label, value, cls) => h('div', { class: 'fact ' + (cls || '') }, h('div', { class: 'fact-label', text: label }), h('div', { class: 'fact-value', text: value }));
-  document.getElementById('pace').replaceChildren(
-    fact(TEXT.finish, p.finish != null ? dayStr(p.finish) : '—', p.late ? 'bad' : 'good'),
-    fact(TEXT.deadline, dayStr(p.deadline)),
-    fact(TEXT.need, num(p.need)),
-    fact(TEXT.avg, num(p.avg), p.avg < p.need ? 'bad' : 'good'),
-    fact(TEXT.todayVsNeed, p.need > 0 ? pct((100 * tot.completed_today) / p.need) : '—', tot.completed_today >= p.need ? 'good' : 'bad'),
-    fact(TEXT.daysLeft, TEXT.days.replace('{n}', num(p.daysLeft))));
+  // The pace card: the scope's pace as the server sent it, each figure named.
+  const f = finishWords(p);
+  const fact = (label, value, cls, note) => h('div', { class: 'fact ' + (cls || '') },
+    h('div', { class: 'fact-label', text: label }), h('div', { class: 'fact-value', text: value }),
+    note ? h('div', { class: 'fact-note', text: note }) : null);
+  const pc = document.getElementById('pace');
+  pc.dataset.state = s.state;
+  pc.dataset.finish = f.day;
+  pc.replaceChildren(...(p ? [
+    fact(TEXT.finish, f.short, s.cls, [s.text, p.projected_finish ? recentWords(p) : f.text].filter(Boolean).join(' · ')),
+    fact(TEXT.deadline, dayStr(snap.campaign.deadline)),
+    fact(recentLabel(p), p.recent_days ? TEXT.perDay.replace('{n}', num(p.recent_per_day)) : '—'),
+    fact(t('neededLabel'), p.needed_per_day != null ? TEXT.perDay.replace('{n}', num(p.needed_per_day)) : '—'),
+    fact(t('planLabel'), num(p.expected_to_date), '', pct(100 * p.plan_share)),
+    fact(t('gapLabel'), signed(p.gap), p.gap < 0 ? 'bad' : ''),
+  ] : []));
 
   const ds = [...(snap.districts || [])].sort((a, b) => a.percent_done - b.percent_done);
-  document.getElementById('districts').replaceChildren(h('ol', { class: 'scr-list inline-bars' }, ds.map((d) => {
-    const behind = d.percent_done < p.expectedPct - 0.5;
-    return h('li', null,
-      h('span', { class: 'name', text: d.name }),
-      bar(d.percent_done, p.expectedPct, behind ? 'bad' : 'good'),
-      h('span', { class: 'val ' + (behind ? 'bad' : 'good'), text: pct(d.percent_done) }));
-  })));
+  document.getElementById('districts').replaceChildren(
+    h('h3', { text: TEXT.districtsHead }),
+    h('ol', { class: 'scr-list dist-list' }, ds.map((d) => {
+      const ds = stateWords(d.pace);
+      const df = finishWords(d.pace);
+      return h('li', { 'data-district': d.id, 'data-state': ds.state, 'data-finish': df.day },
+        h('span', { class: 'name', text: d.name }),
+        h('span', { class: 'state ' + ds.cls, text: ds.text }),
+        h('span', { class: 'finish ' + ds.cls, text: df.short }),
+        h('span', { class: 'val', text: pct(d.percent_done) }),
+        bar(d.percent_done, d.pace ? 100 * d.pace.plan_share : null, ds.cls === 'muted' ? '' : ds.cls));
+    })));
 
-  const li = (s, val, cls) => h('li', null, h('span', { class: 'name', text: s.name }), h('span', { class: 'val ' + (cls || ''), text: val }));
+  // The attention lists come ordered from the server; the room's pane
+  // holds the first few of each (type read across a room), and each
+  // heading counts them all.
+  const li = (st, val, cls) => h('li', { 'data-station': st.id, 'data-kind': st.kind },
+    h('span', { class: 'name', text: st.name }), h('span', { class: 'val ' + (cls || ''), text: val }));
+  const list = (rows, n, none) => h('ol', { class: 'scr-list' }, rows.length ? rows.slice(0, n) : h('li', { class: 'none', text: none }));
+  const hr = lateHour(snap);
   document.getElementById('queues').replaceChildren(
     h('h3', { text: t('longestWaits') }),
-    h('ol', { class: 'scr-list' }, att.waits.length ? att.waits.map((s) => li(s, minutes(s.wait_minutes) + ' · ' + num(s.queue), s.wait_minutes >= 60 ? 'bad' : 'warn')) : h('li', { class: 'none', text: t('noneWaits') })),
-    h('h3', { text: t('idle') }),
-    h('ol', { class: 'scr-list' }, att.idle.length ? att.idle.map((s) => li(s, num(s.staff) + ' ' + t('staffShort'), 'info')) : h('li', { class: 'none', text: t('noneIdle') })));
+    list(att.waits.map((st) => li(st, waitShort(st.wait_minutes) + ' · ' + t('people', { n: num(st.queue) }), st.long_wait ? 'bad' : 'warn')), 5, t('noneWaits')),
+    h('h3', { text: (hr ? t('lateListAfter', { h: hr }) : t('lateList')) + (tot.stations_late ? ' · ' + t('stationsOf', { n: num(tot.stations_late) }) : '') }),
+    list(att.late.map((st) => li(st, st.kind === 'home_visit' ? t('listDoneShort', { t: hhmm(st.clears_at) }) : hhmm(st.clears_at), 'bad')), 3, t('noneLate')),
+    h('h3', { text: TEXT.idleHead + (tot.idle_staff ? ' · ' + TEXT.idleCount.replace('{n}', num(tot.idle_staff)).replace('{s}', num(tot.stations_idle)) : '') }),
+    list(att.idle.map((st) => li(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
+  app.querySelectorAll('.skpi-value, .fact-value').forEach(fitText);
 }
 
 // ---------------------------------------------------------------- daily reload
