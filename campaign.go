@@ -42,6 +42,9 @@ type Campaign struct {
 	// LateCloseHour is the clock hour after which a station still serving
 	// its queue is running late (default 2: 02:00 of the next morning).
 	LateCloseHour int `json:"late_close_hour,omitempty"`
+	// MoveDistanceKm is how far (straight line) a staff move may send
+	// officers (default 15 km).
+	MoveDistanceKm float64 `json:"move_distance_km,omitempty"`
 	// Districts are the district-level units, each with its quota.
 	Districts []District `json:"districts"`
 
@@ -113,6 +116,9 @@ func (c *Campaign) Validate() error {
 	}
 	if len(c.HourShares) == 24 && shares <= 0 {
 		return bad("hour_shares", "some hour must have a positive weight")
+	}
+	if c.MoveDistanceKm < 0 {
+		return bad("move_distance_km", "must not be negative")
 	}
 	if c.PaceWindow < 0 || c.PaceWindow > 28 {
 		return bad("pace_window_days", "must be between 1 and 28")
