@@ -198,11 +198,17 @@ export const vn = (y, mo, d, h, mi = 0, s = 0) => {
 export const TODAY = { y: 2021, m: 3, d: 20 };
 export const NOW = { h: 21, mi: 15 }; // the replay clock's "now" after seeding
 
+/** VISITS are the home-visit teams seed gives a list of households still to visit tonight. */
+export const VISITS = ['LS-TP-TN1', 'LS-BS-TN1', 'LS-HL-TN1'];
+
 /**
  * seed posts ten working days (10–19 March 2021) and today until 21:15 for a
  * few stations of every district, heartbeats included, so that every chart
- * has data, some stations have long queues, some idle staff, and some are
- * offline. It returns the tokens by station.
+ * has data, some stations have long queues (some clearing after 02:00),
+ * some idle staff (no queue, more staff than lanes), and some are offline;
+ * and for the home-visit teams of VISITS a slow round whose list (16
+ * households at 21:15) takes longer than any station's wait, which must
+ * never make them a "longest wait". It returns the tokens by station.
  */
 export async function seed(server, { perDistrict = 3 } = {}) {
   const all = stations();
@@ -214,9 +220,10 @@ export async function seed(server, { perDistrict = 3 } = {}) {
   const picked = [];
   for (const list of byDistrict.values()) picked.push(...list.filter((s) => s.kind === 'fixed').slice(0, perDistrict));
   if (!picked.find((s) => s.id === 'LS-BS-VULE')) picked.push(all.find((s) => s.id === 'LS-BS-VULE'));
+  const visits = VISITS.map((v) => all.find((s) => s.id === v));
 
   const tokens = {};
-  await Promise.all(picked.map(async (s) => { tokens[s.id] = await server.token(s.id); }));
+  await Promise.all([...picked, ...visits].map(async (s) => { tokens[s.id] = await server.token(s.id); }));
 
   const rand = rng(20210320);
   let n = 0;
@@ -240,8 +247,26 @@ export async function seed(server, { perDistrict = 3 } = {}) {
         if (h % 3 === 0 || (today && h === NOW.h)) {
           const queue = today && h === NOW.h ? [0, 3, 12, 25, 48, 70][idx % 6] : Math.floor(rand() * 40);
           events.push({ id: id(), type: 'heartbeat', station: s.id, ts: vn(2021, 3, day, hh, today && h === NOW.h ? NOW.mi - 2 : 50, idx % 60),
-            queue, staff: lanes + (idx % 3), lanes, status: 'open' });
+            // Stations without a queue tonight have two officers more than lanes: idle.
+            queue, staff: lanes + (idx % 6 === 0 ? 2 : idx % 3), lanes, status: 'open' });
         }
+      }
+    }
+    const r = await server.post(tokens[s.id], events);
+    assert.equal(r.status, 202, `seed ${s.id}: ${JSON.stringify(r.body)}`);
+  }));
+  // Home-visit teams: one or two households an hour, the list shrinking
+  // through the day; tonight 16 are left.
+  await Promise.all(visits.map(async (s, idx) => {
+    const events = [];
+    for (let d = 10; d <= TODAY.d; d++) {
+      const today = d === TODAY.d;
+      for (let h = 7; h <= (today ? NOW.h : 18); h++) {
+        const mi = today && h === NOW.h ? NOW.mi - 5 : 30;
+        events.push({ id: id(), type: 'completion', station: s.id, ts: vn(2021, 3, d, h, mi, idx), count: 1 + (h % 2),
+          fingerprint_retries: 0, kind: 'standard' });
+        events.push({ id: id(), type: 'heartbeat', station: s.id, ts: vn(2021, 3, d, h, today && h === NOW.h ? NOW.mi - 2 : 50, idx),
+          queue: today ? 16 + Math.max(0, NOW.h - h) : Math.max(0, 18 - h), staff: 1, lanes: 1, status: 'open' });
       }
     }
     const r = await server.post(tokens[s.id], events);
@@ -251,7 +276,50 @@ export async function seed(server, { perDistrict = 3 } = {}) {
   const vule = await server.post(tokens['LS-BS-VULE'], [{ id: id(), type: 'heartbeat', station: 'LS-BS-VULE',
     ts: vn(2021, 3, TODAY.d, NOW.h, NOW.mi), queue: 37, staff: 4, lanes: 3, status: 'open', lat: 21.90, lon: 106.31 }]);
   assert.equal(vule.status, 202);
-  return { tokens, stations: picked };
+  return { tokens, stations: picked, visits };
+}
+
+// ---------------------------------------------------------------- the decision model on a page
+
+/** The words a page shows for each pace state, in Vietnamese. */
+export const STATE_VI = {
+  not_started: 'Chưa bắt đầu', too_early: 'Mới bắt đầu', done: 'Đã đạt chỉ tiêu', behind: 'Chậm tiến độ',
+  on_track: 'Đúng tiến độ', ahead: 'Vượt tiến độ', ended: 'Đã hết hạn, chưa đạt chỉ tiêu',
+};
+
+/** dayVI formats a YYYY-MM-DD day as the pages do in Vietnamese: 29/05/2021. */
+export const dayVI = (d) => d.slice(8, 10) + '/' + d.slice(5, 7) + '/' + d.slice(0, 4);
+
+/** hhmmVI is an instant as HH:MM in Lạng Sơn (UTC+7, no daylight saving). */
+export const hhmmVI = (iso) => new Date(Date.parse(iso) + 7 * 3600000).toISOString().slice(11, 16);
+
+/**
+ * finishVI is what a page says of a pace's projected finish: the date, or
+ * why there is none.
+ */
+export function finishVI(p) {
+  if (p.projected_finish) return dayVI(p.projected_finish);
+  if (p.state === 'too_early') return 'còn quá sớm để dự báo';
+  if (p.state === 'done' || p.state === 'not_started') return '';
+  return 'không có ngày hoàn thành với tốc độ này';
+}
+
+/**
+ * agreeing reads what read(page) returns and the province snapshot from
+ * /api/v1/snapshot at the same moment: it retries until the page drew no
+ * new message while the snapshot was fetched, and returns both.
+ */
+export async function agreeing(server, page, read, tries = 5) {
+  let last;
+  for (let i = 0; i < tries; i++) {
+    const seq = await page.getAttribute('body', 'data-seq');
+    const snap = await server.snapshot('province');
+    const shown = await read(page);
+    if (seq === await page.getAttribute('body', 'data-seq')) return { snap, shown };
+    last = { snap, shown };
+    await sleep(300);
+  }
+  return last;
 }
 
 // ---------------------------------------------------------------- browser

@@ -1,7 +1,9 @@
 // The command-room screen: live updates, disconnection, recovery.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, seed, browser, shot, waitLive, chartsDrawn, vn, TODAY, NOW, sleep } from './harness.mjs';
+import {
+  Server, seed, browser, shot, waitLive, chartsDrawn, vn, TODAY, NOW, sleep, agreeing, STATE_VI, finishVI, dayVI, VISITS,
+} from './harness.mjs';
 
 let server;
 let b;
@@ -57,6 +59,71 @@ test('posted events change the numbers on the open screen within 3 s, without re
   assert.ok(took <= 3000, `took ${took} ms`);
   assert.equal(await kpi('queue'), vi.format(before.totals.queue + 41 - 37));
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page reloaded');
+});
+
+/** readScreen reads what the screen shows of the pace and the attention lists. */
+const readScreen = (p) => p.evaluate(() => {
+  const v = document.getElementById('verdict');
+  const card = document.getElementById('pace');
+  const list = (i) => [...document.querySelectorAll('#queues ol')][i].querySelectorAll('li[data-station]');
+  const rows = (i) => [...list(i)].map((li) => ({ id: li.dataset.station, kind: li.dataset.kind, text: li.textContent }));
+  return {
+    badge: { state: v.dataset.state, finish: v.dataset.finish, text: v.textContent, finishText: document.getElementById('verdict-finish').textContent },
+    card: { state: card.dataset.state, finish: card.dataset.finish, text: card.textContent },
+    districts: [...document.querySelectorAll('#districts li[data-district]')].map((li) => ({
+      id: li.dataset.district, state: li.dataset.state, finish: li.dataset.finish, text: li.textContent,
+    })),
+    waits: rows(0), late: rows(1), idle: rows(2),
+    open: document.querySelector('[data-note="open"]').textContent,
+    queueNote: document.querySelector('[data-note="queue"]').textContent,
+  };
+});
+
+test('the screen\'s badge, pace card and district list show the snapshot\'s pace; its lists are the server\'s', async () => {
+  const { snap, shown } = await agreeing(server, page, readScreen);
+  const p = snap.pace;
+  assert.equal(shown.badge.state, p.state);
+  assert.equal(shown.badge.text, STATE_VI[p.state]);
+  assert.equal(shown.badge.finish, p.projected_finish || '');
+  assert.ok(shown.badge.finishText.includes(finishVI(p)), shown.badge.finishText);
+  assert.equal(shown.card.state, p.state);
+  assert.equal(shown.card.finish, p.projected_finish || '');
+  if (p.projected_finish) assert.ok(shown.card.text.includes(dayVI(p.projected_finish)), shown.card.text);
+  assert.ok(shown.card.text.includes(vi.format(p.recent_per_day) + '/ngày'), 'recent pace: ' + shown.card.text);
+  assert.ok(shown.card.text.includes(`Tốc độ ${p.recent_days} ngày qua`), shown.card.text);
+  assert.ok(shown.card.text.includes(vi.format(p.needed_per_day) + '/ngày'), 'needed per day: ' + shown.card.text);
+  assert.equal(shown.districts.length, snap.districts.length);
+  for (const d of snap.districts) {
+    const row = shown.districts.find((r) => r.id === d.id);
+    assert.equal(row.state, d.pace.state, d.id);
+    assert.equal(row.finish, d.pace.projected_finish || '', d.id);
+    assert.ok(row.text.includes(STATE_VI[d.pace.state]), row.text);
+    if (d.pace.projected_finish) assert.ok(row.text.includes(dayVI(d.pace.projected_finish)), row.text);
+  }
+  // The lists: the first of the server's, in its order; no home-visit team waits.
+  assert.deepEqual(shown.waits.map((r) => r.id), snap.attention.waits.slice(0, 5).map((s) => s.id));
+  assert.deepEqual(shown.waits.filter((r) => r.kind === 'home_visit' || VISITS.includes(r.id)), []);
+  assert.deepEqual(shown.late.map((r) => r.id), snap.attention.late.slice(0, 3).map((s) => s.id));
+  assert.deepEqual(shown.idle.map((r) => r.id), snap.attention.idle.slice(0, 3).map((s) => s.id));
+  assert.ok(shown.queueNote.includes(snap.attention.waits[0].name.slice(0, 10)), shown.queueNote);
+  // The screen gets no station records: the offline count is the server's.
+  assert.match(shown.open, new RegExp(`${vi.format(snap.totals.stations_offline)} mất tín hiệu`));
+});
+
+test('an update carries the attention lists in full: a station that gets a queue leaves the idle list', async () => {
+  const before = await server.snapshot('province');
+  const idle = before.attention.idle[0];
+  assert.ok(idle && tokens[idle.id], 'an idle seeded station: ' + JSON.stringify(before.attention.idle));
+  assert.ok((await readScreen(page)).idle.some((r) => r.id === idle.id), 'shown as idle first');
+  const r = await server.post(tokens[idle.id], [{ id: 'screen-idle-1', type: 'heartbeat', station: idle.id,
+    ts: vn(TODAY.y, TODAY.m, TODAY.d, NOW.h, NOW.mi + 1), queue: 9, staff: 4, lanes: 2, status: 'open' }]);
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await page.waitForFunction((id) => ![...document.querySelectorAll('#queues ol')][2].querySelector(`li[data-station="${id}"]`), idle.id, { timeout: 3000 });
+  const { snap, shown } = await agreeing(server, page, readScreen);
+  assert.ok(!snap.attention.idle.some((s) => s.id === idle.id));
+  assert.deepEqual(shown.idle.map((x) => x.id), snap.attention.idle.slice(0, 3).map((s) => s.id));
+  assert.deepEqual(shown.waits.map((x) => x.id), snap.attention.waits.slice(0, 5).map((s) => s.id));
+  assert.equal(shown.badge.state, snap.pace.state);
 });
 
 test('killing the server shows the disconnected banner; a restart recovers without reload', async () => {

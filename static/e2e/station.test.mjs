@@ -1,7 +1,7 @@
 // The station chief's page on a phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, seed, browser, shot, waitLive } from './harness.mjs';
+import { Server, seed, browser, shot, waitLive, hhmmVI, STATE_VI } from './harness.mjs';
 
 let server;
 let b;
@@ -30,6 +30,14 @@ test('/station/<id> on a 390×844 phone shows the queue and has no horizontal sc
   assert.equal((await page.textContent('[data-kpi="today"]')).trim(), vi.format(st.completed_today));
   assert.equal((await page.textContent('[data-kpi="completed"]')).trim(), `${vi.format(st.completed)} / ${vi.format(st.quota)}`);
   assert.match(await page.textContent('#st-status'), /Đang mở/);
+  // One sentence says what the numbers mean: queue, lanes, when it clears.
+  const say = await page.textContent('#st-say');
+  assert.ok(say.includes(`${vi.format(st.queue)} người đang chờ, ${vi.format(st.lanes)} máy đang làm: hết hàng lúc ${hhmmVI(st.clears_at)}.`), say);
+  assert.equal((await page.textContent('[data-kpi="clears"]')).trim(), hhmmVI(st.clears_at));
+  assert.equal((await page.textContent('[data-kpi="wait"]')).trim(), waitVI(st.wait_minutes));
+  assert.equal(await page.locator('#st-say .badge.late').count(), st.late ? 1 : 0);
+  assert.equal(await page.getAttribute('#verdict', 'data-state'), snap.pace.state);
+  assert.ok((await page.textContent('#verdict')).startsWith(STATE_VI[snap.pace.state]));
   assert.match(await page.textContent('#facts'), /Tín hiệu cuối/);
   await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length >= 1, null, { timeout: 15000 });
   await page.waitForTimeout(1200);
@@ -43,6 +51,44 @@ test('/station/<id> on a 390×844 phone shows the queue and has no horizontal sc
     .map((e) => e.tagName + '.' + e.className).slice(0, 5));
   assert.deepEqual(wide, []);
   await shot(page, 'station-phone.png', { fullPage: true });
+});
+
+/** waitVI is a wait as the station page's big number shows it: "45 phút", "1 giờ 05". */
+function waitVI(m) {
+  m = Math.round(m);
+  return m < 60 ? `${m} phút` : `${Math.floor(m / 60)} giờ ${String(m % 60).padStart(2, '0')}`;
+}
+
+test('a station whose queue clears after the late hour gets the late badge and its clearing time', async () => {
+  const prov = await server.snapshot('province');
+  const late = prov.attention.late.find((s) => s.kind !== 'home_visit');
+  assert.ok(late, 'a late station in the seed: ' + JSON.stringify(prov.attention.late));
+  const page = await b.page();
+  await page.goto(server.url + '/station/' + late.id);
+  await waitLive(page);
+  const st = (await server.snapshot('station:' + late.id)).stations[0];
+  assert.equal(st.late, true);
+  assert.match(await page.textContent('#st-say .badge.late'), /Muộn/);
+  assert.ok((await page.textContent('#st-say')).includes(`hết hàng lúc ${hhmmVI(st.clears_at)}`));
+  assert.equal((await page.textContent('[data-kpi="clears"]')).trim(), hhmmVI(st.clears_at));
+  assert.equal(await page.locator('.kpi-clears .badge.late').count(), 1);
+  await shot(page, 'station-late-phone.png', { fullPage: true });
+});
+
+test('a home-visit team shows the time to finish its list, not a wait', async () => {
+  const page = await b.page();
+  await page.goto(server.url + '/station/LS-BS-TN1');
+  await waitLive(page);
+  const st = (await server.snapshot('station:LS-BS-TN1')).stations[0];
+  assert.equal(st.kind, 'home_visit');
+  assert.equal(st.wait_minutes, null);
+  assert.ok(st.list_minutes > 0);
+  assert.equal((await page.textContent('[data-label="queue"]')).trim(), 'Còn trong danh sách');
+  assert.equal((await page.textContent('[data-label="wait"]')).trim(), 'Làm hết danh sách');
+  assert.equal((await page.textContent('[data-kpi="wait"]')).trim(), waitVI(st.list_minutes));
+  assert.doesNotMatch(await page.textContent('.kpis-station'), /Chờ ước tính|người đang chờ/);
+  assert.ok((await page.textContent('#st-say')).includes(`Còn ${st.queue} hộ trong danh sách: làm hết lúc ${hhmmVI(st.clears_at)}`));
+  await shot(page, 'station-visit-phone.png', { fullPage: true });
 });
 
 test('the district page on a phone has no horizontal scroll either', async () => {
