@@ -14,8 +14,12 @@
 -- Ordered by the hour first: the read is a short window over many stations,
 -- and a province's stations sort together (their ids share its prefix), so
 -- within an hour their rows are a few neighbouring granules. Ordered by
--- station first, each station's window lay in a granule of its own, among
--- a month of its minutes, and a province read one granule per station.
+-- station first, a station whose month fills more than a granule (a
+-- heartbeat every 5 minutes all day, as the simulator sends) has its window
+-- in a granule of its own, and a province reads at least one granule per
+-- station. On the scale benchmark's sparser data (every 6 minutes from
+-- 07:00 to 21:00) a province's 105 minutes read 12 granules station first
+-- and 5 hour first.
 -- hour is stored, not computed in the key, so that the reader can bound it
 -- with a plain comparison on both engines.
 CREATE TABLE IF NOT EXISTS {db}.station_minute_latest (
