@@ -42,6 +42,9 @@ type Campaign struct {
 	// LateCloseHour is the clock hour after which a station still serving
 	// its queue is running late (default 2: 02:00 of the next morning).
 	LateCloseHour int `json:"late_close_hour,omitempty"`
+	// LongWaitMinutes is the wait over which a queue is long: screens mark
+	// it and the long_wait alert opens (default 120).
+	LongWaitMinutes float64 `json:"long_wait_minutes,omitempty"`
 	// MoveDistanceKm is how far (straight line) a staff move may send
 	// officers (default 15 km).
 	MoveDistanceKm float64 `json:"move_distance_km,omitempty"`
@@ -117,6 +120,9 @@ func (c *Campaign) Validate() error {
 	if len(c.HourShares) == 24 && shares <= 0 {
 		return bad("hour_shares", "some hour must have a positive weight")
 	}
+	if c.LongWaitMinutes < 0 {
+		return bad("long_wait_minutes", "must not be negative")
+	}
 	if c.MoveDistanceKm < 0 {
 		return bad("move_distance_km", "must not be negative")
 	}
@@ -156,6 +162,14 @@ func (c *Campaign) StartTime() time.Time { return c.DayStart(c.Start) }
 // DeadlineTime is the instant by which the target must be met: the end of
 // the deadline's working day.
 func (c *Campaign) DeadlineTime() time.Time { return c.DayEnd(c.Deadline) }
+
+// LongWait is LongWaitMinutes or its default, 120.
+func (c *Campaign) LongWait() float64 {
+	if c.LongWaitMinutes > 0 {
+		return c.LongWaitMinutes
+	}
+	return 120
+}
 
 // VisitMinutes is HomeVisitMinutes or its default, 25.
 func (c *Campaign) VisitMinutes() float64 {

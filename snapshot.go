@@ -1,6 +1,7 @@
 package tiendo
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -49,7 +50,9 @@ type StationBrief struct {
 	Kind        StationKind `json:"kind"`
 	Queue       int         `json:"queue"`
 	WaitMinutes *float64    `json:"wait_minutes"`
+	LongWait    bool        `json:"long_wait"`
 	ClearsAt    *time.Time  `json:"clears_at"`
+	Late        bool        `json:"late"`
 	IdleStaff   int         `json:"idle_staff"`
 }
 
@@ -72,6 +75,12 @@ type CampaignInfo struct {
 	Start    Day    `json:"start"`
 	Deadline Day    `json:"deadline"`
 	Target   int64  `json:"target"`
+	// WorkingDays is how many working days the plan spreads the target over.
+	WorkingDays int `json:"working_days"`
+	// LateClose is the clock time after which a station still serving is
+	// late ("02:00"), LongWaitMinutes the wait a screen marks as long.
+	LateClose       string  `json:"late_close"`
+	LongWaitMinutes float64 `json:"long_wait_minutes"`
 }
 
 // Totals sums a scope's stations.
@@ -125,8 +134,10 @@ type StationState struct {
 	MinutesPerRecord float64    `json:"minutes_per_record"`
 	ClearsAt         *time.Time `json:"clears_at"`
 	Late             bool       `json:"late"`
+	LongWait         bool       `json:"long_wait"` // WaitMinutes over the campaign's long wait
 	IdleStaff        int        `json:"idle_staff"`
-	Pace             *Pace      `json:"pace"` // of its quota; null without one
+	PercentDone      float64    `json:"percent_done"` // of its quota
+	Pace             *Pace      `json:"pace"`         // of its quota; null without one
 }
 
 // DistrictState is one district's progress against its quota.
@@ -170,7 +181,8 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	snap := &Snapshot{
 		Scope: scope,
 		Campaign: CampaignInfo{ID: c.ID, Name: c.Name, NameEN: c.NameEN, TimeZone: c.TimeZone,
-			Start: c.Start, Deadline: c.Deadline, Target: c.Target},
+			Start: c.Start, Deadline: c.Deadline, Target: c.Target, WorkingDays: c.WorkingDays(),
+			LateClose: fmt.Sprintf("%02d:00", c.LateClose()), LongWaitMinutes: c.LongWait()},
 		Now: now.UTC(),
 		Day: c.WorkingDay(now),
 	}
@@ -223,6 +235,8 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		sv := c.ServiceOf(s.Kind, s.Status, s.Queue, s.Staff, s.Lanes, served, now)
 		s.WaitMinutes, s.ListMinutes, s.MinutesPerRecord = sv.WaitMinutes, sv.ListMinutes, sv.MinutesPerRecord
 		s.ClearsAt, s.Late, s.IdleStaff = sv.ClearsAt, sv.Late, sv.IdleStaff
+		s.LongWait = s.WaitMinutes != nil && *s.WaitMinutes > c.LongWait()
+		s.PercentDone = percent(s.Completed, s.Quota)
 		s.Pace = paceOf(s.Quota, s.Completed, stRecent)
 		snap.Stations = append(snap.Stations, s)
 		recent += stRecent
@@ -311,7 +325,7 @@ func attentionOf(stations []StationState) Attention {
 		out := make([]StationBrief, 0, min(len(list), AttentionSize))
 		for _, s := range list[:min(len(list), AttentionSize)] {
 			out = append(out, StationBrief{ID: s.ID, Name: s.Name, District: s.District, Kind: s.Kind, Queue: s.Queue,
-				WaitMinutes: s.WaitMinutes, ClearsAt: s.ClearsAt, IdleStaff: s.IdleStaff})
+				WaitMinutes: s.WaitMinutes, LongWait: s.LongWait, ClearsAt: s.ClearsAt, Late: s.Late, IdleStaff: s.IdleStaff})
 		}
 		return out
 	}

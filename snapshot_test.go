@@ -14,6 +14,7 @@ import (
 // service and pace tests check: the counts BuildSnapshot passes through.
 func counts(s tiendo.StationState) tiendo.StationState {
 	s.WaitMinutes, s.ListMinutes, s.MinutesPerRecord, s.ClearsAt, s.Late, s.IdleStaff, s.Pace = nil, nil, 0, nil, false, 0, nil
+	s.LongWait, s.PercentDone = false, 0
 	return s
 }
 
@@ -88,7 +89,8 @@ func TestBuildSnapshotProvince(t *testing.T) {
 	}
 	wantInfo := tiendo.CampaignInfo{ID: "langson-2021", Name: "Cấp CCCD gắn chip — Lạng Sơn 2021",
 		NameEN: "Chip-based ID cards — Lạng Sơn 2021", TimeZone: "Asia/Ho_Chi_Minh",
-		Start: tiendo.DayOf(2021, time.March, 10), Deadline: tiendo.DayOf(2021, time.July, 1), Target: 621000}
+		Start: tiendo.DayOf(2021, time.March, 10), Deadline: tiendo.DayOf(2021, time.July, 1), Target: 621000,
+		WorkingDays: 114, LateClose: "02:00", LongWaitMinutes: 120}
 	if got := snap.Campaign; got != wantInfo {
 		t.Errorf("Campaign = %+v, want %+v", got, wantInfo)
 	}
