@@ -1,9 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,10 +41,10 @@ func (db *DB) ServiceSamples(ctx context.Context, q tiendo.ServiceQuery) ([]tien
 	parts := []string{
 		db.sql(`SELECT station, toInt64(0), toInt64(toUInt32(max(ts))) AS at, toInt64(argMax(queue, ts)),
 			toInt64(argMax(staff, ts)), toInt64(argMax(lanes, ts)), argMax(status, ts)
-			FROM {db}.station_minute_latest WHERE %s%s AND %s GROUP BY station, minute HAVING at >= %d AND at <= %d`,
+			FROM {db}.station_minute_latest WHERE %s%s AND %s GROUP BY station, minute HAVING at >= %d AND at <= %d ORDER BY station, minute`,
 			station, hours, minutes, from, to),
 		db.sql(`SELECT station, toInt64(1), toInt64(toUInt32(minute)), toInt64(sum(records)), toInt64(0), toInt64(0), ''
-			FROM {db}.completions_minute WHERE %s%s GROUP BY station, minute`, station, minutes),
+			FROM {db}.completions_minute WHERE %s%s GROUP BY station, minute ORDER BY station, minute`, station, minutes),
 	}
 	rows, err := db.queryParts(ctx, parts)
 	if err != nil {
@@ -60,19 +61,21 @@ func (db *DB) ServiceSamples(ctx context.Context, q tiendo.ServiceQuery) ([]tien
 			counts = append(counts, tiendo.MinuteCount{Station: id, Minute: t, Records: a})
 		}
 	}
-	// The parts come back in no particular order (side by side, or a
-	// UNION ALL's streams interleaved); a window's rows are few.
-	sort.Slice(samples, func(i, j int) bool {
-		if c := strings.Compare(samples[i].Station, samples[j].Station); c != 0 {
-			return c < 0
-		}
-		return samples[i].At.Before(samples[j].At)
-	})
-	sort.Slice(counts, func(i, j int) bool {
-		if c := strings.Compare(counts[i].Station, counts[j].Station); c != 0 {
-			return c < 0
-		}
-		return counts[i].Minute.Before(counts[j].Minute)
-	})
+	// Each part comes ordered by ClickHouse, which sorts a few thousand
+	// rows in well under a millisecond; sorting them here cost 2 ms of the
+	// 15 a province's window took. Only an engine that interleaves a UNION
+	// ALL's streams out of order would leave work for these.
+	bySample := func(a, b tiendo.ServiceSample) int {
+		return cmp.Or(strings.Compare(a.Station, b.Station), a.At.Compare(b.At))
+	}
+	if !slices.IsSortedFunc(samples, bySample) {
+		slices.SortFunc(samples, bySample)
+	}
+	byMinute := func(a, b tiendo.MinuteCount) int {
+		return cmp.Or(strings.Compare(a.Station, b.Station), a.Minute.Compare(b.Minute))
+	}
+	if !slices.IsSortedFunc(counts, byMinute) {
+		slices.SortFunc(counts, byMinute)
+	}
 	return samples, counts, nil
 }
