@@ -156,7 +156,13 @@ func (e *env) hostile(o hostileOpts) bool {
 			} else {
 				fmt.Printf("%s: %s: %d tries, too few to reach the per-address burst (%d); its limit is not checked\n", name, t.name, t.total(), signinAddrBurst)
 			}
-			add(tp99 < attackAnswerP99, "%s: p99 answer %s < %v", t.name, ms(tp99), attackAnswerP99)
+			// A 401 here is a real password hashing (PBKDF2, ~80 ms of
+			// CPU on an idle core), whose time is the machine's load; the
+			// limiter's 429 comes before any hashing and must be quick.
+			_, r99, _ := t.quantilesOf("429")
+			h50, h99, hmax := t.quantilesOf("401")
+			fmt.Printf("%s: %s: the hashed tries (401) took p50 %s p99 %s max %s\n", name, t.name, ms(h50), ms(h99), ms(hmax))
+			add(t.count("429") == 0 || r99 < attackAnswerP99, "%s: p99 of the limiter's 429 %s < %v", t.name, ms(r99), attackAnswerP99)
 		case strings.HasPrefix(t.name, "sign-in"):
 			ok := []string{"400", "401", "403", "413", "429"}
 			add(t.total() > 0 && t.only(ok...) == "", "%s: refused with 400/401/403/413/429 only (other: %s)", t.name, none(t.only(ok...)))
