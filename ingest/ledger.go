@@ -31,6 +31,11 @@ type LedgerConfig struct {
 	Pause time.Duration
 	// LateTimeout bounds the ClickHouse look-up of late events (zero: 5 s).
 	LateTimeout time.Duration
+	// Now is the campaign's clock (nil: the wall clock). A replay of a past
+	// campaign runs on the newest event's time: measured on the wall clock,
+	// every replayed event would be years past the horizon, pruned at once,
+	// and each of its retries looked up in ClickHouse.
+	Now func() time.Time
 }
 
 // DefaultLedgerConfig is what zero fields of a LedgerConfig become.
@@ -113,8 +118,12 @@ func NewLedger(cfg LedgerConfig, spool LedgerSpool, store StoredKeys, campaign f
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Ledger{cfg: cfg, spool: spool, store: store, campaign: campaign, metrics: metrics, log: log,
-		now: time.Now, prunedBelow: below}, nil
+		now: now, prunedBelow: below}, nil
 }
 
 // Retention is the window in force: the configured one, or the campaign's
