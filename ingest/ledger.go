@@ -149,7 +149,10 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 	if !l.guarded.Load() {
 		l.guarded.Store(true)
 	}
-	for range 3 {
+	// A pruning pass takes steps with pauses between them; a late check that
+	// a step overtook looks again (it is cheap), for up to LateTimeout.
+	deadline := time.Now().Add(l.cfg.LateTimeout)
+	for tries := 0; tries == 0 || time.Now().Before(deadline); tries++ {
 		l.mu.RLock()
 		gen, below := l.gen, l.prunedBelow
 		var late []tiendo.Event
@@ -178,6 +181,7 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 		l.mu.RLock()
 		if l.gen != gen { // a pruning step ran meanwhile: look again
 			l.mu.RUnlock()
+			time.Sleep(min(l.cfg.Pause/2, 20*time.Millisecond))
 			continue
 		}
 		fresh := events
@@ -200,6 +204,7 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 		res.Duplicates += len(events) - len(fresh)
 		return res, nil
 	}
+	l.log.Warn("late events not accepted: pruning steps kept overtaking their check", "events", len(events))
 	return Result{}, &unavailable{retryAfter: 1, err: tiendo.Errorf(tiendo.EUnavailable, "events not accepted: the ledger is being pruned; retry")}
 }
 
