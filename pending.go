@@ -41,7 +41,7 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 			if !h.Before(q.DayStart) && !h.After(q.Now) {
 				s.CompletedToday += int64(e.Count)
 			}
-			if !h.Before(q.RecentFrom) && h.Before(q.DayStart) {
+			if !q.RecentFrom.IsZero() && !h.Before(q.RecentFrom) && h.Before(q.DayStart) {
 				s.RecentRecords += int64(e.Count)
 			}
 			if m := minuteStart(e.TS); !m.Before(LastHourFrom(q.Now)) && !m.After(q.Now) {
@@ -86,15 +86,24 @@ func AddPendingService(samples []ServiceSample, minutes []MinuteCount, pending [
 	added := false
 	for i := range pending {
 		e := &pending[i]
-		if (q.Stations != nil && !want[e.Station]) || e.TS.Before(q.From) || e.TS.After(q.To) {
+		if q.Stations != nil && !want[e.Station] {
 			continue
 		}
-		added = true
 		switch e.Type {
 		case TypeHeartbeat:
+			if e.TS.Before(q.From) || e.TS.After(q.To) {
+				continue
+			}
+			added = true
 			samples = append(samples, ServiceSample{Station: e.Station, At: e.TS.UTC(), Status: e.Status,
 				Queue: e.Queue, Staff: e.Staff, Lanes: e.Lanes})
 		case TypeCompletion:
+			// Whole minutes, as the store counts them: the minute holding
+			// From up to To.
+			if m := minuteStart(e.TS); m.Before(minuteStart(q.From)) || m.After(q.To) {
+				continue
+			}
+			added = true
 			k := key{e.Station, minuteStart(e.TS).Unix()}
 			j, ok := idx[k]
 			if !ok {

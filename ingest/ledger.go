@@ -31,6 +31,11 @@ type LedgerConfig struct {
 	Pause time.Duration
 	// LateTimeout bounds the ClickHouse look-up of late events (zero: 5 s).
 	LateTimeout time.Duration
+	// Now is the campaign's clock (nil: the wall clock). A replay of a past
+	// campaign runs on the newest event's time: measured on the wall clock,
+	// every replayed event would be years past the horizon, pruned at once,
+	// and each of its retries looked up in ClickHouse.
+	Now func() time.Time
 }
 
 // DefaultLedgerConfig is what zero fields of a LedgerConfig become.
@@ -113,8 +118,12 @@ func NewLedger(cfg LedgerConfig, spool LedgerSpool, store StoredKeys, campaign f
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Ledger{cfg: cfg, spool: spool, store: store, campaign: campaign, metrics: metrics, log: log,
-		now: time.Now, prunedBelow: below}, nil
+		now: now, prunedBelow: below}, nil
 }
 
 // Retention is the window in force: the configured one, or the campaign's
@@ -140,7 +149,10 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 	if !l.guarded.Load() {
 		l.guarded.Store(true)
 	}
-	for range 3 {
+	// A pruning pass takes steps with pauses between them; a late check that
+	// a step overtook looks again (it is cheap), for up to LateTimeout.
+	deadline := time.Now().Add(l.cfg.LateTimeout)
+	for tries := 0; tries == 0 || time.Now().Before(deadline); tries++ {
 		l.mu.RLock()
 		gen, below := l.gen, l.prunedBelow
 		var late []tiendo.Event
@@ -169,6 +181,7 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 		l.mu.RLock()
 		if l.gen != gen { // a pruning step ran meanwhile: look again
 			l.mu.RUnlock()
+			time.Sleep(min(l.cfg.Pause/2, 20*time.Millisecond))
 			continue
 		}
 		fresh := events
@@ -191,6 +204,7 @@ func (l *Ledger) Submit(ctx context.Context, b *Batcher, events []tiendo.Event) 
 		res.Duplicates += len(events) - len(fresh)
 		return res, nil
 	}
+	l.log.Warn("late events not accepted: pruning steps kept overtaking their check", "events", len(events))
 	return Result{}, &unavailable{retryAfter: 1, err: tiendo.Errorf(tiendo.EUnavailable, "events not accepted: the ledger is being pruned; retry")}
 }
 

@@ -271,3 +271,33 @@ func TestLedgerDefaultRetention(t *testing.T) {
 		t.Fatal("without a campaign the default retention prunes")
 	}
 }
+
+// A replay of the 2021 campaign runs on the campaign's clock: measured on
+// the wall clock every replayed id would be years past the default horizon
+// and pruned at once, and each retry looked up in ClickHouse.
+func TestLedgerHorizonOnTheCampaignClock(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		for _, tc := range []struct {
+			name   string
+			now    func() time.Time
+			pruned int
+		}{{"replay clock", func() time.Time { return cut }, 0}, {"wall clock", nil, 20}} {
+			st, spool := open(t), openSpool(t)
+			campaign := testCampaign(t)
+			l, err := ingest.NewLedger(ingest.LedgerConfig{Now: tc.now, Step: 7, Pause: time.Millisecond},
+				spool, st, func() *tiendo.Campaign { return campaign }, nil, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &ledgerRig{ingestApp: newIngestApp(t, spool, func(h *ingest.Handler) { h.Ledger = l }), st: st,
+				flusher: ingest.NewFlusher(ingest.FlusherConfig{}, spool, st, nil, quiet), ledger: l}
+			evs := completionsAt("c", 20, cut.Add(-20*time.Hour))
+			r.expectResult(t, tc.name+": first send", evs, 20, 0)
+			r.flush(t)
+			if n := r.prune(t); n != tc.pruned {
+				t.Errorf("%s: pruned %d keys, want %d", tc.name, n, tc.pruned)
+			}
+			r.expectResult(t, tc.name+": retry", evs, 0, 20)
+		}
+	})
+}

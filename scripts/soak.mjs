@@ -159,6 +159,12 @@ const failures = [];
 let interrupted = false;
 process.on('SIGINT', () => { interrupted = true; });
 process.on('SIGTERM', () => { interrupted = true; });
+// However this process ends (a closed pipe on stdout too), its server and
+// simulators do not outlive it.
+process.stdout.on('error', () => {});
+process.on('exit', () => {
+  for (const p of [server.proc, ...children]) if (p && p.exitCode == null && p.signalCode == null) p.kill('SIGKILL');
+});
 
 // ---------------------------------------------------------------- helpers
 

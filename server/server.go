@@ -113,7 +113,7 @@ func New(d Deps) (*Server, error) {
 		n, _, _ := d.Local.SpoolStats()
 		return float64(n)
 	}))
-	if s.ledger, err = ingest.NewLedger(ingest.LedgerConfig{Retention: d.Config.LedgerRetention}, d.Local, d.Store,
+	if s.ledger, err = ingest.NewLedger(ingest.LedgerConfig{Retention: d.Config.LedgerRetention, Now: s.Now}, d.Local, d.Store,
 		func() *tiendo.Campaign { return s.Registry().Campaign }, im, d.Log); err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ type bomb struct {
 // spaces (valid JSON: a server that inflates it accepts it), compressed
 // with gzip (about 250 KiB), gzip twice (about 1 KiB) and zlib (deflate).
 func makeBombs(st *station) []bomb {
-	ev := event{ID: "bomb-1", Type: "completion", Station: st.id, TS: base.Format(time.RFC3339), Count: 1}
+	ev := event{ID: "bomb-1", Type: "completion", Station: st.id, TS: eventTime(0), Count: 1}
 	head, _ := json.Marshal(ev)
 	var gz, zl bytes.Buffer
 	gw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
@@ -308,7 +308,7 @@ func (a *attackers) spray(ctx context.Context, every time.Duration) {
 // 4 events with one key repeated 130,000 times.
 func errorBodies(st *station) (unknown, repeated []byte) {
 	ev := func(i int) string {
-		return fmt.Sprintf(`{"id":"errbody-%d","type":"completion","station":%q,"ts":%q,"count":1`, i, st.id, base.Format(time.RFC3339))
+		return fmt.Sprintf(`{"id":"errbody-%d","type":"completion","station":%q,"ts":%q,"count":1`, i, st.id, eventTime(0))
 	}
 	var b bytes.Buffer
 	b.WriteString("[")
@@ -404,7 +404,7 @@ func (a *attackers) floodOnce(client *http.Client, t *tally) (status int, retryA
 		for range floodBatch {
 			st.seq++
 			st.pending = append(st.pending, event{ID: fmt.Sprintf("flood-%d", st.seq), Type: "completion", Station: st.id,
-				TS: base.Add(time.Duration(st.seq) * time.Second).Format(time.RFC3339), Count: 1})
+				TS: eventTime(st.seq), Count: 1})
 		}
 	}
 	body, _ := json.Marshal(st.pending)

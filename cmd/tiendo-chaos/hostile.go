@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -33,15 +35,28 @@ const (
 	// 10 s): a spray of distinct names from one address must meet it.
 	signinAddrBurst  = 30
 	signinAddrRefill = 10 * time.Second
-	// attackAnswerP99 bounds how long a refusal may take ("quickly"):
-	// a refusal that takes seconds is one that queues.
-	attackAnswerP99 = time.Second
+	// attackAnswerP99 bounds how long a refusal may take ("quickly"). A
+	// refusal that queues behind real work takes seconds: with the
+	// compressed-body refusal removed, bombs took 5-11 s and sign-in
+	// refusals 4-4.7 s (p99). One second was too tight for a shared
+	// machine: at load average 15-16 on 2 cores a plain early 413 took
+	// 1.04 s (p99) while the honest stations' slowest 202 took 1.00 s.
+	attackAnswerP99 = 2 * time.Second
 )
 
 // hostileOpts are the phase's flags.
+//
+// Two memory bounds, because RSS has two parts. Anonymous memory (heap,
+// stacks) is what a client can make grow: an inflated bomb, a kept name,
+// an error body of megabytes. File-backed pages are the binary and
+// state.db's mmap, which bbolt reads and the ledger's pass walks whole a
+// minute after start: they grow with what the stations stored (an 822 MB
+// state.db after the fault phases' 2.1M events showed 752 MiB of them),
+// not with the attack, and the kernel can drop them.
 type hostileOpts struct {
 	duration time.Duration // how long the attacks last
-	maxRSS   int64         // the server's RSS must stay at or under this
+	maxAnon  int64         // the server's anonymous RSS must stay at or under this
+	maxRSS   int64         // and its whole RSS at or under this
 }
 
 // check is one pass/fail line of the phase.
@@ -67,6 +82,7 @@ func (e *env) hostile(o hostileOpts) bool {
 		idleSockets(), idleDialsPerSec, loginWorkers, int(time.Second/loginEvery), int(time.Second/sprayEvery), int(time.Second/errorEvery),
 		int(time.Second/floodEvery), floodBatch, int(time.Second/oversizedEvery))
 
+	logFrom := e.srv.logSize()
 	smp := startSampler(e.srv.pid(), 250*time.Millisecond)
 	stats := newHonestStats()
 	ctx, stopFleet := context.WithCancel(context.Background())
@@ -144,7 +160,13 @@ func (e *env) hostile(o hostileOpts) bool {
 			} else {
 				fmt.Printf("%s: %s: %d tries, too few to reach the per-address burst (%d); its limit is not checked\n", name, t.name, t.total(), signinAddrBurst)
 			}
-			add(tp99 < attackAnswerP99, "%s: p99 answer %s < %v", t.name, ms(tp99), attackAnswerP99)
+			// A 401 here is a real password hashing (PBKDF2, ~80 ms of
+			// CPU on an idle core), whose time is the machine's load; the
+			// limiter's 429 comes before any hashing and must be quick.
+			_, r99, _ := t.quantilesOf("429")
+			h50, h99, hmax := t.quantilesOf("401")
+			fmt.Printf("%s: %s: the hashed tries (401) took p50 %s p99 %s max %s\n", name, t.name, ms(h50), ms(h99), ms(hmax))
+			add(t.count("429") == 0 || r99 < attackAnswerP99, "%s: p99 of the limiter's 429 %s < %v", t.name, ms(r99), attackAnswerP99)
 		case strings.HasPrefix(t.name, "sign-in"):
 			ok := []string{"400", "401", "403", "413", "429"}
 			add(t.total() > 0 && t.only(ok...) == "", "%s: refused with 400/401/403/413/429 only (other: %s)", t.name, none(t.only(ok...)))
@@ -171,15 +193,25 @@ func (e *env) hostile(o hostileOpts) bool {
 	checks = append(checks, a.idleChecks()...)
 
 	// The server process.
-	first, last, maxRSS, maxFDs, n, died := smp.summary()
+	first, last, top, maxFDs, n, died := smp.summary()
+	topAnon := smp.maxAnon()
+	var stateSize int64
+	if fi, err := os.Stat(filepath.Join(e.srv.data, "state.db")); err == nil {
+		stateSize = fi.Size()
+	}
 	fdBound := first.fds + len(e.fleet.stations) + 100
 	for _, ad := range idleAddrs {
 		fdBound += min(ad.slots, maxConnsPerAddr)
 	}
-	fmt.Printf("%s: server RSS start %s, max %s, end %s; open descriptors start %d, max %d, end %d (%d samples, every 250 ms)\n",
-		name, bytesize(first.rss), bytesize(maxRSS), bytesize(last.rss), first.fds, maxFDs, last.fds, n)
+	rss := func(p procSample) string {
+		return fmt.Sprintf("%s (anon %s, file %s)", bytesize(p.rss), bytesize(p.anon), bytesize(p.file+p.shm))
+	}
+	fmt.Printf("%s: server RSS start %s, max %s, end %s; anonymous max %s; state.db %s; open descriptors start %d, max %d, end %d (%d samples, every 250 ms)\n",
+		name, rss(first), rss(top), rss(last), bytesize(topAnon), bytesize(stateSize), first.fds, maxFDs, last.fds, n)
+	fmt.Printf("%s: server log, WARN and ERROR during the phase: %s\n", name, e.srv.logProblems(logFrom))
 	add(died == "", "server stayed up through the phase %s", died)
-	add(maxRSS <= o.maxRSS, "server RSS max %s ≤ %s", bytesize(maxRSS), bytesize(o.maxRSS))
+	add(topAnon <= o.maxAnon, "server anonymous RSS max %s ≤ %s", bytesize(topAnon), bytesize(o.maxAnon))
+	add(top.rss <= o.maxRSS, "server RSS max %s ≤ %s (state.db %s)", bytesize(top.rss), bytesize(o.maxRSS), bytesize(stateSize))
 	add(maxFDs <= fdBound, "server descriptors max %d ≤ %d (start + honest stations + each idle address's sockets up to the cap + 100)", maxFDs, fdBound)
 	add(last.fds <= first.fds+len(e.fleet.stations)+20, "server descriptors back to %d ≤ %d (start + honest stations' keep-alives + 20) after the attack",
 		last.fds, first.fds+len(e.fleet.stations)+20)

@@ -43,8 +43,19 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (kill times)")
 	phases := flag.String("phases", strings.Join(allPhases, ","), "phases to run, comma-separated: "+strings.Join(allPhases, ", "))
 	hostileFor := flag.Duration("hostile-for", time.Minute, "how long the hostile clients attack")
-	hostileRSS := flag.Int64("hostile-max-rss", 512<<20, "bytes of server RSS the hostile phase may reach")
+	hostileAnon := flag.Int64("hostile-max-anon", 512<<20, "bytes of anonymous server RSS (heap, stacks) the hostile phase may reach")
+	hostileRSS := flag.Int64("hostile-max-rss", 1536<<20, "bytes of server RSS in all (with state.db's mapped pages) the hostile phase may reach")
+	eventTimes := flag.String("event-time", "now", "ts of the stations' events: now (live stations), or campaign (2021, one second apart: the ledger's late path, see campaignTimes)")
+	keep := flag.Bool("keep", false, "keep the work directory (server log, state, ClickHouse data) and print its path")
 	flag.Parse()
+	switch *eventTimes {
+	case "now":
+	case "campaign":
+		campaignTimes = true
+	default:
+		fmt.Fprintf(os.Stderr, "chaos: --event-time %q: now or campaign\n", *eventTimes)
+		os.Exit(2)
+	}
 	want := map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		if p = strings.TrimSpace(p); !slices.Contains(allPhases, p) {
@@ -53,8 +64,8 @@ func main() {
 		}
 		want[p] = true
 	}
-	e := &env{bin: *bin, script: *script, nStations: *stations, seed: *seed}
-	if err := e.run(want, *kills, *outage, hostileOpts{duration: *hostileFor, maxRSS: *hostileRSS}); err != nil {
+	e := &env{bin: *bin, script: *script, nStations: *stations, seed: *seed, keep: *keep}
+	if err := e.run(want, *kills, *outage, hostileOpts{duration: *hostileFor, maxAnon: *hostileAnon, maxRSS: *hostileRSS}); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
 	}
@@ -65,6 +76,7 @@ type env struct {
 	bin, script string
 	nStations   int
 	seed        uint64
+	keep        bool
 	ch          *clickhouse
 	srv         *server
 	fleet       *fleet
@@ -76,7 +88,11 @@ func (e *env) run(want map[string]bool, kills int, outage time.Duration, ho host
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if e.keep {
+		fmt.Printf("chaos: work directory %s (kept; server log serve.log)\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	chPort, chHTTP, addrPort := freePort(), freePort(), freePort()
 	e.ch = &clickhouse{script: e.script, dir: filepath.Join(work, "clickhouse"), port: chPort, http: chHTTP}
 	if err := e.ch.start(); err != nil {
@@ -89,7 +105,11 @@ func (e *env) run(want map[string]bool, kills int, outage time.Duration, ho host
 		return err
 	}
 	defer func() { e.srv.kill(syscall.SIGKILL) }()
-	fmt.Printf("chaos: seed %d, %d stations, ClickHouse %s on :%d, tiendo on %s\n", e.seed, e.nStations, e.ch.version(), chPort, e.srv.addr)
+	times := "wall clock"
+	if campaignTimes {
+		times = "the 2021 campaign"
+	}
+	fmt.Printf("chaos: seed %d, %d stations, events dated at %s, ClickHouse %s on :%d, tiendo on %s\n", e.seed, e.nStations, times, e.ch.version(), chPort, e.srv.addr)
 
 	admin, err := os.ReadFile(filepath.Join(e.srv.data, "admin.token"))
 	if err != nil {

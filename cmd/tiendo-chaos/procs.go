@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -100,6 +101,58 @@ func (s *server) ensureUp() error {
 	return fmt.Errorf("tiendo did not answer on %s within 60 s (log: %s)", s.addr, s.log.Name())
 }
 
+// logProblems counts the server log's WARN and ERROR lines written since
+// offset by message, e.g. `WARN "late events could not be checked" x12`:
+// when a check fails, the server's own account of why.
+func (s *server) logProblems(offset int64) string {
+	f, err := os.Open(s.log.Name())
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	f.Seek(offset, io.SeekStart)
+	counts := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		level := ""
+		for _, l := range []string{"WARN", "ERROR"} {
+			if strings.Contains(line, "level="+l) {
+				level = l
+			}
+		}
+		if level == "" {
+			continue
+		}
+		msg := line
+		if i := strings.Index(line, "msg="); i >= 0 {
+			msg = line[i+4:]
+			if strings.HasPrefix(msg, `"`) {
+				if j := strings.Index(msg[1:], `"`); j >= 0 {
+					msg = msg[:j+2]
+				}
+			} else if j := strings.IndexByte(msg, ' '); j >= 0 {
+				msg = msg[:j]
+			}
+		}
+		counts[level+" "+msg]++
+	}
+	if len(counts) == 0 {
+		return "none"
+	}
+	return countsString(counts)
+}
+
+// logSize is how far the server log has been written.
+func (s *server) logSize() int64 {
+	fi, err := s.log.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
 // pid is the running server's process id, or 0.
 func (s *server) pid() int {
 	if s.cmd == nil || s.cmd.Process == nil {
@@ -162,9 +215,11 @@ func boundClient(ip string, conns int, timeout time.Duration) *http.Client {
 
 // procSample is one look at the server process.
 type procSample struct {
-	at  time.Time
-	rss int64 // bytes
-	fds int
+	at        time.Time
+	rss       int64 // bytes resident in all
+	anon      int64 // of which anonymous (heap, stacks): what a client can make grow
+	file, shm int64 // of which file-backed (state.db's mmap, the binary) and shared
+	fds       int
 }
 
 // readProc reads a process's resident memory, open descriptors and state
@@ -184,9 +239,18 @@ func readProc(pid int) (procSample, string, error) {
 		switch {
 		case k == "State" && len(fields) > 0:
 			state = fields[0]
-		case k == "VmRSS" && len(fields) > 0:
+		case len(fields) > 0:
 			kb, _ := strconv.ParseInt(fields[0], 10, 64)
-			s.rss = kb << 10
+			switch k {
+			case "VmRSS":
+				s.rss = kb << 10
+			case "RssAnon":
+				s.anon = kb << 10
+			case "RssFile":
+				s.file = kb << 10
+			case "RssShmem":
+				s.shm = kb << 10
+			}
 		}
 	}
 	d, err := os.Open(fmt.Sprintf("/proc/%d/fd", pid))
@@ -244,20 +308,35 @@ func (s *sampler) sample() procSample {
 	return p
 }
 
+// maxAnon is the largest anonymous RSS sampled.
+func (s *sampler) maxAnon() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m int64
+	for _, p := range s.samples {
+		m = max(m, p.anon)
+	}
+	return m
+}
+
 func (s *sampler) finish() {
 	close(s.stop)
 	<-s.done
 }
 
-// summary is the first, largest and last RSS and descriptor counts.
-func (s *sampler) summary() (first, last procSample, maxRSS int64, maxFDs int, n int, died string) {
+// summary is the first and last samples, and the sample of largest RSS
+// and the largest descriptor count.
+func (s *sampler) summary() (first, last, maxRSS procSample, maxFDs int, n int, died string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.samples) > 0 {
 		first, last = s.samples[0], s.samples[len(s.samples)-1]
 	}
 	for _, p := range s.samples {
-		maxRSS, maxFDs = max(maxRSS, p.rss), max(maxFDs, p.fds)
+		if p.rss > maxRSS.rss {
+			maxRSS = p
+		}
+		maxFDs = max(maxFDs, p.fds)
 	}
 	return first, last, maxRSS, maxFDs, len(s.samples), s.died
 }

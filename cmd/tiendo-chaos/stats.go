@@ -21,7 +21,8 @@ type tally struct {
 	mu       sync.Mutex
 	outcomes map[string]int
 	lat      []time.Duration
-	maxBody  int // largest response body seen
+	latOf    map[string][]time.Duration // lat by outcome
+	maxBody  int                        // largest response body seen
 }
 
 func (t *tally) add(outcome string, took time.Duration) {
@@ -29,6 +30,14 @@ func (t *tally) add(outcome string, took time.Duration) {
 	defer t.mu.Unlock()
 	t.outcomes[outcome]++
 	t.lat = append(t.lat, took)
+	t.latOf[outcome] = append(t.latOf[outcome], took)
+}
+
+// quantilesOf is the answer times of one outcome only.
+func (t *tally) quantilesOf(outcome string) (p50, p99, mx time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return quantiles(t.latOf[outcome])
 }
 
 func (t *tally) body(n int) {
@@ -115,7 +124,7 @@ func (ts *tallies) get(name string) *tally {
 			return t
 		}
 	}
-	t := &tally{name: name, outcomes: map[string]int{}}
+	t := &tally{name: name, outcomes: map[string]int{}, latOf: map[string][]time.Duration{}}
 	ts.list = append(ts.list, t)
 	return t
 }
