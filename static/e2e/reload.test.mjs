@@ -143,12 +143,9 @@ test('after the 04:00 boundary the screen reloads once, keeps its session and ne
 test('the reload shows no blank frame: the old frame stays until the new page has drawn its figures', (t) => {
   assert.ok(blankFrames, 'the reload test did not run');
   t.diagnostic(blankFrames.verdict);
-  if (!rendersFirst) {
-    // Without blocking="render" on the screen's scripts (a change to
-    // static/templates/page.html), the shell paints its "loading" line
-    // before the scripts run, and Chromium's paint holding ends there.
-    t.todo('the shell of /screen does not hold its first paint for its scripts (blocking="render")');
-  }
+  // The shell holds its first paint for its scripts (blocking="render"):
+  // without it, it paints its "loading" line first and paint holding ends there.
+  assert.ok(rendersFirst, 'the /screen shell lacks blocking="render" on its scripts');
   assert.deepEqual(blankFrames.blank, [], blankFrames.verdict);
   assert.ok(blankFrames.paint.firstPaint >= blankFrames.paint.drawn, blankFrames.verdict);
 });
