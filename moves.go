@@ -14,8 +14,13 @@ import (
 // the same district, with what it does to the receiving station's wait and
 // closing time (the sender has an empty queue: its wait stays 0).
 type StaffMove struct {
+	// ID names the suggestion for a chief's answer: the pair and the day,
+	// so that the same pair suggested again later that day is the same one.
+	ID             string     `json:"id"`
 	From           string     `json:"from"`
+	FromName       string     `json:"from_name"`
 	To             string     `json:"to"`
+	ToName         string     `json:"to_name"`
 	District       string     `json:"district"`
 	Staff          int        `json:"staff"`
 	DistanceKm     float64    `json:"distance_km"`
@@ -65,7 +70,9 @@ func (m *moveSide) waitWith(lanes int) float64 {
 // to the nearest long queues first and stops when the spare machines are
 // staffed, which is what a district officer would do by hand. Moves are
 // ordered by the wait they remove, largest first.
-func (c *Campaign) PlanMoves(reg *Registry, stations []StationState, now time.Time) []StaffMove {
+//
+// skip (nil: none) names pairs not to suggest, such as those answered.
+func (c *Campaign) PlanMoves(reg *Registry, stations []StationState, now time.Time, skip func(from, to string) bool) []StaffMove {
 	byDistrict := map[string][]*moveSide{}
 	for i := range stations {
 		s := &stations[i]
@@ -85,7 +92,7 @@ func (c *Campaign) PlanMoves(reg *Registry, stations []StationState, now time.Ti
 	}
 	sort.Strings(districts)
 	for _, d := range districts {
-		moves = append(moves, c.planDistrict(byDistrict[d], now)...)
+		moves = append(moves, c.planDistrict(byDistrict[d], now, skip)...)
 	}
 	sort.SliceStable(moves, func(i, j int) bool {
 		return moves[i].WaitBefore-moves[i].WaitAfter > moves[j].WaitBefore-moves[j].WaitAfter
@@ -93,7 +100,7 @@ func (c *Campaign) PlanMoves(reg *Registry, stations []StationState, now time.Ti
 	return moves
 }
 
-func (c *Campaign) planDistrict(sides []*moveSide, now time.Time) []StaffMove {
+func (c *Campaign) planDistrict(sides []*moveSide, now time.Time, skip func(from, to string) bool) []StaffMove {
 	type pair struct{ from, to *moveSide }
 	sent := map[pair]int{}
 	var order []pair
@@ -105,7 +112,8 @@ func (c *Campaign) planDistrict(sides []*moveSide, now time.Time) []StaffMove {
 				continue
 			}
 			for _, to := range sides {
-				if to == from || to.st.Queue <= 0 || to.lanes >= to.machines || to.lanes <= 0 {
+				if to == from || to.st.Queue <= 0 || to.lanes >= to.machines || to.lanes <= 0 ||
+					skip != nil && skip(from.st.ID, to.st.ID) {
 					continue
 				}
 				km := distanceKm(from.st.Lat, from.st.Lon, to.st.Lat, to.st.Lon)
@@ -136,7 +144,9 @@ func (c *Campaign) planDistrict(sides []*moveSide, now time.Time) []StaffMove {
 	for _, p := range order {
 		n := sent[p]
 		km := distanceKm(p.from.st.Lat, p.from.st.Lon, p.to.st.Lat, p.to.st.Lon)
-		m := StaffMove{From: p.from.st.ID, To: p.to.st.ID, District: p.to.st.District, Staff: n,
+		m := StaffMove{ID: MoveID(p.from.st.ID, p.to.st.ID, c.WorkingDay(now)), From: p.from.st.ID, FromName: p.from.st.Name,
+			To: p.to.st.ID, ToName: p.to.st.Name,
+			District: p.to.st.District, Staff: n,
 			DistanceKm: math.Round(km*10) / 10, TravelMinutes: math.Round(km / TravelKmPerHour * 60)}
 		before := p.to.st.Lanes
 		m.WaitBefore = p.to.waitWith(before)
@@ -149,6 +159,50 @@ func (c *Campaign) planDistrict(sides []*moveSide, now time.Time) []StaffMove {
 		moves = append(moves, m)
 	}
 	return moves
+}
+
+// MoveID is the id of the suggestion to move officers from one station to
+// another on working day d.
+func MoveID(from, to string, d Day) string { return d.String() + "~" + from + "~" + to }
+
+// MoveAnswer is a chief's answer to a suggested move, recorded with who
+// gave it and when.
+type MoveAnswer struct {
+	ID      string    `json:"id"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Staff   int       `json:"staff"`
+	Outcome string    `json:"outcome"` // "done" or "not_possible"
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// MoveQuiet is how long an answered suggestion is not made again: after
+// "done", the officers' new heartbeats show its effect; after "not
+// possible", the chief is not asked again within the hour.
+const MoveQuiet = time.Hour
+
+// Answered tells the pairs of stations whose suggestion was answered less
+// than MoveQuiet ago: PlanMoves does not suggest them again.
+func Answered(answers []MoveAnswer, now time.Time) func(from, to string) bool {
+	recent := map[[2]string]bool{}
+	for _, a := range answers {
+		if now.Sub(a.At) < MoveQuiet {
+			recent[[2]string{a.From, a.To}] = true
+		}
+	}
+	return func(from, to string) bool { return recent[[2]string{from, to}] }
+}
+
+// MovesOf are the moves that send to or from station.
+func MovesOf(moves []StaffMove, station string) []StaffMove {
+	out := []StaffMove{}
+	for _, m := range moves {
+		if m.From == station || m.To == station {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // distanceKm is the great-circle distance between two points.

@@ -31,7 +31,7 @@ func TestPlanMoves(t *testing.T) {
 		{ID: "OTHER", District: "LS-TP", Kind: tiendo.KindFixed, Status: tiendo.StatusOpen, Staff: 4, Lanes: 2, IdleStaff: 2,
 			MinutesPerRecord: 6, WaitMinutes: ptrf(0), Lat: 21.901, Lon: 106.301},
 	}
-	moves := c.PlanMoves(reg, stations, now)
+	moves := c.PlanMoves(reg, stations, now, nil)
 	if len(moves) != 1 {
 		t.Fatalf("moves %+v, want one", moves)
 	}
@@ -45,14 +45,27 @@ func TestPlanMoves(t *testing.T) {
 	if !m.ClearsAtBefore.Equal(now.Add(240*time.Minute)) || !m.ClearsAtAfter.Equal(now.Add(80*time.Minute)) {
 		t.Errorf("clears at %v → %v", m.ClearsAtBefore, m.ClearsAtAfter)
 	}
+	// An answered suggestion is not made again within the hour; another
+	// district's officers are never sent.
+	answered := tiendo.Answered([]tiendo.MoveAnswer{{From: "NEAR", To: "VULE", Outcome: "not_possible", At: now.Add(-10 * time.Minute)}}, now)
+	if moves := c.PlanMoves(reg, stations, now, answered); len(moves) != 0 {
+		t.Errorf("after 'not possible': moves %+v", moves)
+	}
+	old := tiendo.Answered([]tiendo.MoveAnswer{{From: "NEAR", To: "VULE", Outcome: "done", At: now.Add(-2 * time.Hour)}}, now)
+	if moves := c.PlanMoves(reg, stations, now, old); len(moves) != 1 {
+		t.Errorf("two hours after an answer: moves %+v", moves)
+	}
+	if m.ID != tiendo.MoveID("NEAR", "VULE", tiendo.DayOf(2021, time.March, 20)) {
+		t.Errorf("id %q", m.ID)
+	}
 	// Nobody is sent where the machines are all staffed, or to a queue that
 	// will have cleared before the officer arrives.
 	stations[0].Lanes, stations[0].Staff = 3, 3
-	if moves := c.PlanMoves(reg, stations, now); len(moves) != 0 {
+	if moves := c.PlanMoves(reg, stations, now, nil); len(moves) != 0 {
 		t.Errorf("all machines staffed: moves %+v", moves)
 	}
 	stations[0].Lanes, stations[0].Queue = 1, 1 // 6 minutes' wait, 6 minutes away
-	if moves := c.PlanMoves(reg, stations, now); len(moves) != 0 {
+	if moves := c.PlanMoves(reg, stations, now, nil); len(moves) != 0 {
 		t.Errorf("a queue gone before the officer arrives: moves %+v", moves)
 	}
 }

@@ -23,7 +23,10 @@ type Snapshot struct {
 	Stations  []StationState  `json:"stations"`
 	Districts []DistrictState `json:"districts,omitempty"`
 	Attention Attention       `json:"attention"`
-	Storage   StorageState    `json:"storage"`
+	// Moves are the staff moves suggested now: of every district in the
+	// scope, or, for a station, those that send to or from it.
+	Moves   []StaffMove  `json:"moves"`
+	Storage StorageState `json:"storage"`
 }
 
 // Attention lists the stations that need someone's attention now, each
@@ -290,6 +293,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	}
 	snap.Pace = paceOf(snap.Totals.Target, snap.Totals.Completed, recent)
 	snap.Attention = attentionOf(snap.Stations)
+	snap.Moves = []StaffMove{} // the read model plans them, with the chiefs' answers
 	return snap
 }
 

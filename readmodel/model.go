@@ -20,6 +20,9 @@ type Sources struct {
 	Registry func() *tiendo.Registry
 	// Now is the campaign clock's now: the wall clock, or a replay's.
 	Now func() time.Time
+	// MoveAnswers (may be nil) are the chiefs' answers to staff moves
+	// since an instant, so that an answered move is not suggested again.
+	MoveAnswers func(since time.Time) ([]tiendo.MoveAnswer, error)
 }
 
 // Model answers for figures: each scope's snapshot and chart input, from
@@ -94,7 +97,39 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 	}
 	snap := tiendo.BuildSnapshot(reg, scope, stats, profile, now)
 	snap.Storage = storage
+	if err := m.planMoves(ctx, snap, now); err != nil {
+		return nil, err
+	}
 	return snap, nil
+}
+
+// planMoves suggests the staff moves of snap's scope: of its districts, or
+// for a station those of its district that involve it, leaving out the
+// pairs the chiefs answered within the hour.
+func (m *Model) planMoves(ctx context.Context, snap *tiendo.Snapshot, now time.Time) error {
+	reg := m.src.Registry()
+	if snap.Scope.Kind == tiendo.ScopeStation {
+		st := reg.Station(snap.Scope.ID)
+		if st == nil {
+			return nil
+		}
+		district, err := m.Snapshot(ctx, tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: st.District})
+		if err != nil {
+			return err
+		}
+		snap.Moves = tiendo.MovesOf(district.Moves, st.ID)
+		return nil
+	}
+	var skip func(from, to string) bool
+	if m.src.MoveAnswers != nil {
+		answers, err := m.src.MoveAnswers(now.Add(-tiendo.MoveQuiet))
+		if err != nil {
+			return err
+		}
+		skip = tiendo.Answered(answers, now)
+	}
+	snap.Moves = reg.Campaign.PlanMoves(reg, snap.Stations, now, skip)
+	return nil
 }
 
 // profileEvery is how often the hour profile is measured again within a

@@ -137,7 +137,7 @@ func New(d Deps) (*Server, error) {
 	}
 
 	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher},
-		Registry: s.Registry, Now: s.Now})
+		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers})
 	s.build = d.Build
 	if s.build == "" {
 		// Assets are the part of a build a screen runs; when they change,
@@ -229,6 +229,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	api := s.app.Group("/api/v1")
 	api.Post("/events", events.Post)
 	api.Get("/snapshot", s.getSnapshot)
+	api.Post("/moves/:id", s.answerMove)
 
 	admin := api.Group("/admin", s.requireRole(tiendo.RoleAdmin))
 	admin.Post("/tokens", s.issueToken)
