@@ -25,7 +25,9 @@ type Snapshot struct {
 	Attention Attention       `json:"attention"`
 	// Moves are the staff moves suggested now: of every district in the
 	// scope, or, for a station, those that send to or from it.
-	Moves   []StaffMove  `json:"moves"`
+	Moves []StaffMove `json:"moves"`
+	// Alerts are the open alerts of the scope (the read model adds them).
+	Alerts  []Alert      `json:"alerts"`
 	Storage StorageState `json:"storage"`
 }
 
@@ -294,6 +296,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	snap.Pace = paceOf(snap.Totals.Target, snap.Totals.Completed, recent)
 	snap.Attention = attentionOf(snap.Stations)
 	snap.Moves = []StaffMove{} // the read model plans them, with the chiefs' answers
+	snap.Alerts = []Alert{}    // and adds the open alerts
 	return snap
 }
 

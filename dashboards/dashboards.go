@@ -42,6 +42,9 @@ type Input struct {
 	// Hours are the scope's completions per UTC hour from the campaign start
 	// to now, summed over its stations (Station empty).
 	Hours []tiendo.HourCount
+	// Notes are the scope's timeline notes, drawn on the progress and
+	// throughput charts.
+	Notes []tiendo.Note
 	// StationHours are completions per station and hour for the current
 	// working day (Station set).
 	StationHours []tiendo.HourCount

@@ -23,6 +23,10 @@ type Sources struct {
 	// MoveAnswers (may be nil) are the chiefs' answers to staff moves
 	// since an instant, so that an answered move is not suggested again.
 	MoveAnswers func(since time.Time) ([]tiendo.MoveAnswer, error)
+	// Alerts (may be nil) are the open alerts of a scope.
+	Alerts func(scope tiendo.Scope) []tiendo.Alert
+	// Notes (may be nil) are the timeline notes of a scope, for its charts.
+	Notes func(scope tiendo.Scope) []tiendo.Note
 }
 
 // Model answers for figures: each scope's snapshot and chart input, from
@@ -100,6 +104,9 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 	if err := m.planMoves(ctx, snap, now); err != nil {
 		return nil, err
 	}
+	if m.src.Alerts != nil {
+		snap.Alerts = m.src.Alerts(scope)
+	}
 	return snap, nil
 }
 
@@ -172,6 +179,9 @@ func (m *Model) ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.
 	ids := stationIDs(scope, reg.StationsIn(scope))
 	end := snap.Now.Add(time.Hour)
 	in := dashboards.Input{Campaign: c, Snapshot: snap}
+	if m.src.Notes != nil {
+		in.Notes = m.src.Notes(scope)
+	}
 	for _, series := range []struct {
 		q   tiendo.SeriesQuery
 		dst *[]tiendo.HourCount

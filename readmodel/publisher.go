@@ -34,6 +34,8 @@ type liveDelta struct {
 	Districts []tiendo.DistrictState `json:"districts,omitempty"`
 	Stations  []tiendo.StationState  `json:"stations"`
 	Attention tiendo.Attention       `json:"attention"`
+	Moves     []tiendo.StaffMove     `json:"moves"`
+	Alerts    []tiendo.Alert         `json:"alerts"`
 	Storage   tiendo.StorageState    `json:"storage"`
 }
 
@@ -303,6 +305,7 @@ func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	}
 	upd, _ := json.Marshal(liveMessage{Type: "update", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Charts: changedCharts,
 		Snapshot: liveDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Pace: snap.Pace,
-			Districts: snap.Districts, Stations: changed, Attention: snap.Attention, Storage: snap.Storage}})
+			Districts: snap.Districts, Stations: changed, Attention: snap.Attention, Moves: snap.Moves, Alerts: snap.Alerts,
+			Storage: snap.Storage}})
 	p.cfg.Hub.Publish(name, upd)
 }

@@ -230,6 +230,9 @@ func (s *Server) routes(events *ingest.Handler) {
 	api.Post("/events", events.Post)
 	api.Get("/snapshot", s.getSnapshot)
 	api.Post("/moves/:id", s.answerMove)
+	s.alertRoutes(api)
+	s.briefRoutes(api)
+	s.noteRoutes(api)
 
 	admin := api.Group("/admin", s.requireRole(tiendo.RoleAdmin))
 	admin.Post("/tokens", s.issueToken)
@@ -239,6 +242,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	admin.Post("/stations", s.importStations)
 	admin.Post("/users", s.addUser)
 	admin.Post("/users/remove", s.removeUser)
+	s.quotaRoutes(admin)
 	admin.Post("/screen-links", s.screenLink)
 }
 

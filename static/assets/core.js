@@ -781,9 +781,9 @@ export class Live {
 
   merge(d) {
     const s = this.snap;
-    // Updates carry these in full: the scope's pace and the attention lists
+    // Updates carry these in full: the scope's pace, the attention lists, moves and alerts
     // replace the old ones (a list that became empty arrives empty).
-    for (const k of ['scope', 'now', 'day', 'totals', 'pace', 'attention', 'storage']) if (k in d) s[k] = d[k];
+    for (const k of ['scope', 'now', 'day', 'totals', 'pace', 'attention', 'moves', 'alerts', 'storage']) if (k in d) s[k] = d[k];
     if (d.districts) s.districts = d.districts;
     if (d.stations && d.stations.length) {
       const idx = new Map(s.stations.map((x, i) => [x.id, i]));
