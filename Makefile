@@ -51,7 +51,7 @@ STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 #   dashboards   U1000 theme.valueX is unused; SA4010 throughput.go's labels are built and never used
 #   ingest       ST1012 decode_ref_test.go's refErrNotString (want errRefNotString)
 #   store/local  SA1019 bbolt.ErrTimeout is deprecated (bbolt/errors.ErrTimeout)
-LINT_WAIVERS := tiendo/dashboards=-U1000,-SA4010 tiendo/ingest=-ST1012 tiendo/store/local=-SA1019
+LINT_WAIVERS := tiendo/dashboards=-U1000,-SA4010
 lint: $(STATICCHECK)
 	$(GO) vet ./...
 	$(STATICCHECK) $$($(GO) list ./... | grep -vxF $(foreach w,$(LINT_WAIVERS),-e $(firstword $(subst =, ,$(w)))))

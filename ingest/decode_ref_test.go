@@ -174,13 +174,13 @@ func refHasError(errs []tiendo.FieldError, field string) bool {
 	return false
 }
 
-var refErrNotString = errors.New("must be a string")
+var errRefNotString = errors.New("must be a string")
 
 func refSetField(e *tiendo.Event, key string, val json.RawMessage) error {
 	str := func() (string, error) {
 		var s string
 		if len(val) == 0 || val[0] != '"' || json.Unmarshal(val, &s) != nil {
-			return "", refErrNotString
+			return "", errRefNotString
 		}
 		return s, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"tiendo"
 )
@@ -49,7 +50,7 @@ func Open(dir string) (*DB, error) {
 	}
 	b, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open state %s: another tiendo process holds it", dir)
 		}
 		return nil, fmt.Errorf("open state: %w", err)
