@@ -54,12 +54,21 @@ func testCampaign(t *testing.T) (*tiendo.Campaign, []tiendo.Station) {
 // startTestServer runs a server on a fresh database; opts adjust its configuration.
 func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 	t.Helper()
+	ts, _ := bootTestServer(t, "srv", io.Discard, nil, opts...)
+	return ts
+}
+
+// bootTestServer runs a server on a fresh database named after prefix,
+// logging to log; prepare, if set, sees its state before the server starts.
+// It returns the server and its state.
+func bootTestServer(t *testing.T, prefix string, log io.Writer, prepare func(*local.DB), opts ...func(*server.Config)) (*testServer, *local.DB) {
+	t.Helper()
 	ctx := context.Background()
 	engine, _, err := clickhouse.Open(ctx, chServer.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, engine, storetest.NewDatabaseName("srv"))
+	db, err := store.Open(ctx, engine, storetest.NewDatabaseName(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +76,9 @@ func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 	state, err := local.Open(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(state)
 	}
 	admin, err := server.EnsureAdminToken(dir, state)
 	if err != nil {
@@ -79,7 +91,7 @@ func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 		o(&cfg)
 	}
 	srv, err := server.New(server.Deps{Config: cfg, Store: db, Local: state, Campaign: c, DefaultStations: stations,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Build: "test-build"})
+		Log: slog.New(slog.NewTextHandler(log, nil)), Build: "test-build"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +108,7 @@ func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 		state.Close()
 		db.Close()
 	})
-	return ts
+	return ts, state
 }
 
 func (ts *testServer) token(t *testing.T, body string) string {

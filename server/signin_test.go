@@ -2,11 +2,9 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,10 +16,7 @@ import (
 	"time"
 
 	"tiendo/server"
-	"tiendo/store"
-	"tiendo/store/clickhouse"
 	"tiendo/store/local"
-	"tiendo/store/storetest"
 )
 
 // logBuffer collects the server's log for the audit tests.
@@ -64,52 +59,12 @@ type signinServer struct {
 
 func startSigninServer(t *testing.T, slowHashes bool, opts ...func(*server.Config)) *signinServer {
 	t.Helper()
-	ctx := context.Background()
-	engine, _, err := clickhouse.Open(ctx, chServer.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, engine, storetest.NewDatabaseName("signin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	state, err := local.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slowHashes {
-		state.SetPasswordIterations(1000)
-	}
-	admin, err := server.EnsureAdminToken(dir, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, stations := testCampaign(t)
-	cfg := server.Default()
-	cfg.DataDir, cfg.Clock, cfg.Linger = dir, "replay", 20*time.Millisecond
-	for _, o := range opts {
-		o(&cfg)
-	}
 	logs := &logBuffer{}
-	srv, err := server.New(server.Deps{Config: cfg, Store: db, Local: state, Campaign: c, DefaultStations: stations,
-		Log: slog.New(slog.NewTextHandler(logs, nil)), Build: "test-build"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	ts := &testServer{url: "http://" + ln.Addr().String(), admin: admin, srv: srv, cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Run(rctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-ts.done
-		state.Close()
-		db.Close()
-	})
+	ts, state := bootTestServer(t, "signin", logs, func(state *local.DB) {
+		if !slowHashes {
+			state.SetPasswordIterations(1000)
+		}
+	}, opts...)
 	return &signinServer{testServer: ts, log: logs, state: state}
 }
 
