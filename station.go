@@ -96,15 +96,20 @@ func (s *Station) Validate(districts map[string]District) []FieldError {
 const MaxLabelRunes = 120
 
 // labelProblem says what is wrong with a name shown on every page, or "".
-// Control characters break lines and files; bidirectional overrides and
-// isolates reorder what a reader sees ("gnp.exe" shown as "exe.png");
-// zero-width characters make two names look alike.
-func labelProblem(s string) string {
+func labelProblem(s string) string { return TextProblem(s, MaxLabelRunes) }
+
+// TextProblem says what is wrong with a text people type for others to
+// read on every page (a station's name, a timeline note), or "" when it
+// is fine. Control characters break lines and files; bidirectional
+// overrides and isolates reorder what a reader sees ("gnp.exe" shown as
+// "exe.png"); zero-width characters make two texts look alike. maxRunes
+// bounds its length in characters.
+func TextProblem(s string, maxRunes int) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8"
 	}
-	if utf8.RuneCountInString(s) > MaxLabelRunes {
-		return fmt.Sprintf("at most %d characters", MaxLabelRunes)
+	if utf8.RuneCountInString(s) > maxRunes {
+		return fmt.Sprintf("at most %d characters", maxRunes)
 	}
 	for _, r := range s {
 		switch {
