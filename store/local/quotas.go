@@ -1,0 +1,73 @@
+package local
+
+import (
+	"encoding/json"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"tiendo"
+)
+
+// bucketDistrictQuotas keeps the district quotas set by quota imports,
+// which the server lays over the campaign file's when it builds the
+// registry (tiendo.WithDistrictQuotas). Station quotas need no bucket of
+// their own: they are part of each station's record.
+var bucketDistrictQuotas = []byte("district_quotas") // district id -> quota (decimal)
+
+// SaveQuotas records a quota import in one transaction, so that a crash
+// leaves the quotas before it or after it, never half: districts' quotas
+// are set over those of earlier imports, and stations, when not nil, is
+// the whole registry with its new quotas, replacing the saved one.
+func (db *DB) SaveQuotas(districts map[string]int64, stations []tiendo.Station) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDistrictQuotas)
+		for id, q := range districts {
+			if err := b.Put([]byte(id), strconv.AppendInt(nil, q, 10)); err != nil {
+				return err
+			}
+		}
+		if stations == nil {
+			return nil
+		}
+		return putStations(tx, stations)
+	})
+}
+
+// putStations replaces the saved station registry within tx.
+func putStations(tx *bolt.Tx, stations []tiendo.Station) error {
+	if err := tx.DeleteBucket(bucketStations); err != nil {
+		return err
+	}
+	b, err := tx.CreateBucket(bucketStations)
+	if err != nil {
+		return err
+	}
+	for _, s := range stations {
+		v, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(s.ID), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DistrictQuotas returns the district quotas quota imports have set, by
+// district id (empty before the first).
+func (db *DB) DistrictQuotas() (map[string]int64, error) {
+	out := map[string]int64{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDistrictQuotas).ForEach(func(k, v []byte) error {
+			q, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return err
+			}
+			out[string(k)] = q
+			return nil
+		})
+	})
+	return out, err
+}
