@@ -20,6 +20,7 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 	for i := range stats {
 		byID[stats[i].Station] = i
 	}
+	yesterdayFrom, yesterdayTo := YesterdayHour(q.Now)
 	for i := range pending {
 		e := &pending[i]
 		if q.Stations != nil && !want[e.Station] {
@@ -47,6 +48,9 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 			if m := minuteStart(e.TS); !m.Before(LastHourFrom(q.Now)) && !m.After(q.Now) {
 				s.LastHour += int64(e.Count)
 			}
+			if m := minuteStart(e.TS); !m.Before(yesterdayFrom) && !m.After(yesterdayTo) {
+				s.LastHourYesterday += int64(e.Count)
+			}
 		case TypeHeartbeat:
 			if !s.HasHeartbeat || !e.TS.Before(s.LastSeen) {
 				s.HasHeartbeat, s.LastSeen = true, e.TS.UTC()
@@ -65,6 +69,15 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 // minute granularity of the rollups: the minute that holds now − 1 h, so
 // the window covers 60 minutes and at most a minute more, never less.
 func LastHourFrom(now time.Time) time.Time { return minuteStart(now.Add(-time.Hour)) }
+
+// YesterdayHour is the window of "the same hour yesterday" at now: the
+// last hour's window (LastHourFrom) moved back 24 hours, from the minute
+// holding now − 25 h to now − 24 h, counted in whole minutes as the
+// last hour is, so that the two counts compare like with like.
+func YesterdayHour(now time.Time) (from, to time.Time) {
+	day := now.Add(-24 * time.Hour)
+	return LastHourFrom(day), day
+}
 
 // AddPendingService adds the spool's heartbeats and completions to a
 // service query's answer, as the store would give them: each heartbeat a

@@ -124,6 +124,13 @@ type StationState struct {
 	Completed      int64         `json:"completed"`
 	CompletedToday int64         `json:"completed_today"`
 	PerHour        int64         `json:"per_hour"` // records in the last 60 minutes
+	// PerHourYesterday is the records of the same 60 minutes a day
+	// before (the slowdown alert's comparison).
+	PerHourYesterday int64 `json:"per_hour_yesterday"`
+	// ReportedStatus is what the station's last heartbeat said, however
+	// old ("" without one): Status says offline once it is stale, and the
+	// silent alert needs to know whether the station had said it was open.
+	ReportedStatus StationStatus `json:"reported_status"`
 	Quota          int64         `json:"quota"`
 	RetriesPerRec  float64       `json:"retries_per_record"`
 	LastSeen       *time.Time    `json:"last_seen"`
@@ -218,6 +225,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		var stRecent int64
 		if ss := byStation[st.ID]; ss != nil {
 			s.Completed, s.CompletedToday, s.PerHour = ss.Completed, ss.CompletedToday, ss.LastHour
+			s.PerHourYesterday = ss.LastHourYesterday
 			stRecent, served = ss.RecentRecords, ss.Served
 			if ss.Completed > 0 {
 				s.RetriesPerRec = round2(float64(ss.Retries) / float64(ss.Completed))
@@ -225,7 +233,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 			retries += ss.Retries
 			if ss.HasHeartbeat {
 				seen := ss.LastSeen.UTC()
-				s.LastSeen = &seen
+				s.LastSeen, s.ReportedStatus = &seen, ss.Status
 				if ss.Lanes > 0 {
 					s.Lanes = ss.Lanes
 				}

@@ -59,14 +59,15 @@ func ptime(t time.Time) *time.Time { u := t.UTC(); return &u }
 func wantSnapshotStations() map[string]tiendo.StationState {
 	return map[string]tiendo.StationState{
 		"LS-BS-VULE": {ID: "LS-BS-VULE", Name: "Vũ Lễ", District: "LS-BS", Commune: "Vũ Lễ", Kind: tiendo.KindMobile,
-			Status: tiendo.StatusPaused, Queue: 8, Staff: 2, Lanes: 2, Completed: 300, CompletedToday: 40, PerHour: 12,
+			Status: tiendo.StatusPaused, ReportedStatus: tiendo.StatusPaused, Queue: 8, Staff: 2, Lanes: 2, Completed: 300, CompletedToday: 40, PerHour: 12,
 			Quota: 500, RetriesPerRec: 0.3, LastSeen: ptime(snapshotNow.Add(-tiendo.StaleAfter)), Lat: 21.9, Lon: 106.3},
 		"LS-TP-A": {ID: "LS-TP-A", Name: "TP A", District: "LS-TP", Kind: tiendo.KindFixed,
-			Status: tiendo.StatusOpen, Queue: 20, Staff: 5, Lanes: 3, Completed: 1000, CompletedToday: 120, PerHour: 30,
+			Status: tiendo.StatusOpen, ReportedStatus: tiendo.StatusOpen, Queue: 20, Staff: 5, Lanes: 3, Completed: 1000, CompletedToday: 120, PerHour: 30,
 			Quota: 2000, RetriesPerRec: 0.25, LastSeen: ptime(snapshotNow.Add(-2 * time.Minute)), Lat: 21.84, Lon: 106.75},
-		// Silent for longer than StaleAfter: offline, no queue, no staff.
+		// Silent for longer than StaleAfter: offline, no queue, no staff,
+		// though what it last said (open) is kept apart for the silent alert.
 		"LS-TP-B": {ID: "LS-TP-B", Name: "TP B", District: "LS-TP", Kind: tiendo.KindFixed,
-			Status: tiendo.StatusOffline, Queue: 0, Staff: 0, Lanes: 5, Completed: 500, CompletedToday: 50, PerHour: 0,
+			Status: tiendo.StatusOffline, ReportedStatus: tiendo.StatusOpen, Queue: 0, Staff: 0, Lanes: 5, Completed: 500, CompletedToday: 50, PerHour: 0,
 			Quota: 1000, LastSeen: ptime(snapshotNow.Add(-tiendo.StaleAfter - time.Second)), Lat: 21.8, Lon: 106.7},
 		// No data at all.
 		"LS-DL-X": {ID: "LS-DL-X", Name: "Đình Lập X", District: "LS-DL", Kind: tiendo.KindHomeVisit,

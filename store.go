@@ -75,7 +75,11 @@ type StationStats struct {
 	Retries        int64 // fingerprint retries, campaign to date
 	CompletedToday int64 // records since StatsQuery.DayStart
 	LastHour       int64 // records in the hour up to StatsQuery.Now
-	RecentRecords  int64 // records in [StatsQuery.RecentFrom, StatsQuery.DayStart)
+	// LastHourYesterday is the records of the same hour a day before
+	// (YesterdayHour of StatsQuery.Now), what the slowdown alert compares
+	// the last hour with.
+	LastHourYesterday int64
+	RecentRecords     int64 // records in [StatsQuery.RecentFrom, StatsQuery.DayStart)
 	// Served is what the station served in the service window; the read
 	// model fills it from ServiceSamples, the store leaves it zero.
 	Served       Served

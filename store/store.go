@@ -382,6 +382,11 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 		recentFrom = q.RecentFrom.Unix()
 	}
 	today := fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", dayStart)
+	minutes := func(from, to time.Time) string {
+		return fmt.Sprintf("(minute >= toDateTime(%d, 'UTC') AND minute <= toDateTime(%d, 'UTC'))", from.Unix(), to.Unix())
+	}
+	lastHour := minutes(tiendo.LastHourFrom(q.Now), q.Now)
+	yesterdayHour := minutes(tiendo.YesterdayHour(q.Now))
 	// Every branch yields (station, part, a, b, c, d, status, lat, lon) with
 	// the same types; part says which figures a row carries.
 	const zeros = "toInt64(0), toInt64(0), '', toFloat64(0), toFloat64(0)"
@@ -392,9 +397,12 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 			" FROM {db}.completions_hour%s GROUP BY station",
 			and(fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", recentFrom), fmt.Sprintf("hour <= toDateTime(%d, 'UTC')", now))),
 		// The minute holding now − 1 h counts whole (tiendo.LastHourFrom):
-		// the window holds the whole hour and at most a minute more.
-		db.sql("SELECT station, toInt64(2), toInt64(sum(records)), toInt64(0), "+zeros+" FROM {db}.completions_minute%s GROUP BY station",
-			and(fmt.Sprintf("minute >= toDateTime(%d, 'UTC')", tiendo.LastHourFrom(q.Now).Unix()), fmt.Sprintf("minute <= toDateTime(%d, 'UTC')", now))),
+		// the window holds the whole hour and at most a minute more. The
+		// same window a day before (tiendo.YesterdayHour) comes from the
+		// same read: two ranges of the (station, minute) key, told apart
+		// by sumIf, since they lie 23 hours apart and never overlap.
+		db.sql("SELECT station, toInt64(2), toInt64(sumIf(records, "+lastHour+")), toInt64(sumIf(records, NOT ("+lastHour+"))), "+zeros+
+			" FROM {db}.completions_minute%s GROUP BY station", and("("+lastHour+" OR "+yesterdayHour+")")),
 		db.sql(`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
 			toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status), argMaxMerge(lat), argMaxMerge(lon)
 			FROM {db}.station_latest%s GROUP BY station`, and()),
@@ -418,7 +426,7 @@ func (db *DB) StationStats(ctx context.Context, q tiendo.StatsQuery) ([]tiendo.S
 		case 1:
 			s.CompletedToday, s.RecentRecords = a, b
 		case 2:
-			s.LastHour = a
+			s.LastHour, s.LastHourYesterday = a, b
 		case 3:
 			s.HasHeartbeat = true
 			s.LastSeen = time.Unix(a, 0).UTC()

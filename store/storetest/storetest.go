@@ -72,6 +72,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("UpgradeBackfillsDistricts", func(t *testing.T) { testUpgradeBackfill(t, open) })
 	t.Run("RecentRecords", func(t *testing.T) { testRecentRecords(t, open) })
 	t.Run("LastHourEdge", func(t *testing.T) { testLastHourEdge(t, open) })
+	t.Run("LastHourYesterday", func(t *testing.T) { testLastHourYesterday(t, open) })
 	t.Run("ServiceSamples", func(t *testing.T) { testServiceSamples(t, open) })
 	t.Run("ServiceSamplesEqualRaw", func(t *testing.T) { testServiceSamplesEqualRaw(t, open) })
 	t.Run("UpgradeBackfillsServiceSamples", func(t *testing.T) { testUpgradeBackfillsServiceSamples(t, open) })
@@ -634,9 +635,11 @@ func sameAsOverlay(t *testing.T, name string, stored map[string]tiendo.StationSt
 	t.Helper()
 	for _, p := range tiendo.AddPending(nil, evs, q) {
 		s := stored[p.Station]
-		if s.Completed != p.Completed || s.CompletedToday != p.CompletedToday || s.RecentRecords != p.RecentRecords || s.LastHour != p.LastHour {
-			t.Errorf("%s: station %s from the store: total %d today %d recent %d last hour %d; from the spool overlay: %d %d %d %d",
-				name, p.Station, s.Completed, s.CompletedToday, s.RecentRecords, s.LastHour, p.Completed, p.CompletedToday, p.RecentRecords, p.LastHour)
+		if s.Completed != p.Completed || s.CompletedToday != p.CompletedToday || s.RecentRecords != p.RecentRecords || s.LastHour != p.LastHour ||
+			s.LastHourYesterday != p.LastHourYesterday {
+			t.Errorf("%s: station %s from the store: total %d today %d recent %d last hour %d yesterday's %d; from the spool overlay: %d %d %d %d %d",
+				name, p.Station, s.Completed, s.CompletedToday, s.RecentRecords, s.LastHour, s.LastHourYesterday,
+				p.Completed, p.CompletedToday, p.RecentRecords, p.LastHour, p.LastHourYesterday)
 		}
 	}
 }
@@ -681,4 +684,50 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// The same hour yesterday (the slowdown alert's comparison) is the last
+// hour's window 24 hours back, with the same minute edges: the minute
+// holding now − 25 h counts whole, now − 24 h is its last instant. The
+// store and the spool overlay count it alike, and neither mixes it up with
+// the last hour.
+func testLastHourYesterday(t *testing.T, open Factory) {
+	db := open(t)
+	evs := []tiendo.Event{
+		completion("before", "A", "2021-03-19 20:59:59", 100, 0),
+		completion("edge", "A", "2021-03-19 21:00:00", 1, 0), // exactly now − 25 h
+		completion("edge2", "A", "2021-03-19 21:00:40", 2, 0),
+		completion("mid", "A", "2021-03-19 21:30:00", 4, 0),
+		completion("end", "A", "2021-03-19 22:00:00", 8, 0), // exactly now − 24 h
+		completion("after", "A", "2021-03-19 22:01:00", 200, 0),
+		completion("today", "A", "2021-03-20 21:30:00", 16, 0),
+		completion("onlyB", "B", "2021-03-19 21:15:00", 32, 0),
+	}
+	write(t, db, evs...)
+	dayStart := at("2021-03-20 04:00:00")
+	for _, c := range []struct {
+		now                string
+		a, aLast, b, bLast int64
+	}{
+		{"2021-03-20 22:00:00", 15, 16, 32, 0},
+		// Mid-minute, the minute holding now − 25 h counts whole, and
+		// 22:00:00 yesterday is still before now − 24 h.
+		{"2021-03-20 22:00:30", 15, 16, 32, 0},
+		{"2021-03-20 22:01:00", 212, 16, 32, 0},
+		// A day later, yesterday's hour is the one that had 16.
+		{"2021-03-21 22:00:00", 16, 0, 0, 0},
+	} {
+		q := tiendo.StatsQuery{DayStart: dayStart, Now: at(c.now), RecentFrom: dayStart}
+		got := statsOf(t, db, q)
+		if a, b := got["A"], got["B"]; a.LastHourYesterday != c.a || a.LastHour != c.aLast || b.LastHourYesterday != c.b || b.LastHour != c.bLast {
+			t.Errorf("now %s: A yesterday's hour %d, last hour %d; B %d, %d; want %d, %d; %d, %d", c.now,
+				a.LastHourYesterday, a.LastHour, b.LastHourYesterday, b.LastHour, c.a, c.aLast, c.b, c.bLast)
+		}
+		sameAsOverlay(t, "now "+c.now, got, evs, q)
+	}
+	// Filtered by station, the window is the same.
+	only := statsOf(t, db, tiendo.StatsQuery{Stations: []string{"B"}, DayStart: dayStart, Now: at("2021-03-20 22:00:00")})
+	if len(only) != 1 || only["B"].LastHourYesterday != 32 {
+		t.Errorf("stats for [B] = %+v, want yesterday's hour 32", only)
+	}
 }
