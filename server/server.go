@@ -199,7 +199,7 @@ func (s *Server) Registry() *tiendo.Registry { return s.registry.Load() }
 // setStations makes stations the registry, and tells a store that keeps
 // rollups per district (store.DB) which district each station is in.
 func (s *Server) setStations(stations []tiendo.Station) {
-	s.registry.Store(tiendo.NewRegistry(s.campaign, s.campaign.Districts, stations))
+	s.registry.Store(s.registryOf(stations))
 	if sd, ok := s.store.(tiendo.StationDistricts); ok {
 		sd.SetStations(stations)
 	}

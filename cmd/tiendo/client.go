@@ -234,6 +234,92 @@ func runStationsExport(ctx context.Context, args []string, stdout io.Writer) err
 	return c.do(ctx, http.MethodGet, "/api/v1/admin/stations", "", nil, stdout)
 }
 
+// parseInterleaved parses fs's flags wherever they stand in args and
+// returns the other arguments: the README writes `tiendo quotas import
+// FILE --data DIR`, while flag.Parse stops at FILE. After "--" every
+// argument is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func runQuotasImport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("quotas import", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "check the file and print what it would change, changing nothing")
+	client := clientFlags(fs)
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(files) != 1 {
+		return usageError{"quotas import needs one FILE (CSV: level,id,quota with level district or station)"}
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		return err
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/admin/quotas"
+	if *dryRun {
+		path += "?dry_run=1"
+	}
+	var out struct {
+		DryRun bool `json:"dry_run"`
+		tiendo.QuotaReport
+	}
+	if err := c.do(ctx, http.MethodPost, path, "text/csv", data, &out); err != nil {
+		return err
+	}
+	printQuotaReport(stdout, out.DryRun, out.QuotaReport)
+	return nil
+}
+
+// printQuotaReport says what a quota import changed, one quota a line,
+// then the totals and the warnings.
+func printQuotaReport(w io.Writer, dryRun bool, r tiendo.QuotaReport) {
+	verb := "changed"
+	if dryRun {
+		verb = "would change (dry run, nothing saved)"
+	}
+	for _, ch := range r.Changed {
+		fmt.Fprintf(w, "%s %s: %d -> %d (%+d)\n", ch.Level, ch.ID, ch.Old, ch.New, ch.New-ch.Old)
+	}
+	fmt.Fprintf(w, "%s %d quotas, %d unchanged; districts %d -> %d, stations %d -> %d; campaign target %d\n",
+		verb, len(r.Changed), r.Unchanged, r.Districts.Old, r.Districts.New, r.Stations.Old, r.Stations.New, r.Target)
+	for _, warning := range r.Warnings {
+		fmt.Fprintln(w, "warning:", warning)
+	}
+}
+
+func runQuotasExport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("quotas export", flag.ContinueOnError)
+	client := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodGet, "/api/v1/admin/quotas", "", nil, stdout)
+}
+
 func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	name := fs.String("name", "", "user name (letters, digits, '.', '_', '-')")

@@ -26,6 +26,8 @@ Usage:
   tiendo screen link --id SCREEN_TOKEN_ID [client flags]
   tiendo stations import FILE [client flags]
   tiendo stations export [client flags]
+  tiendo quotas import FILE [--dry-run] [client flags]   (CSV: level,id,quota; level district or station)
+  tiendo quotas export [client flags]
   tiendo simulate --server URL (--data DIR | --admin-token T) [--from 2021-03-10] [--to 2021-07-01] [--speed N|max] [--live] [--seed N]
 
 Client flags:
@@ -81,6 +83,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runStationsImport(ctx, rest[1:], stdout)
 	case cmd == "stations" && sub == "export":
 		return runStationsExport(ctx, rest[1:], stdout)
+	case cmd == "quotas" && sub == "import":
+		return runQuotasImport(ctx, rest[1:], stdout)
+	case cmd == "quotas" && sub == "export":
+		return runQuotasExport(ctx, rest[1:], stdout)
 	case cmd == "simulate":
 		return runSimulate(ctx, rest, stdout, stderr)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
