@@ -48,6 +48,21 @@ type Campaign struct {
 	// MoveDistanceKm is how far (straight line) a staff move may send
 	// officers (default 15 km).
 	MoveDistanceKm float64 `json:"move_distance_km,omitempty"`
+	// SilentMinutes is how long a station that said it was open may send
+	// no heartbeat before the silent alert opens (default 15).
+	SilentMinutes float64 `json:"silent_minutes,omitempty"`
+	// SlowdownShare is the share of the same hour yesterday under which
+	// the last hour's records open the slowdown alert, while people wait
+	// (default 0.5: half).
+	SlowdownShare float64 `json:"slowdown_share,omitempty"`
+	// SlowdownMinRecords is the fewest records the same hour yesterday
+	// must have held for the comparison to count (default 6: an hour with
+	// a record every 10 minutes): half of a quiet hour is noise.
+	SlowdownMinRecords int64 `json:"slowdown_min_records,omitempty"`
+	// AlertClearMinutes is how long an alert's condition must have stopped
+	// holding before the alert resolves (default 5), so that a figure
+	// wavering at its threshold does not open and resolve it by turns.
+	AlertClearMinutes float64 `json:"alert_clear_minutes,omitempty"`
 	// Districts are the district-level units, each with its quota.
 	Districts []District `json:"districts"`
 
@@ -126,6 +141,18 @@ func (c *Campaign) Validate() error {
 	if c.MoveDistanceKm < 0 {
 		return bad("move_distance_km", "must not be negative")
 	}
+	if c.SilentMinutes < 0 || c.SilentMinutes > 24*60 || math.IsNaN(c.SilentMinutes) {
+		return bad("silent_minutes", "must be between 1 and 1440")
+	}
+	if c.SlowdownShare < 0 || c.SlowdownShare >= 1 || math.IsNaN(c.SlowdownShare) {
+		return bad("slowdown_share", "must be a share between 0 and 1 (0.5: half of the same hour yesterday)")
+	}
+	if c.SlowdownMinRecords < 0 {
+		return bad("slowdown_min_records", "must not be negative")
+	}
+	if c.AlertClearMinutes < 0 || c.AlertClearMinutes > 120 || math.IsNaN(c.AlertClearMinutes) {
+		return bad("alert_clear_minutes", "must be between 0 and 120")
+	}
 	if c.PaceWindow < 0 || c.PaceWindow > 28 {
 		return bad("pace_window_days", "must be between 1 and 28")
 	}
@@ -169,6 +196,38 @@ func (c *Campaign) LongWait() float64 {
 		return c.LongWaitMinutes
 	}
 	return 120
+}
+
+// SilentAfter is SilentMinutes or its default, 15 minutes.
+func (c *Campaign) SilentAfter() time.Duration {
+	if c.SilentMinutes > 0 {
+		return time.Duration(c.SilentMinutes * float64(time.Minute))
+	}
+	return 15 * time.Minute
+}
+
+// SlowdownBelow is SlowdownShare or its default, 0.5.
+func (c *Campaign) SlowdownBelow() float64 {
+	if c.SlowdownShare > 0 {
+		return c.SlowdownShare
+	}
+	return 0.5
+}
+
+// SlowdownMinimum is SlowdownMinRecords or its default, 6.
+func (c *Campaign) SlowdownMinimum() int64 {
+	if c.SlowdownMinRecords > 0 {
+		return c.SlowdownMinRecords
+	}
+	return 6
+}
+
+// AlertClearAfter is AlertClearMinutes or its default, 5 minutes.
+func (c *Campaign) AlertClearAfter() time.Duration {
+	if c.AlertClearMinutes > 0 {
+		return time.Duration(c.AlertClearMinutes * float64(time.Minute))
+	}
+	return 5 * time.Minute
 }
 
 // VisitMinutes is HomeVisitMinutes or its default, 25.
