@@ -56,7 +56,8 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketStations, bucketTokens, bucketLedger, bucketSpool, bucketMeta, bucketCorrupt, bucketUsers, bucketSessions, bucketOneTime, bucketMoveAnswers, bucketDistrictQuotas, bucketNotes} {
+		for _, name := range [][]byte{bucketStations, bucketTokens, bucketLedger, bucketSpool, bucketMeta, bucketCorrupt, bucketUsers, bucketSessions, bucketOneTime, bucketMoveAnswers, bucketDistrictQuotas, bucketNotes,
+			bucketAlerts, bucketAlertsOpen, bucketAlertDays, bucketAlertHook} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
