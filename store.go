@@ -33,6 +33,10 @@ type StatsReader interface {
 	// when nil) in [From, To] as samples, at most one a minute (the latest),
 	// and their completions by minute, each sorted by station and time.
 	ServiceSamples(ctx context.Context, q ServiceQuery) ([]ServiceSample, []MinuteCount, error)
+	// StationWindows returns, per station named in q (all with records
+	// in a window when nil), its records and retries in each of q's
+	// windows: the figures as of a past instant, and parts of a day.
+	StationWindows(ctx context.Context, q WindowQuery) ([]StationWindows, error)
 	// LatestEventTime is the newest event time stored (zero when empty): a
 	// replay's clock resumes from it after a restart.
 	LatestEventTime(ctx context.Context) (time.Time, error)
@@ -106,4 +110,25 @@ type HourCount struct {
 	Hour    time.Time
 	Records int64
 	Retries int64
+}
+
+// WindowQuery asks for per-station records in spans of time: the campaign
+// to a past instant, a working day, its late night (the daily brief).
+type WindowQuery struct {
+	Stations []string // nil: every station with records in a window
+	Windows  []Window
+}
+
+// Window is the span [From, To) of record times, counted by whole minutes
+// as the rollups keep them: a record counts when the minute it falls in
+// starts at or after From and before To (on whole minutes: its time is in
+// the span). A zero From has no lower bound.
+type Window struct{ From, To time.Time }
+
+// StationWindows are one station's records and retries in each window of a
+// WindowQuery, in the query's order.
+type StationWindows struct {
+	Station string
+	Records []int64
+	Retries []int64
 }

@@ -76,6 +76,8 @@ func Run(t *testing.T, open Factory) {
 	t.Run("ServiceSamples", func(t *testing.T) { testServiceSamples(t, open) })
 	t.Run("ServiceSamplesEqualRaw", func(t *testing.T) { testServiceSamplesEqualRaw(t, open) })
 	t.Run("UpgradeBackfillsServiceSamples", func(t *testing.T) { testUpgradeBackfillsServiceSamples(t, open) })
+	t.Run("StationWindows", func(t *testing.T) { testStationWindows(t, open) })
+	t.Run("StationWindowsEqualRaw", func(t *testing.T) { testStationWindowsEqualRaw(t, open) })
 }
 
 func testLatestEventTime(t *testing.T, open Factory) {
