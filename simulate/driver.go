@@ -89,6 +89,7 @@ type Summary struct {
 	Retries            int64     `json:"retries"`
 	LostAcks           int64     `json:"lost_acks"`
 	OfflineDays        int64     `json:"offline_days"`
+	SignalDrops        int64     `json:"signal_drops"` // station-days with a short signal drop (Params.DropRate)
 	BacklogEvents      int64     `json:"backlog_events"`
 	SimulatedUntil     time.Time `json:"simulated_until"`
 	WallSeconds        float64   `json:"wall_seconds"`
@@ -161,7 +162,7 @@ type runner struct {
 
 	eventsAcked, heartbeats, completions, records, fpRetries atomic.Int64
 	eventsSent, requests, duplicates, retries, lostAcks      atomic.Int64
-	offlineDays, backlog                                     atomic.Int64
+	offlineDays, signalDrops, backlog                        atomic.Int64
 	marks                                                    []atomic.Int64
 }
 
@@ -496,6 +497,9 @@ func (s *stationRun) advance(ctx context.Context, st step) error {
 		if ds.Offline {
 			r.offlineDays.Add(1)
 		}
+		if ds.SignalDrop {
+			r.signalDrops.Add(1)
+		}
 		s.pending = append(s.pending, s.gen...)
 		s.next++
 		added = true
@@ -697,6 +701,7 @@ func (r *runner) fill(sum *Summary, began time.Time, completed bool) {
 	sum.Retries = r.retries.Load()
 	sum.LostAcks = r.lostAcks.Load()
 	sum.OfflineDays = r.offlineDays.Load()
+	sum.SignalDrops = r.signalDrops.Load()
 	sum.BacklogEvents = r.backlog.Load()
 	reached := time.Unix(0, r.frontier.Load())
 	if completed && !r.end.IsZero() {

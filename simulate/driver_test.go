@@ -289,6 +289,7 @@ func TestOfflineBacklogIsDeliveredOnce(t *testing.T) {
 	cfg := srv.config(t, "2021-03-15", "2021-03-16", 4)
 	cfg.Server = ps.URL
 	cfg.Params.OfflineRate = 1 // every station drops off the network once
+	cfg.Params.DropRate = 1    // and loses its signal for a short while
 	cfg.LoseAckRate = 0.3
 	cfg.MaxStep = 2 * time.Hour
 	sum, err := Run(context.Background(), cfg)
@@ -296,8 +297,8 @@ func TestOfflineBacklogIsDeliveredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("summary %+v; proxy refused %d, dropped %d", sum, proxy.refused.Load(), proxy.drops.Load())
-	if sum.OfflineDays != 4 || sum.BacklogEvents == 0 {
-		t.Errorf("%d offline station-days, %d backlog events; want 4 and some", sum.OfflineDays, sum.BacklogEvents)
+	if sum.OfflineDays != 4 || sum.SignalDrops != 4 || sum.BacklogEvents == 0 {
+		t.Errorf("%d offline station-days, %d signal drops, %d backlog events; want 4, 4 and some", sum.OfflineDays, sum.SignalDrops, sum.BacklogEvents)
 	}
 	if proxy.refused.Load() == 0 || proxy.drops.Load() == 0 {
 		t.Fatal("the proxy did not interfere: the test proves nothing")

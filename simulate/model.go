@@ -31,8 +31,14 @@ type Params struct {
 	// staff, lanes staffed and position; the state holds until the next one.
 	Heartbeat time.Duration
 	// OfflineRate is the chance that a station drops off the network for a
-	// while on a given day; its events of that time are sent when it is back.
+	// while on a given day (20 minutes to 3 hours: a cut line, a dead
+	// modem); its events of that time are sent when it is back.
 	OfflineRate float64
+	// DropRate is the chance that a station's mobile-data link drops once
+	// on a given day for dropMin–dropMax minutes while it is serving: the
+	// short silence of a mountain commune's post (see signalDrop). Its
+	// agent keeps working and sends what it held when the link is back.
+	DropRate float64
 	// EarlyDays and EarlyShare are the early calibration point: the share of
 	// the target collected in the first EarlyDays days. The source (Lạng Sơn,
 	// 2021) says almost 80,000 of 621,000 records in 10–20 March: 11 days.
@@ -45,7 +51,7 @@ type Params struct {
 
 // DefaultParams are the model's calibrated settings.
 func DefaultParams() Params {
-	return Params{Heartbeat: 5 * time.Minute, OfflineRate: 0.03, EarlyDays: 11, EarlyShare: 80_000.0 / 621_000.0, Margin: 1.05}
+	return Params{Heartbeat: 5 * time.Minute, OfflineRate: 0.03, DropRate: 0.06, EarlyDays: 11, EarlyShare: 80_000.0 / 621_000.0, Margin: 1.05}
 }
 
 // Event is one simulated event and the moment its station can send it: its
@@ -68,6 +74,9 @@ type DayStats struct {
 	Offline     bool      // the station dropped off the network this day
 	OfflineFrom time.Time // the outage, when Offline
 	OfflineTo   time.Time
+	SignalDrop  bool      // the station's link dropped for a short while this day
+	DropFrom    time.Time // the drop, when SignalDrop: nothing is sent in it
+	DropTo      time.Time // when the link is back and the held events go
 }
 
 // Model is the campaign's stations and their working days.
@@ -90,7 +99,7 @@ type Model struct {
 var kindWeight = map[tiendo.StationKind]float64{tiendo.KindFixed: 1, tiendo.KindMobile: 1, tiendo.KindHomeVisit: 0.4}
 
 // NewModel builds the model. Zero Heartbeat, EarlyDays, EarlyShare and Margin
-// take DefaultParams' values; OfflineRate is taken as given.
+// take DefaultParams' values; OfflineRate and DropRate are taken as given.
 func NewModel(c *tiendo.Campaign, stations []tiendo.Station, seed uint64, p Params) (*Model, error) {
 	def := DefaultParams()
 	if p.Heartbeat <= 0 {
@@ -107,6 +116,9 @@ func NewModel(c *tiendo.Campaign, stations []tiendo.Station, seed uint64, p Para
 	}
 	if p.OfflineRate < 0 || p.OfflineRate > 1 {
 		return nil, fmt.Errorf("simulate: offline rate %v must be between 0 and 1", p.OfflineRate)
+	}
+	if p.DropRate < 0 || p.DropRate > 1 {
+		return nil, fmt.Errorf("simulate: signal drop rate %v must be between 0 and 1", p.DropRate)
 	}
 	if p.Heartbeat < time.Minute || p.Heartbeat > time.Hour {
 		return nil, fmt.Errorf("simulate: heartbeat interval %v must be between 1m and 1h", p.Heartbeat)
@@ -417,6 +429,30 @@ func truncNormal(r *rand.Rand, mean, sd, lo, hi float64) float64 {
 // evening crew of one machine; on such days the team rests at its base
 // between the daytime place and the drive to the village. Home-visit teams
 // keep day hours: the elderly and sick are visited in daylight.
+//
+// What a command room sees of this comes out of the mechanism; nothing is
+// staged for it:
+//
+//   - A staff move, every evening in every district. A commune with an
+//     invitation tonight has its invited queue from about 19:45 on the one
+//     machine (two at a ward) of its evening crew, of the two to four it
+//     has, while a neighbouring post without one tonight keeps its walk-in
+//     desk open until 21:00 with an officer at the machine, one beside it
+//     and nobody waiting; the posts of a district are 1–15 km apart. That
+//     is the decision model's move (idle officers, a queue, a machine
+//     nobody staffs, a wait longer than the ride), mostly from about 19:45
+//     to 21:15, and again after midnight, when a post's last invited are at
+//     its machine and its guide is free while a neighbour's list runs on.
+//     On 10–12 March, 31–38 of the day's 252 rounds of heartbeats from
+//     07:00 give one (TestFirstWorkingDaysGiveMovesAndSilentStations).
+//   - Silent stations: the short signal drops of serving posts (signalDrop)
+//     and the rarer long outages (Params.OfflineRate).
+//   - Long waits: an invited evening on one machine waits hours at 22:00.
+//     Queues clearing after 02:00: the rare list that runs late.
+//     Slowdowns: a post whose invited evening began later today than
+//     yesterday (slots at 20:00, 20:15 or 20:30), or a mobile team that
+//     reaches its daytime place later than yesterday, has its queue and
+//     fewer records than yesterday's same hour.
 const (
 	shiftEnd        = 17 * 60    // the day shift hands over to the evening crew
 	slotFirst       = 20 * 60    // the earliest first invitation slot, after the evening meal
@@ -823,6 +859,9 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		offTo := offFrom + 20 + 160*r.Float64()
 		stats.Offline, stats.OfflineFrom, stats.OfflineTo = true, at(offFrom), at(offTo)
 	}
+	if from, to, ok := m.signalDrop(i, d, plan, dayStart+m.jitter[i]); ok {
+		stats.SignalDrop, stats.DropFrom, stats.DropTo = true, at(from), at(to)
+	}
 	if !events {
 		return buf, stats
 	}
@@ -854,11 +893,15 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		if stats.Offline && !e.TS.Before(stats.OfflineFrom) && e.TS.Before(stats.OfflineTo) {
 			ev.Deliver = stats.OfflineTo
 		}
+		// In a signal drop too; when both hold it, the later return.
+		if stats.SignalDrop && !e.TS.Before(stats.DropFrom) && e.TS.Before(stats.DropTo) && stats.DropTo.After(ev.Deliver) {
+			ev.Deliver = stats.DropTo
+		}
 		buf = append(buf, ev)
 	}
 
 	iv := m.p.Heartbeat.Minutes()
-	ci, segi := 0, 0
+	ci := 0
 	for t := dayStart + m.jitter[i]; t < dayEnd || ci < len(comps); t += iv {
 		// Completions due before this heartbeat go first.
 		for ci < len(comps) && (comps[ci].t <= t || t >= dayEnd) {
@@ -877,14 +920,7 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		}
 		queue := max(ai-si, 0)
 		hb := tiendo.Event{Type: tiendo.TypeHeartbeat, Status: tiendo.StatusClosed, HasPos: true, Lat: st.Lat, Lon: st.Lon}
-		if t >= plan.open && t < plan.close {
-			for segi < len(plan.segs)-1 && plan.segs[segi].to <= t {
-				segi++
-			}
-			s := plan.segs[segi]
-			if t < s.from { // before the first stretch
-				s = seg{lanes: 0, helpers: 1, lat0: st.Lat, lon0: st.Lon, lat1: st.Lat, lon1: st.Lon}
-			}
+		if s, atWork := plan.stretchAt(t, st); atWork {
 			hb.Status = tiendo.StatusOpen
 			if s.lanes == 0 {
 				hb.Status = tiendo.StatusPaused
@@ -906,6 +942,73 @@ func (m *Model) emit(i int, d tiendo.Day, r *rand.Rand, plan *dayPlan, buf []Eve
 		stats.Heartbeats++
 	}
 	return buf, stats
+}
+
+// stretchAt is the stretch of the day that a heartbeat at t reports, and
+// whether the station is at work then (from its opening to its closing).
+// Before its first stretch it is there and not serving.
+func (p *dayPlan) stretchAt(t float64, st *tiendo.Station) (seg, bool) {
+	if t < p.open || t >= p.close || len(p.segs) == 0 {
+		return seg{}, false
+	}
+	k := 0
+	for k < len(p.segs)-1 && p.segs[k].to <= t {
+		k++
+	}
+	if s := p.segs[k]; t >= s.from {
+		return s, true
+	}
+	return seg{lanes: 0, helpers: 1, lat0: st.Lat, lon0: st.Lon, lat1: st.Lat, lon1: st.Lon}, true
+}
+
+// A signal drop lasts dropMin to dropMax minutes.
+const (
+	dropMin = 20
+	dropMax = 40
+)
+
+// signalDrop decides whether station i's link drops on working day d, and
+// when: the commune posts and teams of Lạng Sơn's mountain districts send
+// over mobile data, and a link that drops for half an hour (a tower on
+// battery after a power cut in the valley, a storm, an evening's crowded
+// cell) is a common day there; the source says nothing of it, so its rate
+// (Params.DropRate, about one station-day in sixteen) is the model's own.
+//
+// The drop begins between two heartbeats of a station that is serving (the
+// one before it says open, with lanes) and lasts dropMin–dropMax minutes,
+// ending while the station is still at work, so the server hears nothing
+// from an open station for 20 minutes or more: its silent alert opens after
+// 15, and closes when the heartbeats resume. Only the link is down: the
+// machines work, the queue moves, and the agent does what any store-and-
+// forward agent does (and what ingest expects of one, which takes a
+// backlog at once): it keeps every heartbeat and completion made in the
+// drop and sends them, with their own times, as soon as the link is back.
+// A power cut at the post itself, which would stop the machines, is not
+// modelled.
+//
+// Its own random stream (from the seed, the station and the day) leaves
+// every other draw of the day as it was without drops.
+func (m *Model) signalDrop(i int, d tiendo.Day, plan *dayPlan, first float64) (from, to float64, ok bool) {
+	if m.p.DropRate <= 0 {
+		return 0, 0, false
+	}
+	r := rand.New(rand.NewPCG(splitmix(m.seed^m.hash[i]^0x6c696e6b), splitmix(uint64(int64(d))^0x64726f70^m.seed)))
+	if r.Float64() >= m.p.DropRate {
+		return 0, 0, false
+	}
+	iv := m.p.Heartbeat.Minutes()
+	var serving []float64 // heartbeats after which a drop may begin
+	for t := first; t < plan.close; t += iv {
+		if s, atWork := plan.stretchAt(t, &m.stations[i]); atWork && s.lanes > 0 && t+iv+dropMax <= plan.close {
+			serving = append(serving, t)
+		}
+	}
+	if len(serving) == 0 {
+		return 0, 0, false
+	}
+	t := serving[r.IntN(len(serving))]
+	from = t + iv*(0.1+0.8*r.Float64())
+	return from, from + dropMin + (dropMax-dropMin)*r.Float64(), true
 }
 
 func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }

@@ -450,3 +450,86 @@ func TestSpreadStations(t *testing.T) {
 		t.Error("0 means all")
 	}
 }
+
+// A signal drop (Params.DropRate) begins after a heartbeat that says open
+// with lanes, lasts 20–40 minutes and ends before the station closes: the
+// server hears nothing from a serving station for at least 20 minutes, then
+// everything made meanwhile at once, with its own times. Nothing is lost:
+// the day still has its 288 heartbeats and Day's records. Stats tells the
+// same drop without the events; rate 0 has none; the default rate gives a
+// handful of drops every day over the province, on every day's draw.
+func TestSignalDropsSilenceAServingStationForTwentyToFortyMinutes(t *testing.T) {
+	c := newModel(t, 1, DefaultParams()).Campaign()
+	all := newModel(t, 6, Params{DropRate: 1})
+	d := day(t, "2021-03-18")
+	var buf []Event
+	kinds := map[tiendo.StationKind]int{}
+	for i, st := range all.Stations() {
+		var stats DayStats
+		buf, stats = all.Day(i, d, buf[:0])
+		if !stats.SignalDrop {
+			t.Fatalf("%s: no drop with rate 1", st.ID)
+		}
+		if s := all.Stats(i, d); s.SignalDrop != stats.SignalDrop || !s.DropFrom.Equal(stats.DropFrom) || !s.DropTo.Equal(stats.DropTo) {
+			t.Fatalf("%s: Stats says drop %v %s–%s, Day %s–%s", st.ID, s.SignalDrop, s.DropFrom, s.DropTo, stats.DropFrom, stats.DropTo)
+		}
+		if l := stats.DropTo.Sub(stats.DropFrom); l < 20*time.Minute || l > 40*time.Minute {
+			t.Fatalf("%s: a drop of %v", st.ID, l)
+		}
+		if stats.DropTo.After(stats.Close) {
+			t.Fatalf("%s: the link is back at %s, after closing at %s", st.ID, stats.DropTo, stats.Close)
+		}
+		var before *Event // the last heartbeat before the drop
+		var heartbeats, held int
+		for k := range buf {
+			e := &buf[k]
+			in := !e.TS.Before(stats.DropFrom) && e.TS.Before(stats.DropTo)
+			switch {
+			case in && !e.Deliver.Equal(stats.DropTo):
+				t.Fatalf("%s: event at %s in the drop %s–%s sent at %s", st.ID, e.TS, stats.DropFrom, stats.DropTo, e.Deliver)
+			case !in && !e.Deliver.Equal(e.TS):
+				t.Fatalf("%s: event at %s outside the drop sent at %s", st.ID, e.TS, e.Deliver)
+			}
+			if in {
+				held++
+			}
+			if e.Type == tiendo.TypeHeartbeat {
+				heartbeats++
+				if e.TS.Before(stats.DropFrom) {
+					before = e
+				}
+			}
+		}
+		if before == nil || before.Status != tiendo.StatusOpen || before.Lanes < 1 {
+			t.Fatalf("%s: the drop at %s follows heartbeat %+v, not an open station's", st.ID, stats.DropFrom, before)
+		}
+		if silent := stats.DropTo.Sub(before.TS); silent < 20*time.Minute {
+			t.Fatalf("%s: heard last at %s, back at %s: silent only %v", st.ID, before.TS, stats.DropTo, silent)
+		}
+		if heartbeats != 288 || held < 4 {
+			t.Fatalf("%s: %d heartbeats, %d events held in the drop", st.ID, heartbeats, held)
+		}
+		kinds[st.Kind]++
+	}
+	t.Logf("drops at every station with rate 1: %v", kinds)
+
+	none := newModel(t, 6, Params{})
+	for i := range none.Stations() {
+		if none.Stats(i, d).SignalDrop {
+			t.Fatal("a drop with rate 0")
+		}
+	}
+	def := newModel(t, 1, DefaultParams())
+	for d := c.Start; d < c.Start+7; d++ {
+		n := 0
+		for i := range def.Stations() {
+			if def.Stats(i, d).SignalDrop {
+				n++
+			}
+		}
+		t.Logf("%s: %d signal drops", d, n)
+		if n < 5 || n > 30 {
+			t.Errorf("%s: %d signal drops over %d stations at rate %v", d, n, len(def.Stations()), def.Params().DropRate)
+		}
+	}
+}
