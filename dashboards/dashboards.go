@@ -106,11 +106,12 @@ type view struct {
 	byHour       map[tiendo.Day]*[24]int64 // records by working day and hour position
 	late         map[tiendo.Day]int64      // records after LateNightHour, by working day
 	stationHours []tiendo.HourCount        // Input.StationHours
+	notes        []tiendo.Note             // Input.Notes
 }
 
 func newView(in Input) *view {
 	c, snap := in.Campaign, in.Snapshot
-	v := &view{c: c, snap: snap, lang: normLang(in.Lang), stationHours: in.StationHours,
+	v := &view{c: c, snap: snap, lang: normLang(in.Lang), stationHours: in.StationHours, notes: in.Notes,
 		byHour: map[tiendo.Day]*[24]int64{}, late: map[tiendo.Day]int64{}, dayTotals: map[tiendo.Day]int64{}}
 	v.tx = textFor(v.lang)
 	v.th = themeFor(in.Dark)

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -56,10 +58,12 @@ func buildProgress(v *view) (json.RawMessage, error) {
 
 	var actual []item
 	var cum int64
+	cumAt := map[tiendo.Day]int64{}
 	for d := c.Start; d <= v.today && d <= last; d++ {
 		i := int(d - c.Start)
 		day := v.dayTotals[d]
 		cum += day
+		cumAt[d] = cum
 		lines := []string{labels[i], tx.done + ": " + v.fmtInt(cum), tx.dayRecords + ": " + v.fmtInt(day)}
 		switch {
 		case p == nil:
@@ -142,7 +146,153 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		charts.WithLineStyleOpts(opts.LineStyle{Width: 2, Type: "dashed", Color: forecastColor}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: forecastColor}),
 	)
+	// A note sits on the day it starts: on the line of records done by
+	// that day's end, or, for a day still ahead, on the plan's.
+	marks := v.noteMarks(labels, last, func(d tiendo.Day) int64 {
+		if d <= v.today {
+			return cumAt[d]
+		}
+		if i := int(d - c.Start); p != nil && i < workingDays {
+			return planAt(i)
+		}
+		return cum
+	})
+	if len(marks) > 0 {
+		pins := charts.NewScatter()
+		pins.AddSeries(noteTextFor(v.lang).series, nil, withData(marks),
+			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Symbol, s.SymbolSize = "pin", 20 }),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: th.note()}))
+		line.Overlap(pins)
+	}
 	return render(line, th, nil)
+}
+
+// maxNotesPerTip is how many notes one day's pin lists; the rest are
+// counted.
+const maxNotesPerTip = 6
+
+// noteMarks are the progress chart's note pins: one per working day from
+// the campaign start to last on which notes start, at [day, y(day)], its
+// tooltip listing them by start time.
+func (v *view) noteMarks(labels []string, last tiendo.Day, y func(tiendo.Day) int64) []item {
+	byDay := map[tiendo.Day][]tiendo.Note{}
+	var days []tiendo.Day
+	for _, n := range v.sortedNotes() {
+		d := v.c.WorkingDay(n.From)
+		if d < v.c.Start || d > last {
+			continue
+		}
+		if byDay[d] == nil {
+			days = append(days, d)
+		}
+		byDay[d] = append(byDay[d], n)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	nt := noteTextFor(v.lang)
+	var out []item
+	for _, d := range days {
+		i := int(d - v.c.Start)
+		notes := byDay[d]
+		lines := []string{nt.series + " · " + labels[i]}
+		for k, n := range notes {
+			if k == maxNotesPerTip {
+				lines = append(lines, fmt.Sprintf(nt.more, v.fmtInt(int64(len(notes)-k))))
+				break
+			}
+			lines = append(lines, v.noteLine(n))
+		}
+		out = append(out, item{Value: []int64{int64(i), y(d)}, Tooltip: noteTip(lines...)})
+	}
+	return out
+}
+
+// noteText is what the notes' marks say in one language (text.go holds
+// the charts' other words).
+type noteText struct {
+	series string // the pins' legend entry and the tooltips' heading
+	more   string // "and 3 more notes"
+}
+
+func noteTextFor(lang string) noteText {
+	if lang == LangEN {
+		return noteText{series: "Notes", more: "and %s more notes"}
+	}
+	return noteText{series: "Ghi chú", more: "và %s ghi chú khác"}
+}
+
+// note is the colour of notes: the theme's purple, which no other figure
+// of the progress and hourly charts uses.
+func (th theme) note() string { return th.retries }
+
+// sortedNotes are the input's notes by start time, then by when they
+// were written, whatever order they came in.
+func (v *view) sortedNotes() []tiendo.Note {
+	out := append([]tiendo.Note(nil), v.notes...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].From.Equal(out[j].From) {
+			return out[i].From.Before(out[j].From)
+		}
+		return out[i].At.Before(out[j].At)
+	})
+	return out
+}
+
+// noteLine is a note in a tooltip: when, where (left out when that is the
+// scope itself), what. "14:00–17:00 · Công an Xã Vũ Lễ: đội lưu động…"
+func (v *view) noteLine(n tiendo.Note) string {
+	line := v.noteSpan(n)
+	if where := v.noteWhere(n); where != "" {
+		line += " · " + where
+	}
+	return line + ": " + n.Text
+}
+
+// noteSpan is the time a note covers on the campaign's clock: hours alone
+// within one working day (23:30–01:30 is one night's work, on the day
+// the chart names), else with each end's calendar date.
+func (v *view) noteSpan(n tiendo.Note) string {
+	loc := v.c.Location()
+	clock := func(t time.Time) string { return t.In(loc).Format("15:04") }
+	if v.c.WorkingDay(n.From) == v.c.WorkingDay(n.To.Add(-time.Nanosecond)) { // To ends the note: not in it
+		return clock(n.From) + "–" + clock(n.To)
+	}
+	date := func(t time.Time) string { return v.fmtDay(tiendo.DayOf(t.In(loc).Date())) }
+	return date(n.From) + " " + clock(n.From) + " – " + date(n.To) + " " + clock(n.To)
+}
+
+// noteWhere names what a note is about, unless it is the chart's scope:
+// its station, or its district.
+func (v *view) noteWhere(n tiendo.Note) string {
+	scope := v.snap.Scope
+	if n.Station != "" {
+		if scope.Kind == tiendo.ScopeStation && scope.ID == n.Station {
+			return ""
+		}
+		for _, s := range v.snap.Stations {
+			if s.ID == n.Station {
+				return stationLabel(s)
+			}
+		}
+		return n.Station
+	}
+	if scope.Kind == tiendo.ScopeDistrict && scope.ID == n.District {
+		return ""
+	}
+	for _, d := range v.c.Districts {
+		if d.ID == n.District {
+			return d.Name
+		}
+	}
+	return n.District
+}
+
+// noteTip is tip for text people wrote: escaped like every tooltip, and
+// its braces written as HTML entities too, so that ECharts, which fills
+// {a}, {b}, {c}… of a formatter string in, shows them as typed.
+func noteTip(lines ...string) *itemTooltip {
+	t := tip(lines...)
+	t.Formatter = strings.NewReplacer("{", "&#123;", "}", "&#125;").Replace(t.Formatter)
+	return t
 }
 
 // progressSubtitle says what the scope's Pace says, and only that: the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -138,13 +139,95 @@ func buildThroughputTrend(v *view) (json.RawMessage, error) {
 		charts.WithLineStyleOpts(opts.LineStyle{Width: 3, Color: th.today}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.today}),
 		charts.WithAreaStyleOpts(opts.AreaStyle{Color: th.today, Opacity: opts.Float(0.15)}),
+		v.noteAreas(v.today, first, th.note()),
 	)
 	line.AddSeries(fmt.Sprintf(tx.yesterdaySerie, v.fmtDay(yesterday)), nil, withData(yestData),
 		charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 3}),
 		charts.WithLineStyleOpts(opts.LineStyle{Width: 2, Type: "dashed", Color: th.yesterday}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.yesterday}),
+		v.noteAreas(yesterday, first, th.yesterday),
 	)
 	return render(line, th, nil)
+}
+
+// maxNoteAreas is how many notes one day's hourly line shades; the
+// progress chart's pin of that day lists them all.
+const maxNoteAreas = 8
+
+// noteLabelRunes is how much of a note's text labels its area; the
+// tooltip has the whole of it.
+const noteLabelRunes = 24
+
+// noteArea is one end of a note's mark area on the hour axis; the first
+// carries the label and the tooltip.
+type noteArea struct {
+	Name    string       `json:"name,omitempty"`
+	XAxis   string       `json:"xAxis"`
+	Tooltip *itemTooltip `json:"tooltip,omitempty"`
+}
+
+// noteAreas shades, on a day's series of the hourly chart, the hours each
+// of its notes covers, from the hour it starts to the one it ends in,
+// rounded out to whole hours: the axis labels are hours, so a note of
+// 14:00–17:00 runs from the 14:00 label to the 17:00 one, and one of
+// 14:20–14:50 from 14:00 to 15:00. Hours before the axis's first (the
+// day's opening) are cut off; a note wholly before it has no area.
+func (v *view) noteAreas(day tiendo.Day, first int, color string) charts.SeriesOpts {
+	c := v.c
+	start, end := c.DayStart(day), c.DayEnd(day)
+	var data []any
+	for _, n := range v.sortedNotes() {
+		if len(data) == maxNoteAreas {
+			break
+		}
+		if !n.From.Before(end) || !n.To.After(start) {
+			continue
+		}
+		from, to := maxTime(n.From, start), minTime(n.To, end)
+		pos0, pos1 := max(c.HourOfDay(from), first), 23
+		if to.Before(end) {
+			pos1 = c.HourOfDay(to)
+			if local := to.In(c.Location()); local.Minute() > 0 || local.Second() > 0 || local.Nanosecond() > 0 {
+				pos1++ // ends within an hour: the area runs to the next label
+			}
+			pos1 = min(pos1, 23)
+		}
+		if pos1 <= pos0 {
+			continue
+		}
+		label := n.Text
+		if r := []rune(label); len(r) > noteLabelRunes {
+			label = string(r[:noteLabelRunes-1]) + "…"
+		}
+		data = append(data, [2]noteArea{
+			{Name: label, XAxis: hourLabel(c.ClockHour(pos0)),
+				Tooltip: noteTip(noteTextFor(v.lang).series+" · "+v.fmtDay(day), v.noteLine(n))},
+			{XAxis: hourLabel(c.ClockHour(pos1))},
+		})
+	}
+	return charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+		if len(data) == 0 {
+			return
+		}
+		s.MarkAreas = &opts.MarkAreas{Data: data, MarkAreaStyle: opts.MarkAreaStyle{
+			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideTop", Color: v.th.subtext, FontSize: 11},
+			ItemStyle: &opts.ItemStyle{Color: color, Opacity: opts.Float(0.14)},
+		}}
+	})
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // firstHour is the first hour position the hourly charts show: opening time,
