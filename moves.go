@@ -85,7 +85,7 @@ func (c *Campaign) PlanMoves(reg *Registry, stations []StationState, now time.Ti
 		}
 		byDistrict[s.District] = append(byDistrict[s.District], &moveSide{st: s, machines: machines, lanes: s.Lanes, idle: s.IdleStaff})
 	}
-	var moves []StaffMove
+	moves := []StaffMove{} // never null in the JSON: "no suggestion" is an empty list
 	districts := make([]string, 0, len(byDistrict))
 	for d := range byDistrict {
 		districts = append(districts, d)

@@ -61,8 +61,8 @@ func TestPlanMoves(t *testing.T) {
 	// Nobody is sent where the machines are all staffed, or to a queue that
 	// will have cleared before the officer arrives.
 	stations[0].Lanes, stations[0].Staff = 3, 3
-	if moves := c.PlanMoves(reg, stations, now, nil); len(moves) != 0 {
-		t.Errorf("all machines staffed: moves %+v", moves)
+	if moves := c.PlanMoves(reg, stations, now, nil); moves == nil || len(moves) != 0 {
+		t.Errorf("all machines staffed: moves %#v, want an empty list", moves)
 	}
 	stations[0].Lanes, stations[0].Queue = 1, 1 // 6 minutes' wait, 6 minutes away
 	if moves := c.PlanMoves(reg, stations, now, nil); len(moves) != 0 {
