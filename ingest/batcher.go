@@ -1,9 +1,10 @@
 // Package ingest accepts stations' events. The HTTP handler decodes and
 // validates a batch; the Batcher group-commits concurrent requests into the
-// local spool, where deduplication and acceptance are one fsynced
-// transaction, and answers 202 only after it; the Flusher then moves spooled
-// events into ClickHouse in large batches, so that a ClickHouse outage
-// delays the dashboards but loses and doubles nothing.
+// acceptance log (Spool; on one node the local spool, where deduplication
+// and acceptance are one fsynced transaction) and answers 202 only after
+// it; the Flusher then moves the log's events into ClickHouse in large
+// batches, so that a ClickHouse outage delays the dashboards but loses and
+// doubles nothing.
 package ingest
 
 import (
@@ -14,22 +15,13 @@ import (
 	"time"
 
 	"tiendo"
-	"tiendo/store/local"
+	"tiendo/acceptlog"
 )
 
-// Spool is the local write-ahead log (store/local implements it).
-type Spool interface {
-	Accept(events []tiendo.Event, limits local.SpoolLimits) ([]bool, error)
-	ReadSpool(max int) (local.SpoolBatch, error)
-	PeekSpool(max int) ([]tiendo.Event, bool, error)
-	// OpenInsertWindow and CloseInsertWindow keep, durably, how many
-	// events at the head of the spool may already be in the store; the
-	// Flusher's exactly-once argument (FlushOnce) rests on them.
-	OpenInsertWindow(maxBatch int) (unresolved int, err error)
-	CloseInsertWindow(unresolved int) error
-	AckSpool(first, last uint64) error
-	SpoolStats() (events, bytes int64, err error)
-}
+// Spool is the acceptance log the batcher appends to and the flusher
+// drains: store/local's bbolt spool on a single node, acceptlog/jetstream
+// in a cluster. Its guarantees are acceptlog.Log's.
+type Spool = acceptlog.Log
 
 // Result is what a request learns: how many of its events were new and how
 // many had been accepted before.
@@ -46,7 +38,7 @@ type BatcherConfig struct {
 	// MaxEvents commits a group early once it holds this many events.
 	MaxEvents int
 	// Limits bound the spool; past them requests get 503 until it drains.
-	Limits local.SpoolLimits
+	Limits acceptlog.Limits
 	// MinFreeBytes and MinFreeRatio are the free-disk watermark of the
 	// filesystem that holds the spool (DIR, where the embedded ClickHouse
 	// lives too): with less room than either, requests get 503 with
@@ -64,7 +56,7 @@ type BatcherConfig struct {
 // ClickHouse needs room to merge its parts; 2 % keeps a large disk's
 // last 20 GB or more for the operator.
 var DefaultBatcherConfig = BatcherConfig{Linger: 5 * time.Millisecond, MaxEvents: 20_000,
-	Limits:       local.SpoolLimits{MaxEvents: 5_000_000, MaxBytes: 2 << 30},
+	Limits:       acceptlog.Limits{MaxEvents: 5_000_000, MaxBytes: 2 << 30},
 	MinFreeBytes: 1 << 30, MinFreeRatio: 0.02}
 
 // diskCheckEvery is how old a free-space reading may be: statfs is a
@@ -139,7 +131,7 @@ func NewBatcher(cfg BatcherConfig, spool Spool, metrics *Metrics, log *slog.Logg
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultBatcherConfig.MaxEvents
 	}
-	if cfg.Limits == (local.SpoolLimits{}) {
+	if cfg.Limits == (acceptlog.Limits{}) {
 		cfg.Limits = DefaultBatcherConfig.Limits
 	}
 	if cfg.MinFreeBytes == 0 {
@@ -281,7 +273,7 @@ func (b *Batcher) commit(group []*request) {
 	fresh, err := b.spool.Accept(all, b.cfg.Limits)
 	if err != nil {
 		msg := "events not accepted: local storage failed; retry later"
-		if errors.Is(err, local.ErrSpoolFull) {
+		if errors.Is(err, acceptlog.ErrFull) {
 			msg = "events not accepted: storage is behind and the spool is full; retry later"
 		}
 		b.log.Error("spool accept failed", "err", err, "requests", len(group))

@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"tiendo"
+	"tiendo/acceptlog"
 )
 
 // The spool is the write-ahead log between acceptance and ClickHouse: an
@@ -38,8 +39,12 @@ var (
 
 // ErrSpoolFull is returned by Accept when the spool holds more than its
 // limit: ClickHouse has been away too long, and accepting more would risk
-// the disk. Ingest answers 503 with Retry-After.
-var ErrSpoolFull = errors.New("spool full")
+// the disk. Ingest answers 503 with Retry-After. It is the acceptance
+// log's ErrFull: the spool is that log's single-node implementation.
+var ErrSpoolFull = acceptlog.ErrFull
+
+// DB is an acceptance log (see Accept and the insert window below).
+var _ acceptlog.Log = (*DB)(nil)
 
 // ErrUnspoolable is returned by Accept, which then stores nothing, for an
 // event its own reader would refuse: a zone offset of a day or more. Ingest
@@ -47,11 +52,8 @@ var ErrSpoolFull = errors.New("spool full")
 // set aside as corrupt); this keeps a 202 from ever covering one.
 var ErrUnspoolable = errors.New("event time zone offset out of range (must be within ±24h)")
 
-// SpoolLimits bound the spool.
-type SpoolLimits struct {
-	MaxEvents int64
-	MaxBytes  int64
-}
+// SpoolLimits bound the spool (the acceptance log's Limits).
+type SpoolLimits = acceptlog.Limits
 
 // Accept spools the events not seen before and reports, per event, whether
 // it was new. Keys already in the ledger, or repeated within events, are
@@ -79,8 +81,8 @@ func (db *DB) Accept(events []tiendo.Event, limits SpoolLimits) ([]bool, error) 
 		lc := ledger.Cursor()
 		for i := range events {
 			e := &events[i]
-			if _, offset := e.TS.Zone(); offset <= -24*3600 || offset >= 24*3600 {
-				return ErrUnspoolable
+			if err := Spoolable(e); err != nil {
+				return err
 			}
 			mark := len(arena)
 			arena = append(arena, e.Station...)
@@ -140,12 +142,10 @@ func acceptArenaSize(events []tiendo.Event) int {
 	return n
 }
 
-// SpoolBatch is a contiguous run of spooled events.
-type SpoolBatch struct {
-	First, Last uint64 // sequence numbers, inclusive; zero when empty
-	Events      []tiendo.Event
-	Corrupt     int // records set aside because their checksum or body failed
-}
+// SpoolBatch is a contiguous run of spooled events (the acceptance log's
+// Batch); Corrupt counts records set aside because their checksum or body
+// failed.
+type SpoolBatch = acceptlog.Batch
 
 // ReadSpool returns up to max events from the head of the spool, in
 // sequence order. It reads in a read-only transaction, so it never waits
@@ -680,3 +680,35 @@ func decodeJSON(body []byte, e *tiendo.Event) bool {
 	e.HasPos = r.HasPos
 	return true
 }
+
+// AppendRecord appends e's spool record (the checksummed binary body
+// described above) to buf. Other acceptance logs store events in the same
+// form, so that every log reads back exactly what the spool does. An event
+// whose zone offset is a day or more cannot be read back (ErrUnspoolable):
+// check with Spoolable first.
+func AppendRecord(buf []byte, e *tiendo.Event) []byte { return appendRecord(buf, e) }
+
+// Spoolable is nil when e can be stored as a record, else ErrUnspoolable.
+func Spoolable(e *tiendo.Event) error {
+	if _, offset := e.TS.Zone(); offset <= -24*3600 || offset >= 24*3600 {
+		return ErrUnspoolable
+	}
+	return nil
+}
+
+// RecordDecoder decodes a run of records written by AppendRecord (or by
+// older versions of the spool) with few allocations; see recordDecoder.
+type RecordDecoder struct{ d *recordDecoder }
+
+// NewRecordDecoder returns a decoder for one run of records.
+func NewRecordDecoder() RecordDecoder { return RecordDecoder{newRecordDecoder()} }
+
+// Decode appends the event in rec to *out and reports whether rec was
+// intact (its checksum and body). rec is only read during the call. The
+// event's ID is set by Finish, which must be called before the events are
+// used.
+func (d RecordDecoder) Decode(rec []byte, out *[]tiendo.Event) bool { return d.d.decode(rec, out) }
+
+// Finish sets the IDs of the events Decode appended to events since the
+// last Finish; they are the last ones of events.
+func (d RecordDecoder) Finish(events []tiendo.Event) { d.d.finish(events) }
