@@ -472,6 +472,16 @@ func (l *Log) Accept(events []tiendo.Event, limits acceptlog.Limits) ([]bool, er
 		case ack := <-f.Ok():
 			fresh[publish[j]] = !ack.Duplicate
 		case err := <-f.Err():
+			if inProcess(err) {
+				// Another request (on this node or another) is publishing
+				// the same id right now: wait for the stream's verdict on
+				// it, which is then a duplicate for this request.
+				var ack *jetstream.PubAck
+				if ack, err = l.republish(ctx, f.Msg()); err == nil {
+					fresh[publish[j]] = !ack.Duplicate
+					continue
+				}
+			}
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -485,6 +495,36 @@ func (l *Log) Accept(events []tiendo.Event, limits acceptlog.Limits) ([]bool, er
 		return nil, fmt.Errorf("jetstream log: %d events not acknowledged: %w", len(publish), firstErr)
 	}
 	return fresh, nil
+}
+
+// errMsgIDInProcess is JetStream's answer (409, err_code 10158) to a
+// publish whose message id another publish of the same id is still being
+// stored under: neither accepted nor a duplicate yet.
+const errMsgIDInProcess jetstream.ErrorCode = 10158
+
+// inProcess reports whether err is errMsgIDInProcess.
+func inProcess(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == errMsgIDInProcess
+}
+
+// republish publishes m again, waiting a little longer each time, until
+// the stream says whether its id was new or a duplicate (or ctx ends).
+func (l *Log) republish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {
+	wait := 2 * time.Millisecond
+	for {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		ack, err := l.js.PublishMsg(ctx, m, jetstream.WithMsgID(m.Header.Get(jetstream.MsgIDHeader)),
+			jetstream.WithExpectStream(l.cfg.Stream))
+		if !inProcess(err) {
+			return ack, err
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // awaitAll waits (bounded by ctx) for futures already published, so that a
@@ -538,6 +578,34 @@ func (l *Log) readRange(ctx context.Context, from, to uint64, max int) ([]entry,
 	if from > to || max <= 0 {
 		return nil, 0, nil
 	}
+	// A consumer just created in a cluster takes a moment before the
+	// server that holds it hears its requests (more so under load): while
+	// nobody answers, read again, a little later each time.
+	wait := 5 * time.Millisecond
+	for {
+		out, corrupt, err := l.readRangeOnce(ctx, from, to, max)
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return out, corrupt, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, 0, err
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+// lagWait bounds how long a read waits for messages the stream's leader
+// has and the consumer's server not yet; lagTries is in how many steps.
+const (
+	lagWait  = 2 * time.Second
+	lagTries = 40
+)
+
+// readRangeOnce is one attempt of readRange, through its own ephemeral
+// consumer.
+func (l *Log) readRangeOnce(ctx context.Context, from, to uint64, max int) ([]entry, int, error) {
 	cons, err := l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
 		AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, Replicas: 1,
@@ -556,6 +624,7 @@ func (l *Log) readRange(ctx context.Context, from, to uint64, max int) ([]entry,
 	corrupt := 0
 	d := local.NewRecordDecoder()
 	var evs []tiendo.Event
+	lagged := 0
 	for len(out)+corrupt < want {
 		batch, err := cons.FetchNoWait(min(want-len(out)-corrupt, 4096))
 		if err != nil {
@@ -586,8 +655,21 @@ func (l *Log) readRange(ctx context.Context, from, to uint64, max int) ([]entry,
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 			return nil, 0, fmt.Errorf("jetstream log: read from %d: %w", from, err)
 		}
-		if got == 0 || last >= to {
+		if last >= to {
 			break
+		}
+		if got == 0 {
+			// The consumer's server may not have the stream's newest
+			// messages yet (a follower a moment behind the leader that
+			// acknowledged them): wait for them, within lagWait.
+			if lagged++; lagged > lagTries {
+				break
+			}
+			select {
+			case <-time.After(lagWait / lagTries):
+			case <-ctx.Done():
+				return nil, 0, ctx.Err()
+			}
 		}
 	}
 	return out, corrupt, nil

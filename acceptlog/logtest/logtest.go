@@ -547,9 +547,18 @@ func testOverlayCountsOnce(t *testing.T, open Factory) {
 	var mu sync.Mutex
 	var accepted []tiendo.Event
 	acceptDone := make(chan error, 1)
+	// The acceptor goes on until the reads have seen the race often enough
+	// (or its events run out), however fast this log and this machine are.
+	enough := make(chan struct{})
 	go func() {
-		all := events("o", 600)
+		all := events("o", 6000)
 		for i := 0; i < len(all); i += 12 {
+			select {
+			case <-enough:
+				acceptDone <- nil
+				return
+			default:
+			}
 			batch := all[i : i+12]
 			if _, err := r.Log.Accept(batch, noMax); err != nil {
 				acceptDone <- err
@@ -605,6 +614,9 @@ func testOverlayCountsOnce(t *testing.T, open Factory) {
 		}
 		if len(found) > 0 && len(p.Events) > 0 {
 			withBoth++
+			if withBoth == 10 {
+				close(enough)
+			}
 		}
 		reads++
 	}
@@ -614,6 +626,20 @@ func testOverlayCountsOnce(t *testing.T, open Factory) {
 	}
 	if withBoth < 3 {
 		t.Fatalf("only %d of %d reads found events both stored and pending: the race was not exercised", withBoth, reads)
+	}
+	// Run's drain on stop is bounded; what it left, a flusher drains now.
+	rest := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 1000}, r.Log, st, nil, quiet)
+	for i := 0; ; i++ {
+		n, err := rest.FlushOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i > 20 {
+			t.Fatal("the flusher does not drain")
+		}
 	}
 	if n := storedRows(t, st); n != int64(len(snapshot())) {
 		t.Fatalf("%d rows stored after the drain, want %d", n, len(snapshot()))
