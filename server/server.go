@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"tiendo"
+	"tiendo/alerting"
 	"tiendo/ingest"
 	"tiendo/readmodel"
 	"tiendo/server/live"
@@ -70,6 +71,11 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *prometheus.Registry
 	http      *prometheus.CounterVec
+
+	// alerts opens and resolves alerts before each live round; webhook
+	// (nil without --alert-webhook) posts the new ones.
+	alerts  *alerting.Engine
+	webhook *alerting.Webhook
 }
 
 // New builds the server and its routes; Run serves them.
@@ -137,7 +143,21 @@ func New(d Deps) (*Server, error) {
 	}
 
 	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher},
-		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers})
+		Notes:    s.scopeNotes,
+		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers, Alerts: s.scopeAlerts})
+	if d.Config.AlertWebhook != "" {
+		if s.webhook, err = alerting.NewWebhook(alerting.WebhookConfig{URL: d.Config.AlertWebhook, Store: d.Local,
+			Registry: s.Registry, Metrics: s.metrics, Log: d.Log}); err != nil {
+			return nil, err
+		}
+	}
+	alertCfg := alerting.Config{Figures: s.figures, Store: d.Local, Registry: s.Registry, Metrics: s.metrics, Log: d.Log}
+	if s.webhook != nil {
+		alertCfg.Notify = s.webhook.Wake
+	}
+	if s.alerts, err = alerting.New(alertCfg); err != nil {
+		return nil, err
+	}
 	s.build = d.Build
 	if s.build == "" {
 		// Assets are the part of a build a screen runs; when they change,
@@ -146,7 +166,11 @@ func New(d Deps) (*Server, error) {
 	}
 	s.hub = live.NewHub()
 	s.publisher = readmodel.NewPublisher(readmodel.PublisherConfig{Figures: s.figures, Hub: s.hub, Build: s.build,
-		BeforeRound: func(now time.Time) { s.recheckWatchers(now) }, Log: d.Log})
+		BeforeRound: func(now time.Time) {
+			s.recheckWatchers(now)
+			// Alerts first, so that this round's snapshots carry them.
+			s.alerts.MaybeRound(context.Background(), now)
+		}, Log: d.Log})
 	s.hub.OnSubscribe = func(string) { s.publisher.Wake() }
 	s.batcher.OnAccept = func([]tiendo.Event) { s.publisher.Wake() }
 	s.metrics.MustRegister(
@@ -312,6 +336,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLive()
 	go func() { _ = s.publisher.Run(liveCtx) }()
 	go func() { _ = s.ledger.Run(liveCtx) }()
+	if s.webhook != nil {
+		go s.webhook.Run(liveCtx)
+	}
 
 	if metricsLn != nil {
 		go s.serveMetrics(liveCtx, metricsLn)
