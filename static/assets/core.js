@@ -679,17 +679,20 @@ export function alertWords(a, snap, names, short) {
 }
 
 /**
- * postJSON posts body to a same-origin URL with the page's session cookie
- * and returns {status, body}; status 0 when the request did not arrive.
+ * sendJSON sends a request (a JSON body for POST) to a same-origin URL with
+ * the page's session cookie and returns {status, body}; status 0 when the
+ * request did not arrive.
  */
-export async function postJSON(url, body) {
+export async function sendJSON(method, url, body) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 15000);
   try {
-    const r = await fetch(url, {
-      method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body || {}), signal: ctl.signal,
-    });
+    const init = { method, credentials: 'same-origin', signal: ctl.signal, cache: 'no-store' };
+    if (method === 'POST') {
+      init.headers = { 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body || {});
+    }
+    const r = await fetch(url, init);
     let data = null;
     try { data = await r.json(); } catch (e) { /* not JSON */ }
     return { status: r.status, body: data };
@@ -699,6 +702,9 @@ export async function postJSON(url, body) {
     clearTimeout(timer);
   }
 }
+
+/** postJSON posts body as JSON: sendJSON('POST', url, body). */
+export const postJSON = (url, body) => sendJSON('POST', url, body);
 
 /** lateHour is the campaign's late hour as a time ("02:00"), when the server sends it. */
 export const lateHour = (snap) => (snap && snap.campaign && snap.campaign.late_close) || '';

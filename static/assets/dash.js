@@ -11,6 +11,7 @@ import {
   stationURL, districtURL, ChartSet, Live, showStatus,
   moveSentence, moveParts, movesOf, alertsOf, alertWords, namesOf, postJSON,
 } from './core.js';
+import { notesPanel, notesSnapshot } from './notes.js';
 
 const kind = page.page; // overview | district | station
 const app = document.getElementById('app');
@@ -82,6 +83,7 @@ function skeletonScope() {
     alertsPanel(),
     ...(kind === 'district' ? [movesPanel()] : []),
     h('section', { class: 'chart-grid', id: 'charts' }),
+    notesPanel(),
     h('div', { class: 'lower' },
       h('section', { class: 'panel attention', 'aria-labelledby': 'att-h' },
         h('h2', { class: 'panel-title', id: 'att-h', text: t('attention') }),
@@ -125,6 +127,7 @@ function skeletonStation() {
     h('section', { class: 'panel' },
       h('dl', { class: 'facts', id: 'facts' })),
     h('section', { class: 'chart-grid compact', id: 'charts' }),
+    notesPanel(),
     h('p', { class: 'report-link' }, h('a', { class: 'btn', href: '/report?station=' + encodeURIComponent(page.scope.split(':')[1] || ''), text: t('report') })));
   app.removeAttribute('aria-busy');
   const grid = $('#charts');
@@ -620,6 +623,7 @@ new Live({
     else renderScope(snap);
     renderMoves(snap);
     renderAlerts(snap);
+    notesSnapshot(snap);
     charts.update(ch, full);
     document.body.dataset.seq = this.seq;
   },
