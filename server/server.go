@@ -78,6 +78,11 @@ type Server struct {
 	webhook *alerting.Webhook
 }
 
+// replayPeekMax bounds how many spooled events a replay's start reads for
+// its clock: a crash leaves a second's worth; of a larger backlog the
+// oldest 100,000 set it, and the next events accepted move it on.
+const replayPeekMax = 100_000
+
 // New builds the server and its routes; Run serves them.
 func New(d Deps) (*Server, error) {
 	if err := d.Config.Validate(); err != nil {
@@ -323,6 +328,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 			s.replay.Observe(t)
 		} else {
 			s.log.Warn("replay clock: cannot read the newest event time", "err", err)
+		}
+		// Events accepted before a crash and not yet flushed are part of
+		// where the data stopped too.
+		if evs, _, err := s.local.PeekSpool(replayPeekMax); err == nil {
+			for i := range evs {
+				s.replay.Observe(evs[i].TS)
+			}
+		} else {
+			s.log.Warn("replay clock: cannot read the spool", "err", err)
 		}
 	}
 	background := context.WithoutCancel(ctx)

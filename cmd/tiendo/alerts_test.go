@@ -57,9 +57,8 @@ func TestAlertAckSurvivesKill9(t *testing.T) {
 	}
 
 	// The acknowledgement is committed before it is answered: kill at once.
-	// (The replay clock restarts from the newest event in ClickHouse, so
-	// the heartbeats are let reach it first; the spool is not what is
-	// tested here.)
+	// (The heartbeats are let reach ClickHouse first: a restart from the
+	// spool is TestReplayClockResumesFromTheSpool's.)
 	waitFor(t, "the spool to reach ClickHouse", func() bool { return p.storage()["pending"] == 0.0 })
 	p.kill()
 	p.start(replay...)
@@ -109,6 +108,29 @@ func TestAlertAckSurvivesKill9(t *testing.T) {
 	}
 	if other := p.alerts(t, p.admin(t), "scope=province&state=all&day=2021-03-19"); findAlert(other, tiendo.AlertSilent, silentStation) != nil {
 		t.Errorf("19 March's history lists 20 March's alert: %+v", other)
+	}
+}
+
+// A replay killed with events still in its spool resumes at the newest
+// of them, not at the wall clock (nor at ClickHouse's newest): otherwise
+// its alerts would resolve or open on 2026's clock after the restart.
+func TestReplayClockResumesFromTheSpool(t *testing.T) {
+	// The longest flush interval: the heartbeat stays in the spool for the
+	// seconds the test takes.
+	noFlush := []string{"--clock", "replay", "--flush-every", "1m"}
+	p := startServer(t, t.TempDir(), "", noFlush...)
+	tok := p.stationToken("LS-TP-CHILANG")
+	p.heartbeats(tok, "LS-TP-CHILANG", "c", 0, "20:16")
+	if got := p.snapshotNow(t); !got.Equal(ict(20, 16)) {
+		t.Fatalf("the replay clock before the kill: %v, want 20:16", got)
+	}
+	if pending := p.storage()["pending"]; pending != 1.0 {
+		t.Fatalf("%v events pending before the kill, want the heartbeat's 1", pending)
+	}
+	p.kill()
+	p.start(noFlush...)
+	if got := p.snapshotNow(t); !got.Equal(ict(20, 16)) {
+		t.Fatalf("the replay clock after kill -9 with the heartbeat in the spool: %v, want 20:16", got)
 	}
 }
 
