@@ -192,58 +192,37 @@ func (c *Campaign) DeadlineTime() time.Time { return c.DayEnd(c.Deadline) }
 
 // LongWait is LongWaitMinutes or its default, 120.
 func (c *Campaign) LongWait() float64 {
-	if c.LongWaitMinutes > 0 {
-		return c.LongWaitMinutes
-	}
-	return 120
+	return orDefault(c.LongWaitMinutes, 120)
 }
 
 // SilentAfter is SilentMinutes or its default, 15 minutes.
 func (c *Campaign) SilentAfter() time.Duration {
-	if c.SilentMinutes > 0 {
-		return time.Duration(c.SilentMinutes * float64(time.Minute))
-	}
-	return 15 * time.Minute
+	return time.Duration(orDefault(c.SilentMinutes, 15) * float64(time.Minute))
 }
 
 // SlowdownBelow is SlowdownShare or its default, 0.5.
 func (c *Campaign) SlowdownBelow() float64 {
-	if c.SlowdownShare > 0 {
-		return c.SlowdownShare
-	}
-	return 0.5
+	return orDefault(c.SlowdownShare, 0.5)
 }
 
 // SlowdownMinimum is SlowdownMinRecords or its default, 6.
 func (c *Campaign) SlowdownMinimum() int64 {
-	if c.SlowdownMinRecords > 0 {
-		return c.SlowdownMinRecords
-	}
-	return 6
+	return orDefault(c.SlowdownMinRecords, 6)
 }
 
 // AlertClearAfter is AlertClearMinutes or its default, 5 minutes.
 func (c *Campaign) AlertClearAfter() time.Duration {
-	if c.AlertClearMinutes > 0 {
-		return time.Duration(c.AlertClearMinutes * float64(time.Minute))
-	}
-	return 5 * time.Minute
+	return time.Duration(orDefault(c.AlertClearMinutes, 5) * float64(time.Minute))
 }
 
 // VisitMinutes is HomeVisitMinutes or its default, 25.
 func (c *Campaign) VisitMinutes() float64 {
-	if c.HomeVisitMinutes > 0 {
-		return c.HomeVisitMinutes
-	}
-	return 25
+	return orDefault(c.HomeVisitMinutes, 25)
 }
 
 // PaceDays is PaceWindow or its default, 7.
 func (c *Campaign) PaceDays() int {
-	if c.PaceWindow > 0 {
-		return c.PaceWindow
-	}
-	return 7
+	return orDefault(c.PaceWindow, 7)
 }
 
 // LateClose is LateCloseHour or its default: 02:00, or 23:00 when the
@@ -309,3 +288,12 @@ func (c *Campaign) HourOfDay(t time.Time) int {
 
 // ClockHour is the inverse of HourOfDay: the local clock hour at position i.
 func (c *Campaign) ClockHour(i int) int { return (i + c.DayBoundaryHour) % 24 }
+
+// orDefault is a campaign setting, or def when the file leaves it out (or
+// sets it to zero or less, which Validate refuses where it matters).
+func orDefault[T int | int64 | float64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}

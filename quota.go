@@ -185,41 +185,16 @@ type quotaRow struct {
 // readQuotaRows reads and checks a quota file's rows one by one
 // (ParseQuotasCSV says what a bad row is).
 func readQuotaRows(r io.Reader, reg *Registry) ([]quotaRow, error) {
-	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	t, err := openCSVTable(r, "quota file", []string{"level", "id", "quota"}, "level,id,quota")
 	if err != nil {
-		return nil, Errorf(EInvalid, "quota file: cannot read header row: %v", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, h := range []string{"level", "id", "quota"} {
-		if _, ok := col[h]; !ok {
-			return nil, Errorf(EInvalid, "quota file: missing column %q (want level,id,quota)", h)
-		}
+		return nil, err
 	}
 	var (
 		rows []quotaRow
 		bad  []FieldError
 		seen = map[string]bool{}
 	)
-	for row := 0; ; row++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, FieldError{Index: row, Field: "row", Reason: err.Error()})
-			continue
-		}
-		get := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	t.each(&bad, func(row int, get func(string) string) {
 		fail := func(field, format string, args ...any) {
 			bad = append(bad, FieldError{Index: row, Field: field, Reason: fmt.Sprintf(format, args...)})
 		}
@@ -245,6 +220,7 @@ func readQuotaRows(r io.Reader, reg *Registry) ([]quotaRow, error) {
 		if ok {
 			seen[string(q.level)+":"+q.id] = true
 		}
+		var err error
 		if q.quota, err = parseQuota(get("quota")); err != nil {
 			fail("quota", "%v", err)
 			ok = false
@@ -252,7 +228,7 @@ func readQuotaRows(r io.Reader, reg *Registry) ([]quotaRow, error) {
 		if ok {
 			rows = append(rows, q)
 		}
-	}
+	})
 	if len(bad) > 0 {
 		return nil, &Error{Code: EInvalid, Message: "quota file has bad rows", Fields: bad}
 	}

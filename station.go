@@ -2,7 +2,6 @@ package tiendo
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -155,41 +154,16 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 	for _, d := range districts {
 		known[d.ID] = d
 	}
-	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	t, err := openCSVTable(r, "stations file", StationCSVHeader[:9], strings.Join(StationCSVHeader, ","))
 	if err != nil {
-		return nil, Errorf(EInvalid, "stations file: cannot read header row: %v", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, h := range StationCSVHeader[:9] {
-		if _, ok := col[h]; !ok {
-			return nil, Errorf(EInvalid, "stations file: missing column %q (want %s)", h, strings.Join(StationCSVHeader, ","))
-		}
+		return nil, err
 	}
 	var (
 		stations []Station
 		bad      []FieldError
 		seen     = map[string]bool{}
 	)
-	for row := 0; ; row++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, FieldError{Index: row, Field: "row", Reason: err.Error()})
-			continue
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	t.each(&bad, func(row int, get func(string) string) {
 		s := Station{ID: get("id"), Name: unneutraliseCell(get("name")), District: get("district"),
 			Commune: unneutraliseCell(get("commune")), Kind: StationKind(get("kind"))}
 		unparsed := map[string]bool{}
@@ -230,7 +204,7 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 		}
 		seen[s.ID] = true
 		stations = append(stations, s)
-	}
+	})
 	if len(bad) > 0 {
 		return nil, &Error{Code: EInvalid, Message: "stations file has bad rows", Fields: bad}
 	}

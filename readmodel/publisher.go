@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -13,30 +15,16 @@ import (
 	"tiendo/dashboards"
 )
 
-// Live protocol messages (see README "Live protocol").
+// Live protocol messages (see README "Live protocol"). A snapshot carries
+// the topic's snapshot and charts whole; an update carries, in the same
+// members, patches (patch.go) of both against the previous seq.
 type liveMessage struct {
-	Type     string            `json:"type"` // "snapshot" or "update"
-	Seq      uint64            `json:"seq"`
-	Build    string            `json:"build"`   // the server's build; a screen reloads when it changes
-	Storage  string            `json:"storage"` // "ok", "behind" (events wait in the spool), "down" (figures from cache) or "unavailable"
-	Snapshot any               `json:"snapshot,omitempty"`
-	Charts   dashboards.Charts `json:"charts,omitempty"`
-}
-
-// liveDelta is an update's snapshot part: everything small in full, and
-// only the stations that changed since the previous seq (merged by id).
-type liveDelta struct {
-	Scope     tiendo.Scope           `json:"scope"`
-	Now       time.Time              `json:"now"`
-	Day       tiendo.Day             `json:"day"`
-	Totals    tiendo.Totals          `json:"totals"`
-	Pace      *tiendo.Pace           `json:"pace"`
-	Districts []tiendo.DistrictState `json:"districts,omitempty"`
-	Stations  []tiendo.StationState  `json:"stations"`
-	Attention tiendo.Attention       `json:"attention"`
-	Moves     []tiendo.StaffMove     `json:"moves"`
-	Alerts    []tiendo.Alert         `json:"alerts"`
-	Storage   tiendo.StorageState    `json:"storage"`
+	Type     string          `json:"type"` // "snapshot", "update" or "status"
+	Seq      uint64          `json:"seq"`
+	Build    string          `json:"build"`   // the server's build; a screen reloads when it changes
+	Storage  string          `json:"storage"` // "ok", "behind" (events wait in the spool), "down" (figures from cache) or "unavailable"
+	Snapshot json.RawMessage `json:"snapshot,omitempty"`
+	Charts   json.RawMessage `json:"charts,omitempty"`
 }
 
 // Topic is what one set of screens watches: a scope in a language and
@@ -101,21 +89,67 @@ type PublisherConfig struct {
 	// and is what BeforeRound is given.
 	Now func() time.Time
 	Log *slog.Logger
+	// Updates is what an update carries (zero: DefaultUpdates).
+	Updates UpdateFormat
 }
 
-// topicState is the last thing published on a topic.
+// UpdateFormat is what a live update carries.
+type UpdateFormat int
+
+const (
+	// UpdatesDefault is DefaultUpdates.
+	UpdatesDefault UpdateFormat = iota
+	// UpdatesPatch: patches of the snapshot and the charts (patch.go),
+	// which static/assets/livepatch.js applies.
+	UpdatesPatch
+	// UpdatesWhole: the protocol before patches, kept while the browser
+	// moves to livepatch.js and as tiendo-bench bandwidth's baseline: the
+	// snapshot's small members, every district and attention list in full,
+	// the stations that changed whole (merged by id), changed charts whole.
+	UpdatesWhole
+)
+
+// DefaultUpdates is what a Publisher sends unless told: UpdatesWhole until
+// static/assets/core.js applies patches with livepatch.js, then
+// UpdatesPatch.
+const DefaultUpdates = UpdatesWhole
+
+// wholeDelta is an UpdatesWhole update's snapshot part.
+type wholeDelta struct {
+	Scope     tiendo.Scope           `json:"scope"`
+	Now       time.Time              `json:"now"`
+	Day       tiendo.Day             `json:"day"`
+	Totals    tiendo.Totals          `json:"totals"`
+	Pace      *tiendo.Pace           `json:"pace"`
+	Districts []tiendo.DistrictState `json:"districts,omitempty"`
+	Stations  []tiendo.StationState  `json:"stations"`
+	Attention tiendo.Attention       `json:"attention"`
+	Moves     []tiendo.StaffMove     `json:"moves"`
+	Alerts    []tiendo.Alert         `json:"alerts"`
+	Storage   tiendo.StorageState    `json:"storage"`
+}
+
+// topicState is the last thing published on a topic: what its clients
+// hold at seq, as JSON and decoded, to patch it with the next round's.
 type topicState struct {
 	seq      uint64
-	snapshot []byte            // the full snapshot message at seq, for new and resyncing clients
-	stations map[string][]byte // station id -> its JSON at seq, to find changes
-	charts   map[string][]byte // the charts as last sent in an update (or snapshot)
-	chartsAt time.Time         // when charts were last sent
+	snapshot []byte // the full snapshot message at seq, for new and resyncing clients
+	snap     tree   // the snapshot at seq
+	// charts are the charts as last sent (clients keep them between
+	// chart rounds), each also decoded.
+	charts     dashboards.Charts
+	chartTrees map[string]tree
+	chartsAt   time.Time // when charts were last sent
+	// stations are each station's JSON at seq (UpdatesWhole: to find
+	// the stations that changed).
+	stations map[string][]byte
 }
 
-// chartEvery spaces chart updates: chart options are most of an update's
-// bytes (a progress chart changes with every record), while the figures a
-// screen reads first — totals, stations — go out every round. New and
-// resyncing clients always get current charts in their snapshot.
+// chartEvery spaces chart updates: a progress chart changes with every
+// record, and its patch (the points that moved) is still most of an
+// update's bytes, while the figures a screen reads first go out every
+// round. A new or resyncing client's snapshot has the charts as last sent,
+// so that the next chart patch applies to them.
 const chartEvery = 5 * time.Second
 
 // Publisher computes each watched scope once per round, serialises each
@@ -140,6 +174,9 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Updates == UpdatesDefault {
+		cfg.Updates = DefaultUpdates
 	}
 	return &Publisher{cfg: cfg, topics: map[string]*topicState{},
 		wake: make(chan struct{}, 1), minInterval: 500 * time.Millisecond, maxInterval: 5 * time.Second}
@@ -256,56 +293,158 @@ func (p *Publisher) publishStatus(t Topic) {
 }
 
 // publish turns a fresh snapshot into the topic's next message: a full
-// snapshot the first time, then updates carrying what changed.
+// snapshot the first time, then updates carrying patches of what changed.
 func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Charts) {
 	name := t.String()
-	stations := make(map[string][]byte, len(snap.Stations))
-	var changed []tiendo.StationState
 	p.mu.Lock()
 	prev := p.topics[name]
+	p.mu.Unlock()
+	next, upd, err := p.nextState(prev, snap, charts)
+	if err != nil {
+		p.cfg.Log.Error("live message", "topic", name, "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.topics[name] = next
+	p.mu.Unlock()
+	p.cfg.Hub.Publish(name, upd)
+}
+
+// nextState is the topic's state after this round and the message that
+// takes its clients there: the full snapshot for a new topic (subscribers
+// that came before the first round wait for it), else an update. Should a
+// patch be impossible (data with a member the patch format reserves), the
+// message is the full snapshot, which every client takes at any seq.
+func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts dashboards.Charts) (*topicState, []byte, error) {
+	snapJSON, err := json.Marshal(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	next := &topicState{seq: 1}
+	if prev != nil {
+		next.seq = prev.seq + 1
+		next.charts, next.chartTrees, next.chartsAt = prev.charts, prev.chartTrees, prev.chartsAt
+	}
+	now := p.cfg.Now()
+	chartsDue := prev == nil || now.Sub(prev.chartsAt) >= chartEvery
+	if p.cfg.Updates == UpdatesWhole {
+		return p.wholeState(prev, next, snap, snapJSON, charts, chartsDue, now)
+	}
+	var treeErr error
+	if chartsDue {
+		next.charts, next.chartsAt = charts, now
+		next.chartTrees = make(map[string]tree, len(charts))
+		for k, v := range charts {
+			if prev != nil && bytes.Equal(prev.charts[k], v) {
+				next.chartTrees[k] = prev.chartTrees[k]
+				continue
+			}
+			if next.chartTrees[k], err = decodeTree(v); err != nil {
+				treeErr = fmt.Errorf("chart %s: %w", k, err)
+			}
+		}
+	}
+	if next.snap, err = decodeTree(snapJSON); err != nil {
+		treeErr = fmt.Errorf("snapshot: %w", err)
+	}
+	var chartJSON json.RawMessage
+	if len(next.charts) > 0 {
+		chartJSON, _ = json.Marshal(next.charts)
+	}
+	next.snapshot, _ = json.Marshal(liveMessage{Type: "snapshot", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: snapJSON, Charts: chartJSON})
+	if prev == nil || treeErr != nil || prev.snap == nil {
+		if treeErr != nil {
+			p.cfg.Log.Warn("live update sent as a snapshot", "err", treeErr)
+			next.snap = nil // the next round starts over from a snapshot too
+		}
+		return next, next.snapshot, nil
+	}
+	sp, _ := diffTree(prev.snap, next.snap)
+	if sp == nil {
+		sp = map[string]any{}
+	}
+	patch, err := json.Marshal(sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	var chartPatch json.RawMessage
+	if chartsDue {
+		cp := map[string]any{}
+		for k, v := range next.charts {
+			if old, ok := prev.charts[k]; ok && bytes.Equal(old, v) {
+				continue
+			}
+			if d, changed := diffTree(prev.chartTrees[k], next.chartTrees[k]); changed {
+				cp[k] = d
+			}
+		}
+		var del []string
+		for k := range prev.charts {
+			if _, ok := next.charts[k]; !ok {
+				del = append(del, k)
+			}
+		}
+		if len(del) > 0 {
+			sort.Strings(del)
+			cp["$del"] = del
+		}
+		if len(cp) > 0 {
+			if chartPatch, err = json.Marshal(cp); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	upd, err := json.Marshal(liveMessage{Type: "update", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: patch, Charts: chartPatch})
+	return next, upd, err
+}
+
+// Round computes one round now, as Run does on each wake: for tests and
+// tiendo-bench bandwidth, which drive their own clocks.
+func (p *Publisher) Round(ctx context.Context) { p.round(ctx) }
+
+// wholeState is nextState for UpdatesWhole.
+func (p *Publisher) wholeState(prev, next *topicState, snap *tiendo.Snapshot, snapJSON []byte, charts dashboards.Charts,
+	chartsDue bool, now time.Time) (*topicState, []byte, error) {
+	next.stations = make(map[string][]byte, len(snap.Stations))
+	changed := []tiendo.StationState{}
 	for _, st := range snap.Stations {
 		b, _ := json.Marshal(st)
-		stations[st.ID] = b
+		next.stations[st.ID] = b
 		if prev == nil || !bytes.Equal(prev.stations[st.ID], b) {
 			changed = append(changed, st)
 		}
 	}
-	chartBytes := make(map[string][]byte, len(charts))
 	changedCharts := dashboards.Charts{}
-	chartsAt := p.cfg.Now()
-	if prev != nil && chartsAt.Sub(prev.chartsAt) < chartEvery {
-		// Not yet: keep comparing against what the clients have.
-		chartBytes, chartsAt = prev.charts, prev.chartsAt
-	} else {
+	if chartsDue {
+		next.charts, next.chartsAt = charts, now
 		for k, v := range charts {
-			chartBytes[k] = v
 			if prev == nil || !bytes.Equal(prev.charts[k], v) {
 				changedCharts[k] = v
 			}
 		}
 	}
-	seq := uint64(1)
-	if prev != nil {
-		seq = prev.seq + 1
+	var chartJSON json.RawMessage
+	if len(next.charts) > 0 {
+		chartJSON, _ = json.Marshal(next.charts)
 	}
-	full, _ := json.Marshal(liveMessage{Type: "snapshot", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Snapshot: snap, Charts: charts})
-	p.topics[name] = &topicState{seq: seq, snapshot: full, stations: stations, charts: chartBytes, chartsAt: chartsAt}
-	p.mu.Unlock()
-
+	next.snapshot, _ = json.Marshal(liveMessage{Type: "snapshot", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: snapJSON, Charts: chartJSON})
 	if prev == nil {
-		// Subscribers that came before the first round wait for this snapshot.
-		p.cfg.Hub.Publish(name, full)
-		return
+		return next, next.snapshot, nil
 	}
-	if changed == nil {
-		changed = []tiendo.StationState{}
+	delta, err := json.Marshal(wholeDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Pace: snap.Pace,
+		Districts: snap.Districts, Stations: changed, Attention: snap.Attention, Moves: snap.Moves, Alerts: snap.Alerts,
+		Storage: snap.Storage})
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(changedCharts) == 0 {
-		changedCharts = nil
+	chartJSON = nil
+	if len(changedCharts) > 0 {
+		chartJSON, _ = json.Marshal(changedCharts)
 	}
-	upd, _ := json.Marshal(liveMessage{Type: "update", Seq: seq, Build: p.cfg.Build, Storage: snap.Storage.State, Charts: changedCharts,
-		Snapshot: liveDelta{Scope: snap.Scope, Now: snap.Now, Day: snap.Day, Totals: snap.Totals, Pace: snap.Pace,
-			Districts: snap.Districts, Stations: changed, Attention: snap.Attention, Moves: snap.Moves, Alerts: snap.Alerts,
-			Storage: snap.Storage}})
-	p.cfg.Hub.Publish(name, upd)
+	upd, err := json.Marshal(liveMessage{Type: "update", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: delta, Charts: chartJSON})
+	return next, upd, err
 }

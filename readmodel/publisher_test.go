@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,8 +137,10 @@ func completion(id, station string, count int, ts time.Time) tiendo.Event {
 }
 
 // A topic's first round is a full snapshot; later rounds are updates with
-// totals in full and only the stations that changed, charts at most every
-// chartEvery; the latest full snapshot is kept for new and resyncing clients.
+// patches of what changed (only the stations that changed, only their
+// changed members), charts at most every chartEvery; the latest full
+// snapshot is kept for new and resyncing clients, and a client that
+// applies every update holds it.
 func TestPublisherSnapshotThenUpdates(t *testing.T) {
 	reg := testRegistry(t)
 	topic := Topic{Scope: tiendo.ProvinceScope, Lang: "vi"}.String()
@@ -145,7 +149,7 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 	wall := evening
 	var rounds []time.Time
 	p := NewPublisher(PublisherConfig{Figures: figs, Hub: hub, Build: "b1", Now: func() time.Time { return wall },
-		BeforeRound: func(now time.Time) { rounds = append(rounds, now) }})
+		BeforeRound: func(now time.Time) { rounds = append(rounds, now) }, Updates: UpdatesPatch})
 
 	p.round(context.Background())
 	first, _ := decode(t, hub.last(t, topic))
@@ -164,7 +168,27 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 		t.Error("SnapshotFor is not the snapshot just published")
 	}
 
-	// S2 reports; a second later only S2 goes out, and no charts yet.
+	follow := &Follower{}
+	feed := func(msg []byte) {
+		t.Helper()
+		if _, err := follow.Feed(msg); err != nil {
+			t.Fatalf("follower: %v", err)
+		}
+		// What a client holds after each message is the snapshot a new
+		// client would get now.
+		full, _ := decode(t, p.SnapshotFor(topic))
+		if got, want := canon(t, follow.Snapshot()), canon(t, full.Snapshot); got != want {
+			t.Fatalf("the follower's snapshot at seq %d:\n%s\nwant\n%s", follow.Seq, got, want)
+		}
+		fullCharts, _ := json.Marshal(full.Charts)
+		if got, want := canon(t, follow.Charts()), canon(t, fullCharts); got != want {
+			t.Fatalf("the follower's charts at seq %d differ from the snapshot's", follow.Seq)
+		}
+	}
+	feed(hub.last(t, topic))
+
+	// S2 reports; a second later only S2 goes out, only its changed
+	// members, and no charts yet.
 	figs.events = append(figs.events, completion("c2", "S2", 2, evening.Add(-5*time.Minute)))
 	wall = wall.Add(time.Second)
 	p.round(context.Background())
@@ -180,11 +204,20 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 	}
 	var delta map[string]json.RawMessage
 	json.Unmarshal(upd.Snapshot, &delta)
-	for _, k := range []string{"scope", "now", "day", "totals", "districts", "stations", "storage"} {
-		if _, ok := delta[k]; !ok {
-			t.Errorf("update's snapshot lacks %q", k)
+	for _, k := range []string{"scope", "now", "day", "campaign"} {
+		if _, ok := delta[k]; ok {
+			t.Errorf("update's patch carries the unchanged %q", k)
 		}
 	}
+	var s2 []map[string]json.RawMessage
+	json.Unmarshal(delta["stations"], &s2)
+	if _, ok := s2[0]["name"]; ok || string(s2[0]["completed"]) != "2" {
+		t.Errorf("S2's patch = %v, want its changed members only", s2[0])
+	}
+	if len(hub.last(t, topic))*4 > len(first.Snapshot) {
+		t.Errorf("update of %d bytes for one station's records; the snapshot has %d", len(hub.last(t, topic)), len(first.Snapshot))
+	}
+	feed(hub.last(t, topic))
 	if string(p.SnapshotFor(topic)) == string(hub.last(t, topic)) {
 		t.Error("SnapshotFor returned the update, not a full snapshot")
 	}
@@ -192,16 +225,16 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 		t.Errorf("resync snapshot: %s seq %d, want snapshot seq 2", resync.Type, resync.Seq)
 	}
 
-	// Nothing changed: an update with an empty station list (not null).
+	// Nothing changed: an update with an empty patch.
 	wall = wall.Add(time.Second)
 	p.round(context.Background())
-	_, raw = decode(t, hub.last(t, topic))
-	json.Unmarshal(raw["snapshot"], &delta)
-	if string(delta["stations"]) != "[]" {
-		t.Errorf("unchanged round's stations = %s, want []", delta["stations"])
+	if got := string(hub.last(t, topic)); got != `{"type":"update","seq":3,"build":"b1","storage":"ok","snapshot":{}}` {
+		t.Errorf("unchanged round's update = %s", got)
 	}
+	feed(hub.last(t, topic))
 
-	// chartEvery after the snapshot, the charts that changed go out.
+	// chartEvery after the snapshot, the charts that changed go out, as
+	// patches of the charts last sent.
 	figs.events = append(figs.events, completion("c3", "S1", 1, evening.Add(-time.Minute)))
 	wall = evening.Add(chartEvery)
 	p.round(context.Background())
@@ -209,8 +242,73 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 	if withCharts.Seq != 4 || len(withCharts.Charts["progress"]) == 0 {
 		t.Errorf("update at +%v: seq %d, charts %d; want seq 4 with the progress chart", chartEvery, withCharts.Seq, len(withCharts.Charts))
 	}
+	if len(withCharts.Charts["progress"]) >= len(first.Charts["progress"]) {
+		t.Errorf("the progress chart's patch has %d bytes, the chart %d", len(withCharts.Charts["progress"]), len(first.Charts["progress"]))
+	}
+	feed(hub.last(t, topic))
 	if len(rounds) != 4 || !rounds[3].Equal(wall) {
 		t.Errorf("BeforeRound ran at %v, want once per round with the wall clock", rounds)
+	}
+
+	// A client that missed seq 5 is told to resync at seq 6, and the
+	// snapshot it then gets takes it on.
+	for range 2 {
+		figs.events = append(figs.events, completion(fmt.Sprint("g", len(figs.events)), "S2", 1, evening.Add(-time.Minute)))
+		wall = wall.Add(time.Second)
+		p.round(context.Background())
+	}
+	if _, err := follow.Feed(hub.last(t, topic)); err != ErrResync {
+		t.Fatalf("an update after a gap: %v, want ErrResync", err)
+	}
+	feed(p.SnapshotFor(topic))
+	if follow.Seq != 6 {
+		t.Errorf("after the resync the follower is at seq %d, want 6", follow.Seq)
+	}
+}
+
+// UpdatesWhole, the protocol before patches: totals and districts in full,
+// the stations that changed whole, an empty list when none did.
+func TestPublisherWholeUpdates(t *testing.T) {
+	reg := testRegistry(t)
+	topic := Topic{Scope: tiendo.ProvinceScope, Lang: "vi"}.String()
+	hub := &recordingHub{topics: []string{topic}}
+	figs := &eventFigures{reg: reg, now: evening, events: []tiendo.Event{completion("c1", "S1", 4, evening.Add(-10*time.Minute))}}
+	wall := evening
+	p := NewPublisher(PublisherConfig{Figures: figs, Hub: hub, Build: "b1", Now: func() time.Time { return wall }, Updates: UpdatesWhole})
+	p.round(context.Background())
+	figs.events = append(figs.events, completion("c2", "S2", 2, evening.Add(-5*time.Minute)))
+	wall = wall.Add(time.Second)
+	p.round(context.Background())
+	upd, raw := decode(t, hub.last(t, topic))
+	if totals, ids := upd.snapshot(t); upd.Type != "update" || totals.Completed != 6 || len(ids) != 1 || ids[0] != "S2" {
+		t.Fatalf("update: %s completed %d, stations %v; want 6 and only S2", upd.Type, totals.Completed, ids)
+	}
+	if _, ok := raw["charts"]; ok {
+		t.Errorf("an update %v after the snapshot carries charts", time.Second)
+	}
+	var delta map[string]json.RawMessage
+	json.Unmarshal(upd.Snapshot, &delta)
+	for _, k := range []string{"scope", "now", "day", "totals", "districts", "stations", "storage"} {
+		if _, ok := delta[k]; !ok {
+			t.Errorf("update's snapshot lacks %q", k)
+		}
+	}
+	var s2 []tiendo.StationState
+	json.Unmarshal(delta["stations"], &s2)
+	if s2[0].Name != "Trạm 2" {
+		t.Errorf("S2 came as %+v, want the whole station", s2[0])
+	}
+	wall = wall.Add(time.Second)
+	p.round(context.Background())
+	_, raw = decode(t, hub.last(t, topic))
+	json.Unmarshal(raw["snapshot"], &delta)
+	if string(delta["stations"]) != "[]" {
+		t.Errorf("unchanged round's stations = %s, want []", delta["stations"])
+	}
+	wall = evening.Add(chartEvery)
+	p.round(context.Background())
+	if m, _ := decode(t, hub.last(t, topic)); len(m.Charts["progress"]) == 0 || strings.Contains(string(m.Charts["progress"]), `"$`) {
+		t.Errorf("update at +%v: charts %d; want the progress chart whole", chartEvery, len(m.Charts))
 	}
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on a fresh Debian machine:
 # Debian's clickhouse-server (the production engine, 18.16), chromium (browser
-# tests) and nginx-light (the reverse-proxy set-up of deploy/nginx), the pinned npm packages (libchdb.so for the embedded engine, ECharts,
+# tests), poppler-utils (the printed brief's PDF as a picture) and nginx-light (the reverse-proxy set-up of deploy/nginx), the pinned npm packages (libchdb.so for the embedded engine, ECharts,
 # playwright-core) and the Go modules. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || need_apt+=(clickhouse-client)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light) # the shipped reverse-proxy set-up runs in a real nginx in the tests
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils) # the browser tests render the printed daily brief's PDF to PNG
 if ((${#need_apt[@]})); then
   echo "install-deps: apt-get install ${need_apt[*]}"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"tiendo/alerting"
 )
 
 // Config is the server's configuration, filled from flags by cmd/tiendo.
@@ -58,6 +60,9 @@ type Config struct {
 	// gets 503 and Retry-After. 0 derives it from the open-files limit
 	// (see LiveConnCapacity).
 	MaxLiveConns int
+	// AlertWebhook, if set, is an http(s) URL that each newly opened
+	// alert is posted to as JSON (package alerting, Webhook).
+	AlertWebhook string
 }
 
 // Default returns the configuration `tiendo serve` starts from.
@@ -104,6 +109,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseProxySet(c.TrustedProxies); err != nil {
 		return fmt.Errorf("config: --trusted-proxies: %v (want addresses or CIDRs, e.g. 127.0.0.1,10.0.0.0/8)", err)
+	}
+	if c.AlertWebhook != "" {
+		if err := alerting.ValidWebhookURL(c.AlertWebhook); err != nil {
+			return fmt.Errorf("config: --alert-webhook: %v", err)
+		}
 	}
 	switch c.Clock {
 	case "wall", "replay":

@@ -102,6 +102,11 @@ func (s *Server) remember(c *fiber.Ctx, name, value string) {
 }
 
 func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
+	// Who is looking, for the page's own controls (the notes form, a note's
+	// delete button); every request they make is judged again.
+	if who, err := s.authenticate(c); err == nil && who != nil {
+		p.Viewer, p.Role, p.WritesNotes = who.ID, string(who.Role), writesNotes(who.Role)
+	}
 	var buf bytes.Buffer
 	if err := static.Render(&buf, p); err != nil {
 		return err

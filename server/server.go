@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"tiendo"
+	"tiendo/alerting"
 	"tiendo/ingest"
 	"tiendo/readmodel"
 	"tiendo/server/live"
@@ -70,7 +71,17 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *prometheus.Registry
 	http      *prometheus.CounterVec
+
+	// alerts opens and resolves alerts before each live round; webhook
+	// (nil without --alert-webhook) posts the new ones.
+	alerts  *alerting.Engine
+	webhook *alerting.Webhook
 }
+
+// replayPeekMax bounds how many spooled events a replay's start reads for
+// its clock: a crash leaves a second's worth; of a larger backlog the
+// oldest 100,000 set it, and the next events accepted move it on.
+const replayPeekMax = 100_000
 
 // New builds the server and its routes; Run serves them.
 func New(d Deps) (*Server, error) {
@@ -137,7 +148,21 @@ func New(d Deps) (*Server, error) {
 	}
 
 	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher},
-		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers})
+		Notes:    s.scopeNotes,
+		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers, Alerts: s.scopeAlerts})
+	if d.Config.AlertWebhook != "" {
+		if s.webhook, err = alerting.NewWebhook(alerting.WebhookConfig{URL: d.Config.AlertWebhook, Store: d.Local,
+			Registry: s.Registry, Metrics: s.metrics, Log: d.Log}); err != nil {
+			return nil, err
+		}
+	}
+	alertCfg := alerting.Config{Figures: s.figures, Store: d.Local, Registry: s.Registry, Metrics: s.metrics, Log: d.Log}
+	if s.webhook != nil {
+		alertCfg.Notify = s.webhook.Wake
+	}
+	if s.alerts, err = alerting.New(alertCfg); err != nil {
+		return nil, err
+	}
 	s.build = d.Build
 	if s.build == "" {
 		// Assets are the part of a build a screen runs; when they change,
@@ -146,7 +171,11 @@ func New(d Deps) (*Server, error) {
 	}
 	s.hub = live.NewHub()
 	s.publisher = readmodel.NewPublisher(readmodel.PublisherConfig{Figures: s.figures, Hub: s.hub, Build: s.build,
-		BeforeRound: func(now time.Time) { s.recheckWatchers(now) }, Log: d.Log})
+		BeforeRound: func(now time.Time) {
+			s.recheckWatchers(now)
+			// Alerts first, so that this round's snapshots carry them.
+			s.alerts.MaybeRound(context.Background(), now)
+		}, Log: d.Log})
 	s.hub.OnSubscribe = func(string) { s.publisher.Wake() }
 	s.batcher.OnAccept = func([]tiendo.Event) { s.publisher.Wake() }
 	s.metrics.MustRegister(
@@ -300,6 +329,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		} else {
 			s.log.Warn("replay clock: cannot read the newest event time", "err", err)
 		}
+		// Events accepted before a crash and not yet flushed are part of
+		// where the data stopped too.
+		if evs, _, err := s.local.PeekSpool(replayPeekMax); err == nil {
+			for i := range evs {
+				s.replay.Observe(evs[i].TS)
+			}
+		} else {
+			s.log.Warn("replay clock: cannot read the spool", "err", err)
+		}
 	}
 	background := context.WithoutCancel(ctx)
 	batchCtx, stopBatcher := context.WithCancel(background)
@@ -312,6 +350,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer stopLive()
 	go func() { _ = s.publisher.Run(liveCtx) }()
 	go func() { _ = s.ledger.Run(liveCtx) }()
+	if s.webhook != nil {
+		go s.webhook.Run(liveCtx)
+	}
 
 	if metricsLn != nil {
 		go s.serveMetrics(liveCtx, metricsLn)

@@ -46,6 +46,13 @@ type Page struct {
 	Message  string // KindNotFound: what was not found
 	Station  string // KindReport: station id to preselect
 	Next     string // KindLogin: the local path to return to after signing in
+	// Who is looking, for the page's own controls (the server decides
+	// every request again): the principal's id ("user:lan", as a note's
+	// author is named), its role, and whether it writes timeline notes
+	// (for the page's scope, which it may read).
+	Viewer      string
+	Role        string
+	WritesNotes bool
 }
 
 // entries are the module each kind of page runs.

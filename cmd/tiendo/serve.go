@@ -119,6 +119,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", cfg.MaxConnsPerUser, "live connections one account may hold")
 	fs.IntVar(&cfg.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "open connections one client address may hold (trusted proxies exempt); 0: no cap")
 	fs.IntVar(&cfg.MaxLiveConns, "max-live-conns", cfg.MaxLiveConns, "live connections in all (past it 503); 0: the open-files limit less 1,000")
+	fs.StringVar(&cfg.AlertWebhook, "alert-webhook", cfg.AlertWebhook, "post each newly opened alert as JSON to this http(s) URL (retried with backoff; undelivered ones wait in DIR/state.db)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}

@@ -134,6 +134,57 @@ const TEXT = {
     report: 'Báo cáo thủ công cho điểm này',
     stationsOf: '{n} điểm',
     wait0: '—',
+    // Staff moves: the server's suggestions, in words; a chief answers them.
+    mv: {
+      title: 'Đề xuất điều cán bộ',
+      titleN: 'Đề xuất điều cán bộ ({n})',
+      send: 'Gửi {n} cán bộ sang {to} ({km}, ~{min}): chờ ở đó {wb} → {wa}, hết hàng {cb} → {ca}.',
+      receive: 'Nhận {n} cán bộ từ {from} ({km}, ~{min}): chờ ở đây {wb} → {wa}, hết hàng {cb} → {ca}.',
+      staffN: '{n} cán bộ',
+      trip: '{km} · ~{min}',
+      wait: 'chờ {wb} → {wa}',
+      clears: 'hết hàng {cb} → {ca}',
+      from: 'Từ',
+      to: 'Đến',
+      done: 'Đã làm',
+      notPossible: 'Không làm được',
+      sending: 'Đang gửi câu trả lời…',
+      okDone: 'Đã ghi nhận lúc {t}: đã điều {n} cán bộ ({route}). Tín hiệu tiếp theo của hai điểm sẽ cho thấy kết quả.',
+      okNot: 'Đã ghi nhận lúc {t}: không làm được ({route}). Đề xuất này sẽ không được nhắc lại trong 1 giờ.',
+      gone: 'Đề xuất này không còn nữa: đã có người trả lời, hoặc hàng chờ đã thay đổi.',
+      forbidden: 'Tài khoản này không được trả lời đề xuất này. Hãy báo chỉ huy điểm hoặc cán bộ huyện.',
+      signin: 'Phiên đăng nhập đã hết: hãy tải lại trang và đăng nhập.',
+      failed: 'Chưa gửi được câu trả lời ({why}). Hãy thử lại.',
+      offline: 'mất kết nối',
+      none: 'Không có đề xuất điều cán bộ lúc này.',
+      noneScreen: 'Không có đề xuất điều cán bộ.',
+    },
+    al: {
+      title: 'Cảnh báo đang mở',
+      titleN: 'Cảnh báo đang mở ({n})',
+      none: 'Không có cảnh báo nào đang mở.',
+      count: '{n} cảnh báo',
+      word1: 'cảnh báo',
+      wordN: 'cảnh báo',
+      kind: { silent: 'Mất tín hiệu', long_wait: 'Chờ quá lâu', late_close: 'Hết hàng muộn', slowdown: 'Làm chậm lại', behind: 'Chậm tiến độ' },
+      sev: { critical: 'Nghiêm trọng', warning: 'Lưu ý' },
+      value: {
+        silent: 'không có tín hiệu {d}', long_wait: 'chờ {d}', late_close: 'quá {h} {d}',
+        slowdown: 'bằng {p} cùng giờ hôm qua', behind: '{n} hồ sơ so với kế hoạch',
+      },
+      short: { silent: '{d}', long_wait: 'chờ {d}', late_close: 'quá {h} {d}', slowdown: '{p} so với hôm qua', behind: '{n} hồ sơ' },
+      since: 'từ {t}',
+      acked: 'Đã xác nhận: {who}, {t}',
+      token: 'mã {id}',
+      ack: 'Xác nhận',
+      acking: 'Đang gửi…',
+      ackOK: 'Đã xác nhận.',
+      ackForbidden: 'Tài khoản này không xác nhận được cảnh báo này (việc của chỉ huy điểm, cán bộ huyện hoặc lãnh đạo).',
+      ackGone: 'Cảnh báo này đã đóng.',
+      more: '+{n} khác',
+      all: 'Xem cả {n} cảnh báo',
+      fewer: 'Thu gọn',
+    },
   },
   en: {
     connecting: 'Connecting…',
@@ -259,6 +310,56 @@ const TEXT = {
     report: 'Manual report for this station',
     stationsOf: '{n} stations',
     wait0: '—',
+    mv: {
+      title: 'Suggested staff moves',
+      titleN: 'Suggested staff moves ({n})',
+      send: 'Send {n} staff to {to} ({km}, ~{min}): the wait there {wb} → {wa}, queue clears {cb} → {ca}.',
+      receive: 'Receive {n} staff from {from} ({km}, ~{min}): the wait here {wb} → {wa}, queue clears {cb} → {ca}.',
+      staffN: '{n} staff',
+      trip: '{km} · ~{min}',
+      wait: 'wait {wb} → {wa}',
+      clears: 'clears {cb} → {ca}',
+      from: 'From',
+      to: 'To',
+      done: 'Done',
+      notPossible: 'Not possible',
+      sending: 'Sending the answer…',
+      okDone: 'Recorded at {t}: {n} staff sent ({route}). The next heartbeats of both stations will show the effect.',
+      okNot: 'Recorded at {t}: not possible ({route}). This suggestion will not be made again within the hour.',
+      gone: 'This suggestion no longer stands: someone answered it, or the queues changed.',
+      forbidden: 'This account may not answer this suggestion. Please tell the station chief or the district officer.',
+      signin: 'The sign-in has ended: reload the page and sign in.',
+      failed: 'The answer was not sent ({why}). Please try again.',
+      offline: 'no connection',
+      none: 'No staff moves suggested now.',
+      noneScreen: 'No staff moves suggested.',
+    },
+    al: {
+      title: 'Open alerts',
+      titleN: 'Open alerts ({n})',
+      none: 'No open alerts.',
+      count: '{n} alerts',
+      word1: 'alert',
+      wordN: 'alerts',
+      kind: { silent: 'No heartbeat', long_wait: 'Long wait', late_close: 'Clears late', slowdown: 'Slowdown', behind: 'Behind pace' },
+      sev: { critical: 'Critical', warning: 'Warning' },
+      value: {
+        silent: 'silent for {d}', long_wait: 'wait {d}', late_close: '{d} past {h}',
+        slowdown: '{p} of the same hour yesterday', behind: '{n} records against the plan',
+      },
+      short: { silent: '{d}', long_wait: 'wait {d}', late_close: '{d} past {h}', slowdown: '{p} of yesterday', behind: '{n} records' },
+      since: 'since {t}',
+      acked: 'Acknowledged: {who}, {t}',
+      token: 'token {id}',
+      ack: 'Acknowledge',
+      acking: 'Sending…',
+      ackOK: 'Acknowledged.',
+      ackForbidden: 'This account may not acknowledge this alert (the station chief, the district officer or leadership can).',
+      ackGone: 'This alert has closed.',
+      more: '+{n} more',
+      all: 'Show all {n} alerts',
+      fewer: 'Show fewer',
+    },
   },
 };
 
@@ -468,6 +569,142 @@ export function showState(el, p, { base, finishEl } = {}) {
     setText(finishEl, finish);
   } else setText(el, finish ? s.text + ' · ' + finish : s.text);
 }
+
+// ---------------------------------------------------------------- staff moves and alerts, in words
+
+// The server plans the moves and opens the alerts (DECISIONS.md, "Staff
+// moves" and "Alerts"); what follows only says them.
+
+const kmF = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+
+/** waitWords is a wait in a sentence: "4 giờ", "1 giờ 20", "45 phút", "không chờ". */
+export function waitWords(m) {
+  if (m == null) return '—';
+  m = Math.round(m);
+  if (m <= 0) return t('noWait');
+  if (m < 60) return t('minutes', { n: num(m) });
+  const hh = Math.floor(m / 60);
+  const mm = m % 60;
+  return mm ? t('hoursShort', { h: num(hh), m: String(mm).padStart(2, '0') }) : (lang === 'en' ? num(hh) + ' h' : num(hh) + ' giờ');
+}
+
+/** km is a distance: "2,5 km". */
+export const km = (n) => (n == null ? '—' : kmF.format(n) + ' km');
+
+/** moveParts are a move's figures as words, for sentences, lists and the screen. */
+export function moveParts(m) {
+  return {
+    n: num(m.staff), from: m.from_name || m.from, to: m.to_name || m.to,
+    km: km(m.distance_km), min: t('minutes', { n: num(Math.max(1, Math.round(m.travel_minutes || 0))) }),
+    wb: waitWords(m.wait_before), wa: waitWords(m.wait_after),
+    cb: m.clears_at_before ? hhmm(m.clears_at_before) : '—', ca: m.clears_at_after ? hhmm(m.clears_at_after) : '—',
+  };
+}
+
+/**
+ * moveSentence is a move as its station's chief reads it: "Gửi 2 cán bộ
+ * sang … (3 km, ~6 phút): chờ ở đó 4 giờ → 1 giờ 20, hết hàng 01:40 → 22:20."
+ * for the sending station, "Nhận 2 cán bộ từ …" for the receiving one.
+ */
+export function moveSentence(m, station) {
+  return t(m.to === station ? 'mv.receive' : 'mv.send', moveParts(m));
+}
+
+/** movesOf is the snapshot's moves (none is [] whether the server sends [] or null). */
+export const movesOf = (snap) => (snap && Array.isArray(snap.moves) ? snap.moves : []);
+/** alertsOf is the snapshot's open alerts, in the server's order (critical first, then the newest). */
+export const alertsOf = (snap) => (snap && Array.isArray(snap.alerts) ? snap.alerts : []);
+
+/**
+ * namesOf maps station and district ids to names from what the snapshot
+ * carries (stations, districts, attention lists, moves): an alert names
+ * only ids, and a command-room screen gets no station records.
+ */
+export function namesOf(snap) {
+  const names = new Map();
+  const add = (id, name) => { if (id && name && !names.has(id)) names.set(id, name); };
+  if (!snap) return names;
+  for (const s of snap.stations || []) add(s.id, s.name);
+  for (const d of snap.districts || []) add(d.id, d.name);
+  const att = snap.attention || {};
+  for (const k of ['waits', 'late', 'idle']) for (const s of att[k] || []) add(s.id, s.name);
+  for (const m of movesOf(snap)) { add(m.from, m.from_name); add(m.to, m.to_name); }
+  return names;
+}
+
+/** whoWords names who acknowledged: a user's name, or the token. */
+export function whoWords(by) {
+  if (!by) return '';
+  if (by.startsWith('user:')) return by.slice(5);
+  if (by.startsWith('token:')) return t('al.token', { id: by.slice(6) });
+  return by;
+}
+
+/** whenWords is an instant as HH:MM, with the date when it is not the snapshot's day. */
+function whenWords(at, snap) {
+  const d = new Date(at);
+  if (snap && snap.now && Math.abs(Date.parse(snap.now) - d.getTime()) > 20 * 3600 * 1000) return dateTime(d);
+  return hhmm(d);
+}
+
+/**
+ * alertWords says an alert: its kind, where (station or district name),
+ * the figure that crossed the threshold, since when, and who acknowledged it.
+ */
+export function alertWords(a, snap, names, short) {
+  names = names || namesOf(snap);
+  const vk = short ? 'al.short.' : 'al.value.';
+  const id = a.station || a.district || '';
+  const where = a.station_name || a.district_name || names.get(id) || id;
+  const kindText = t('al.kind.' + a.kind) === 'al.kind.' + a.kind ? a.kind : t('al.kind.' + a.kind);
+  let value = '';
+  const v = a.value;
+  if (v != null) {
+    switch (a.kind) {
+      case 'silent': value = t(vk + 'silent', { d: waitWords(v) }); break;
+      case 'long_wait': value = t(vk + 'long_wait', { d: waitWords(v) }); break;
+      case 'late_close': value = t(vk + 'late_close', { d: waitWords(v), h: lateHour(snap) || '02:00' }); break;
+      case 'slowdown': value = t(vk + 'slowdown', { p: pct(100 * v) }); break;
+      case 'behind': value = t(vk + 'behind', { n: signed(v) }); break;
+      default: value = num(v);
+    }
+  }
+  return {
+    sev: a.severity === 'critical' ? 'critical' : 'warning',
+    sevText: t('al.sev.' + (a.severity === 'critical' ? 'critical' : 'warning')),
+    kind: kindText, where, value,
+    since: a.since ? t('al.since', { t: whenWords(a.since, snap) }) : '',
+    acked: a.acked_by ? t('al.acked', { who: whoWords(a.acked_by), t: a.acked_at ? whenWords(a.acked_at, snap) : '' }).replace(/, $/, '') : '',
+  };
+}
+
+/**
+ * sendJSON sends a request (a JSON body for POST) to a same-origin URL with
+ * the page's session cookie and returns {status, body}; status 0 when the
+ * request did not arrive.
+ */
+export async function sendJSON(method, url, body) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 15000);
+  try {
+    const init = { method, credentials: 'same-origin', signal: ctl.signal, cache: 'no-store' };
+    if (method === 'POST') {
+      init.headers = { 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body || {});
+    }
+    const r = await fetch(url, init);
+    let data = null;
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    return { status: r.status, body: data };
+  } catch (e) {
+    return { status: 0, body: null };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** postJSON posts body as JSON: sendJSON('POST', url, body). */
+export const postJSON = (url, body) => sendJSON('POST', url, body);
 
 /** lateHour is the campaign's late hour as a time ("02:00"), when the server sends it. */
 export const lateHour = (snap) => (snap && snap.campaign && snap.campaign.late_close) || '';

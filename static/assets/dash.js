@@ -9,7 +9,9 @@ import {
   page, t, num, pct, dec1, dec2, minutes, waitShort, ago, dayNum, dayStr, hhmm, h, setText, bar,
   stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText,
   stationURL, districtURL, ChartSet, Live, showStatus,
+  moveSentence, moveParts, movesOf, alertsOf, alertWords, namesOf, postJSON,
 } from './core.js';
+import { notesPanel, notesSnapshot } from './notes.js';
 
 const kind = page.page; // overview | district | station
 const app = document.getElementById('app');
@@ -78,7 +80,10 @@ function skeletonScope() {
       kpi('queue', t('waiting')),
       kpi('open', t('open')),
       kpi('finish', t('finish'))),
+    alertsPanel(),
+    ...(kind === 'district' ? [movesPanel()] : []),
     h('section', { class: 'chart-grid', id: 'charts' }),
+    notesPanel(),
     h('div', { class: 'lower' },
       h('section', { class: 'panel attention', 'aria-labelledby': 'att-h' },
         h('h2', { class: 'panel-title', id: 'att-h', text: t('attention') }),
@@ -105,6 +110,8 @@ function skeletonStation() {
       h('span', { id: 'st-status' }),
       h('span', { class: 'muted', id: 'st-seen' })),
     h('p', { class: 'panel station-say', id: 'st-say', 'aria-live': 'polite' }),
+    movesPanel(),
+    alertsPanel(),
     h('section', { class: 'kpis kpis-station', 'aria-label': t('queue') },
       kpi('queue', t('queue')),
       kpi('wait', t('wait')),
@@ -120,6 +127,7 @@ function skeletonStation() {
     h('section', { class: 'panel' },
       h('dl', { class: 'facts', id: 'facts' })),
     h('section', { class: 'chart-grid compact', id: 'charts' }),
+    notesPanel(),
     h('p', { class: 'report-link' }, h('a', { class: 'btn', href: '/report?station=' + encodeURIComponent(page.scope.split(':')[1] || ''), text: t('report') })));
   app.removeAttribute('aria-busy');
   const grid = $('#charts');
@@ -331,6 +339,277 @@ function renderStation(snap) {
     ...fact(t('kind.' + s.kind) === 'kind.' + s.kind ? s.kind : t('kind.' + s.kind), s.commune || '—'));
 }
 
+
+// ---------------------------------------------------------------- staff moves
+
+// The server suggests moves; this page says them and posts a person's
+// answer. Items are kept by id across updates, so that a button being
+// pressed, or the answer it got, is not redrawn away.
+
+function movesPanel() {
+  return h('section', { class: 'panel moves-panel', id: 'moves', 'aria-labelledby': 'moves-h', hidden: kind === 'station' },
+    h('h2', { class: 'panel-title', id: 'moves-h', text: t('mv.title') }),
+    h('ol', { class: kind === 'station' ? 'move-cards' : 'move-list', id: 'move-items' }),
+    h('p', { class: 'moves-none muted', id: 'moves-none', text: t('mv.none'), hidden: kind === 'station' }),
+    h('div', { class: 'move-answers', id: 'move-answers', 'aria-live': 'polite' }));
+}
+
+const answering = new Set(); // move ids whose answer is on its way
+
+/** moveItem builds the element of one move: the station's card or the district's row. */
+function moveItem(m) {
+  const result = h('p', { class: 'move-result', role: 'status' });
+  const btn = (outcome, label, cls) => h('button', {
+    type: 'button', class: 'btn ' + cls, 'data-outcome': outcome, text: label,
+    onclick: () => answerMove(li, outcome),
+  });
+  const big = kind === 'station';
+  const actions = h('div', { class: 'move-actions' },
+    btn('done', t('mv.done'), big ? 'primary big' : 'primary small'),
+    btn('not_possible', t('mv.notPossible'), big ? 'big' : 'small'));
+  let body;
+  if (big) {
+    body = h('p', { class: 'move-say', 'data-say': '' });
+  } else {
+    body = h('div', { class: 'move-row' },
+      h('div', { class: 'move-route' },
+        h('a', { 'data-from': '', href: stationURL(m.from) }), h('span', { class: 'arrow', 'aria-hidden': 'true', text: ' → ' }),
+        h('span', { class: 'sr', text: ' ' + t('mv.to') + ' ' }),
+        h('a', { 'data-to': '', href: stationURL(m.to) })),
+      h('div', { class: 'move-staff', 'data-staff': '' }),
+      h('div', { class: 'move-trip muted', 'data-trip': '' }),
+      h('div', { class: 'move-wait', 'data-wait': '' }),
+      h('div', { class: 'move-clears', 'data-clears': '' }));
+  }
+  const li = h('li', { class: big ? 'move-card' : 'move-item', 'data-move': m.id }, body, actions, result);
+  li.__move = m;
+  return li;
+}
+
+function fillMove(li, m) {
+  li.__move = m;
+  li.dataset.dir = m.to === stationID ? 'receive' : m.from === stationID ? 'send' : '';
+  const p = moveParts(m);
+  const set = (sel, v) => setText(li.querySelector(sel), v);
+  if (kind === 'station') set('[data-say]', moveSentence(m, stationID));
+  else {
+    set('[data-from]', p.from);
+    set('[data-to]', p.to);
+    set('[data-staff]', t('mv.staffN', { n: p.n }));
+    set('[data-trip]', t('mv.trip', p));
+    set('[data-wait]', t('mv.wait', p));
+    set('[data-clears]', t('mv.clears', p));
+  }
+}
+
+async function answerMove(li, outcome) {
+  const m = li.__move;
+  if (!m || answering.has(m.id)) return;
+  answering.add(m.id);
+  const buttons = li.querySelectorAll('button');
+  const result = li.querySelector('.move-result');
+  buttons.forEach((b) => { b.disabled = true; });
+  li.dataset.state = 'sending';
+  result.className = 'move-result';
+  setText(result, t('mv.sending'));
+  const r = await postJSON('/api/v1/moves/' + encodeURIComponent(m.id), { outcome });
+  answering.delete(m.id);
+  const route = moveParts(m).from + ' → ' + moveParts(m).to;
+  let text;
+  let state;
+  switch (r.status) {
+    case 200:
+      state = 'answered';
+      text = t(outcome === 'done' ? 'mv.okDone' : 'mv.okNot', { t: hhmm(r.body && r.body.at ? r.body.at : Date.now()), n: num(m.staff), route });
+      break;
+    case 409: state = 'gone'; text = t('mv.gone'); break;
+    case 403: state = 'forbidden'; text = t('mv.forbidden'); break;
+    case 401: state = 'forbidden'; text = t('mv.signin'); break;
+    default:
+      state = 'failed';
+      text = t('mv.failed', { why: r.status ? 'HTTP ' + r.status : t('mv.offline') });
+  }
+  li.dataset.state = state;
+  li.dataset.outcome = state === 'answered' ? outcome : '';
+  result.className = 'move-result ' + (state === 'answered' ? 'ok' : state === 'failed' ? 'error' : 'warn');
+  setText(result, text);
+  // Answered, gone or not this account's to answer: no more buttons. A
+  // failure leaves them for another try.
+  buttons.forEach((b) => { b.disabled = false; b.hidden = state !== 'failed'; });
+  if (!li.isConnected) keepAnswer(li);
+  else if (lastSnap) renderMoves(lastSnap);
+}
+
+/** keepAnswer keeps what an answered move's card said once the move has left the list. */
+function keepAnswer(li) {
+  const result = li.querySelector('.move-result');
+  if (!result || !result.textContent || li.dataset.state === 'sending') return;
+  const box = $('#move-answers');
+  box.prepend(h('p', { class: result.className, 'data-answered': li.dataset.move, text: result.textContent }));
+  while (box.children.length > 3) box.lastChild.remove();
+}
+
+const stationID = kind === 'station' ? (page.scope.split(':')[1] || '') : '';
+
+function renderMoves(snap) {
+  const panel = $('#moves');
+  if (!panel) return;
+  const moves = movesOf(snap);
+  const list = $('#move-items');
+  const have = new Map([...list.children].map((li) => [li.dataset.move, li]));
+  const want = [];
+  for (const m of moves) {
+    let li = have.get(m.id);
+    if (!li) li = moveItem(m);
+    have.delete(m.id);
+    fillMove(li, m);
+    want.push(li);
+  }
+  // Gone from the server's list: an answer on its way stays until it
+  // returns; one answered moves to the answers below.
+  for (const li of have.values()) {
+    if (answering.has(li.dataset.move)) want.push(li);
+    else { keepAnswer(li); li.remove(); }
+  }
+  want.forEach((li, i) => { if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null); });
+  setText($('#moves-h'), moves.length ? t('mv.titleN', { n: num(moves.length) }) : t('mv.title'));
+  const none = $('#moves-none');
+  none.hidden = want.length > 0;
+  // The station page shows the panel only when there is a move or an answer to tell.
+  if (kind === 'station') {
+    panel.hidden = want.length === 0 && !$('#move-answers').children.length;
+    none.hidden = true;
+  }
+  panel.dataset.count = moves.length;
+}
+
+// ---------------------------------------------------------------- alerts
+
+function alertsPanel() {
+  return h('section', { class: 'panel alerts-panel', id: 'alerts', 'aria-labelledby': 'alerts-h' },
+    h('h2', { class: 'panel-title', id: 'alerts-h', text: t('al.title') }),
+    h('ol', { class: 'alert-list', id: 'alert-items' }),
+    h('p', { class: 'alerts-none muted', id: 'alerts-none', text: t('al.none') }),
+    h('button', { type: 'button', class: 'btn small ghost alerts-more', id: 'alerts-more', hidden: true,
+      onclick: () => { alertsOpen = !alertsOpen; if (lastSnap) renderAlerts(lastSnap); } }));
+}
+
+// A small list: the first few, the rest a press away.
+const ALERTS_SHOWN = 5;
+let alertsOpen = false;
+
+const acking = new Set();
+const ackNotes = new Map(); // alert id → {cls, text}: what its acknowledgement got
+
+function alertItem(a) {
+  const li = h('li', { class: 'alert-item', 'data-alert': a.id },
+    h('span', { class: 'alert-sev', 'data-sev': '' }),
+    h('div', { class: 'alert-body' },
+      h('div', { class: 'alert-line' },
+        h('strong', { class: 'alert-kind', 'data-kind': '' }), ' · ',
+        h('a', { class: 'alert-where', 'data-where': '' })),
+      h('div', { class: 'alert-meta muted' },
+        h('span', { 'data-value': '' }), h('span', { 'data-since': '' })),
+      h('div', { class: 'alert-acked muted', 'data-acked': '' }),
+      h('p', { class: 'alert-result', role: 'status', hidden: true })),
+    h('button', { type: 'button', class: 'btn small', 'data-ack': '', text: t('al.ack'), onclick: () => ackAlert(li) }));
+  return li;
+}
+
+function fillAlert(li, a, snap, names) {
+  li.__alert = a;
+  const w = alertWords(a, snap, names);
+  li.dataset.kind = a.kind;
+  li.dataset.severity = w.sev;
+  li.dataset.acked = a.acked_by ? 'true' : 'false';
+  li.className = 'alert-item sev-' + w.sev;
+  const set = (sel, v) => setText(li.querySelector(sel), v);
+  set('[data-sev]', w.sevText);
+  set('[data-kind]', w.kind);
+  const where = li.querySelector('[data-where]');
+  setText(where, w.where);
+  const href = a.station ? stationURL(a.station) : a.district ? districtURL(a.district) : '';
+  if (href && href !== location.pathname) where.setAttribute('href', href);
+  else where.removeAttribute('href');
+  set('[data-value]', w.value);
+  set('[data-since]', (w.value && w.since ? ' · ' : '') + w.since);
+  set('[data-acked]', w.acked);
+  li.querySelector('[data-acked]').hidden = !w.acked;
+  const note = ackNotes.get(a.id);
+  const result = li.querySelector('.alert-result');
+  result.hidden = !note;
+  if (note) {
+    result.className = 'alert-result ' + note.cls;
+    setText(result, note.text);
+  }
+  const btn = li.querySelector('[data-ack]');
+  btn.hidden = !!a.acked_by || (note && note.final);
+  btn.disabled = acking.has(a.id);
+}
+
+async function ackAlert(li) {
+  const a = li.__alert;
+  if (!a || acking.has(a.id)) return;
+  acking.add(a.id);
+  ackNotes.set(a.id, { cls: '', text: t('al.acking') });
+  if (lastSnap) renderAlerts(lastSnap);
+  const r = await postJSON('/api/v1/alerts/' + encodeURIComponent(a.id) + '/ack', {});
+  acking.delete(a.id);
+  switch (r.status) {
+    case 200: ackNotes.set(a.id, { cls: 'ok', text: t('al.ackOK'), final: true }); break;
+    case 403: ackNotes.set(a.id, { cls: 'warn', text: t('al.ackForbidden'), final: true }); break;
+    case 401: ackNotes.set(a.id, { cls: 'warn', text: t('mv.signin'), final: true }); break;
+    case 404: case 409: ackNotes.set(a.id, { cls: 'warn', text: t('al.ackGone'), final: true }); break;
+    default: ackNotes.set(a.id, { cls: 'error', text: t('mv.failed', { why: r.status ? 'HTTP ' + r.status : t('mv.offline') }) });
+  }
+  if (r.status === 200 && r.body && r.body.acked_by && lastSnap) {
+    // The answer is the acknowledged alert: show it now, before the next round says so.
+    lastSnap.alerts = (lastSnap.alerts || []).map((x) => (x.id === a.id ? { ...x, ...r.body } : x));
+  }
+  if (lastSnap) renderAlerts(lastSnap);
+}
+
+function renderAlerts(snap) {
+  const list = $('#alert-items');
+  if (!list) return;
+  const alerts = alertsOf(snap);
+  const names = namesOf(snap);
+  for (const [id, name] of pageNames) if (!names.has(id)) names.set(id, name);
+  const have = new Map([...list.children].map((li) => [li.dataset.alert, li]));
+  alerts.forEach((a, i) => {
+    let li = have.get(a.id);
+    if (!li) li = alertItem(a);
+    have.delete(a.id);
+    fillAlert(li, a, snap, names);
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+  });
+  for (const [id, li] of have) { li.remove(); ackNotes.delete(id); }
+  [...list.children].forEach((li, i) => { li.hidden = !alertsOpen && i >= ALERTS_SHOWN; });
+  const more = $('#alerts-more');
+  more.hidden = alerts.length <= ALERTS_SHOWN;
+  more.setAttribute('aria-expanded', alertsOpen ? 'true' : 'false');
+  setText(more, alertsOpen ? t('al.fewer') : t('al.all', { n: num(alerts.length) }));
+  setText($('#alerts-h'), alerts.length ? t('al.titleN', { n: num(alerts.length) }) : t('al.title'));
+  $('#alerts-none').hidden = alerts.length > 0;
+  const panel = $('#alerts');
+  panel.dataset.count = alerts.length;
+  panel.classList.toggle('empty', alerts.length === 0);
+  panel.classList.toggle('critical', alerts.some((a) => a.severity === 'critical'));
+}
+
+let lastSnap = null;
+
+// The page's own names: its title (a district's or station's name, for the
+// alerts that name only the id) and the district in its breadcrumb.
+const pageNames = new Map();
+{
+  const [k, id] = (page.scope || '').split(':');
+  if (id && (k === 'district' || k === 'station')) pageNames.set(id, (document.getElementById('title') || {}).textContent || id);
+  for (const a of document.querySelectorAll('.crumbs a[href^="/district/"]')) {
+    pageNames.set(decodeURIComponent(a.getAttribute('href').slice('/district/'.length)), a.textContent);
+  }
+}
+
 // ---------------------------------------------------------------- start
 
 if (kind === 'station') skeletonStation();
@@ -339,8 +618,12 @@ else skeletonScope();
 new Live({
   scope: page.scope,
   onData(snap, ch, full) {
+    lastSnap = snap;
     if (kind === 'station') renderStation(snap);
     else renderScope(snap);
+    renderMoves(snap);
+    renderAlerts(snap);
+    notesSnapshot(snap);
     charts.update(ch, full);
     document.body.dataset.seq = this.seq;
   },

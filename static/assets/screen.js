@@ -8,11 +8,12 @@
 import {
   page, lang, t, num, pct, minutes, waitShort, dayStr, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
   showState, signed, lateHour, fitText, ChartSet, Live, showStatus,
+  moveParts, movesOf, alertsOf, alertWords, namesOf, whoWords,
 } from './core.js';
 
 const TEXT = {
   vi: {
-    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
+    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', moves: 'Đề xuất điều cán bộ', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
     pace: 'Tiến độ',
     finish: 'Dự kiến hoàn thành',
     deadline: 'Hạn chót',
@@ -20,9 +21,11 @@ const TEXT = {
     districtsHead: 'Tiến độ từng huyện (thấp nhất trước)',
     idleHead: 'Cán bộ rảnh',
     idleCount: '{n} cán bộ ở {s} điểm',
+    staffBig: 'cán bộ',
+    movesMore: 'và {n} đề xuất khác',
   },
   en: {
-    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
+    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
     pace: 'Pace',
     finish: 'Projected finish',
     deadline: 'Deadline',
@@ -30,6 +33,8 @@ const TEXT = {
     districtsHead: 'Districts (lowest first)',
     idleHead: 'Idle staff',
     idleCount: '{n} at {s} stations',
+    staffBig: 'staff',
+    movesMore: 'and {n} more suggestions',
   },
 }[lang];
 
@@ -37,7 +42,7 @@ const q = new URLSearchParams(location.search);
 const rotateSec = Math.max(3, parseInt(q.get('rotate'), 10) || parseInt(page.rotate, 10) || 20);
 const pinned = q.get('view');
 
-const VIEWS = ['overview', 'districts', 'queues', 'throughput', 'latenight', 'other'];
+const VIEWS = ['overview', 'districts', 'queues', 'moves', 'throughput', 'latenight', 'other'];
 const CHART_VIEW = { progress: 'overview', districts: 'districts', queue: 'queues', throughput: 'throughput', throughput_trend: 'throughput', latenight: 'latenight' };
 
 const app = document.getElementById('app');
@@ -57,6 +62,7 @@ for (const v of VIEWS) {
 panes.overview.append(h('div', { class: 'pane-side pace-card', id: 'pace' }));
 panes.districts.append(h('div', { class: 'pane-side', id: 'districts' }));
 panes.queues.append(h('div', { class: 'pane-side', id: 'queues' }));
+panes.moves.replaceChildren(h('div', { class: 'pane-side moves-side', id: 'moves' }));
 
 app.replaceChildren(
   h('header', { class: 'scr-top' },
@@ -66,6 +72,8 @@ app.replaceChildren(
     h('div', { class: 'scr-dots', id: 'dots', 'aria-hidden': 'true' }),
     h('div', { class: 'live', id: 'live' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' })),
     h('div', { class: 'scr-clock' }, h('div', { id: 'clock', text: '--:--' }), h('div', { id: 'date' }))),
+  // The open alerts, across the room: under the clock and the "as of" line, never over them.
+  h('section', { class: 'aband', id: 'aband', 'aria-live': 'polite', hidden: true }),
   h('section', { class: 'scr-kpis' },
     kpi('completed', t('completed')),
     kpi('today', t('today')),
@@ -91,8 +99,10 @@ window.addEventListener('resize', () => app.querySelectorAll('.skpi-value, .fact
 
 let current = -1;
 
+let moveCount = 0;
+
 function available() {
-  return VIEWS.filter((v) => panes[v].querySelector('[data-chart]') || (v === 'overview'));
+  return VIEWS.filter((v) => panes[v].querySelector('[data-chart]') || v === 'overview' || (v === 'moves' && moveCount > 0));
 }
 
 function dots() {
@@ -133,6 +143,22 @@ function next() {
   const nxt = avail[(cur + 1) % avail.length];
   current = VIEWS.indexOf(nxt);
   show(nxt);
+}
+
+// The rotation's clock: a jump to a view (a new alert) gives that view its
+// whole turn.
+let rotTimer = 0;
+function schedule() {
+  clearTimeout(rotTimer);
+  rotTimer = setTimeout(() => { next(); schedule(); }, rotateSec * 1000);
+}
+
+/** jump shows view now, unless a view is pinned. */
+function jump(view) {
+  if (pinned || !VIEWS.includes(view)) return;
+  current = VIEWS.indexOf(view);
+  show(view);
+  schedule();
 }
 
 // ---------------------------------------------------------------- figures
@@ -214,7 +240,81 @@ function render(snap) {
     list(att.late.map((st) => li(st, st.kind === 'home_visit' ? t('listDoneShort', { t: hhmm(st.clears_at) }) : hhmm(st.clears_at), 'bad')), 3, t('noneLate')),
     h('h3', { text: TEXT.idleHead + (tot.idle_staff ? ' · ' + TEXT.idleCount.replace('{n}', num(tot.idle_staff)).replace('{s}', num(tot.stations_idle)) : '') }),
     list(att.idle.map((st) => li(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
+  renderMoves(snap);
+  renderBand(snap);
   app.querySelectorAll('.skpi-value, .fact-value').forEach(fitText);
+}
+
+// The moves view: the server's suggestions, the first few, in few words:
+// how many officers, from where to where, what it does to the wait.
+const MOVES_SHOWN = 3;
+function renderMoves(snap) {
+  const moves = movesOf(snap);
+  moveCount = moves.length;
+  const names = namesOf(snap);
+  const rows = moves.slice(0, MOVES_SHOWN).map((m) => {
+    const p = moveParts(m);
+    return h('li', { class: 'smove', 'data-move': m.id },
+      h('div', { class: 'smove-n' }, h('span', { class: 'smove-num', text: p.n }), h('span', { class: 'smove-unit', text: TEXT.staffBig })),
+      h('div', { class: 'smove-route' },
+        h('div', { class: 'smove-from', text: p.from }),
+        h('div', { class: 'smove-to' }, h('span', { class: 'smove-arrow', text: '→ ' }), p.to),
+        h('div', { class: 'smove-trip', text: [names.get(m.district) || '', t('mv.trip', p)].filter(Boolean).join(' · ') })),
+      h('div', { class: 'smove-effect' },
+        h('div', { class: 'smove-label', text: t('wait') }),
+        h('div', { class: 'smove-wait' }, h('span', { class: 'before', text: p.wb }), ' → ', h('span', { class: 'after', text: p.wa })),
+        h('div', { class: 'smove-clears', text: t('mv.clears', p) })));
+  });
+  const box = document.getElementById('moves');
+  box.dataset.count = moves.length;
+  box.replaceChildren(...[
+    h('ol', { class: 'smove-list' }, rows.length ? rows : h('li', { class: 'none', text: t('mv.noneScreen') })),
+    moves.length > MOVES_SHOWN ? h('p', { class: 'smove-more', text: TEXT.movesMore.replace('{n}', num(moves.length - MOVES_SHOWN)) }) : null,
+  ].filter(Boolean));
+}
+
+// The alert band: how many alerts are open and the most severe first,
+// in words and shapes as well as colours.
+const BAND_SHOWN = 2;
+let seenAlerts = null; // ids open at the last figures; null before the first
+function renderBand(snap) {
+  const alerts = alertsOf(snap);
+  const band = document.getElementById('aband');
+  const names = namesOf(snap);
+  const fresh = seenAlerts ? alerts.filter((a) => !seenAlerts.has(a.id)) : [];
+  seenAlerts = new Set(alerts.map((a) => a.id));
+  app.classList.toggle('has-alerts', alerts.length > 0);
+  band.hidden = alerts.length === 0;
+  band.dataset.count = alerts.length;
+  if (!alerts.length) {
+    band.replaceChildren();
+    return;
+  }
+  const critical = alerts.some((a) => a.severity === 'critical');
+  band.className = 'aband ' + (critical ? 'sev-critical' : 'sev-warning');
+  const item = (a) => {
+    const w = alertWords(a, snap, names, true);
+    return h('li', { class: 'aband-item sev-' + w.sev, 'data-alert': a.id, 'data-kind': a.kind, 'data-severity': w.sev },
+      h('span', { class: 'aband-sev', text: w.sevText }),
+      h('span', { class: 'aband-kind', text: w.kind }),
+      h('span', { class: 'aband-where', text: w.where }),
+      h('span', { class: 'aband-val', text: [w.value, w.since].filter(Boolean).join(' · ') }),
+      h('span', { class: 'aband-acked', text: a.acked_by ? '✓ ' + whoWords(a.acked_by) : '' }));
+  };
+  band.replaceChildren(
+    h('div', { class: 'aband-count' },
+      h('span', { class: 'aband-icon', 'aria-hidden': 'true', text: critical ? '■' : '▲' }),
+      h('span', { class: 'aband-num', text: num(alerts.length) }),
+      h('span', { class: 'aband-word', text: alerts.length === 1 ? t('al.word1') : t('al.wordN') }),
+      alerts.length > BAND_SHOWN ? h('span', { class: 'aband-more', text: t('al.more', { n: num(alerts.length - BAND_SHOWN) }) }) : null),
+    h('ol', { class: 'aband-list' }, alerts.slice(0, BAND_SHOWN).map(item)));
+  if (fresh.length) {
+    band.classList.remove('flash');
+    void band.offsetWidth; // restart the highlight
+    band.classList.add('flash');
+    document.body.dataset.newAlert = fresh[0].id;
+    jump('queues');
+  }
 }
 
 // ---------------------------------------------------------------- daily reload
@@ -348,7 +448,7 @@ setInterval(() => { if (daily.due && Date.now() - daily.dueAt > DUE_CAP) dailyRe
 
 let handedOff = takeHandoff();
 next();
-setInterval(next, rotateSec * 1000);
+schedule();
 document.addEventListener('dblclick', () => {
   if (document.fullscreenElement == null && document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
 });

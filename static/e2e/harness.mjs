@@ -279,6 +279,57 @@ export async function seed(server, { perDistrict = 3 } = {}) {
   return { tokens, stations: picked, visits };
 }
 
+/**
+ * MOVE_DISTRICT is a hand-made corner of Đình Lập for staff moves, far
+ * (over 30 km) from the stations seed() fills: QUEUE has a queue of 40 at
+ * one of its three machines, NEAR (2 km away) three officers and no queue,
+ * FAR (25 km away, past the campaign's 15 km) idle officers too.
+ */
+export const MOVE_DISTRICT = {
+  district: 'LS-DL',
+  districtName: 'Đình Lập',
+  queue: { id: 'LS-DL-T1', name: 'Công an Xã Hàng Dài (thử)', lanes: 3, lat: 21.80, lon: 107.45 },
+  near: { id: 'LS-DL-T2', name: 'Công an Xã Bên Cạnh (thử)', lanes: 2, lat: 21.818, lon: 107.45 },
+  far: { id: 'LS-DL-T3', name: 'Công an Xã Xa Xôi (thử)', lanes: 1, lat: 22.025, lon: 107.45 },
+};
+
+/**
+ * seedMoves adds MOVE_DISTRICT's stations to the shipped registry (the admin
+ * import) and posts their heartbeats a minute before seed()'s "now", so the
+ * server suggests sending NEAR's idle officers to QUEUE. Run it after
+ * seed(). It returns the three stations' tokens.
+ */
+export async function seedMoves(server) {
+  const { queue, near, far, district } = MOVE_DISTRICT;
+  const csv = readFileSync(path.join(ROOT, 'cmd/tiendo/langson2021/stations.csv'), 'utf8').trimEnd() + '\n' +
+    [queue, near, far].map((s) => [s.id, s.name, district, s.name.replace('Công an ', ''), 'fixed', s.lanes, s.lat, s.lon, 900, 1].join(',')).join('\n') + '\n';
+  const r = await fetch(server.url + '/api/v1/admin/stations', {
+    method: 'POST', headers: { 'Content-Type': 'text/csv', Authorization: 'Bearer ' + server.adminToken() }, body: csv,
+  });
+  assert.equal(r.status, 200, 'station import: ' + await r.text());
+  const tokens = {};
+  for (const s of [queue, near, far]) tokens[s.id] = await server.token(s.id);
+  const ts = vn(TODAY.y, TODAY.m, TODAY.d, NOW.h, NOW.mi - 1);
+  const beat = (s, queueLen, staff, lanes) => server.post(tokens[s.id], [{ id: 'moves-' + s.id + '-' + ts, type: 'heartbeat', station: s.id, ts,
+    queue: queueLen, staff, lanes, status: 'open', lat: s.lat, lon: s.lon }]);
+  for (const [s, q, staff, lanes] of [[queue, 40, 1, 1], [near, 0, 3, 2], [far, 0, 3, 1]]) {
+    const res = await beat(s, q, staff, lanes);
+    assert.equal(res.status, 202, `heartbeat ${s.id}: ${JSON.stringify(res.body)}`);
+  }
+  return tokens;
+}
+
+/**
+ * waitVIWords is a wait as the move sentences say it in Vietnamese: "4 giờ",
+ * "1 giờ 20", "45 phút".
+ */
+export function waitVIWords(m) {
+  m = Math.round(m);
+  if (m <= 0) return 'Không chờ';
+  if (m < 60) return `${m} phút`;
+  return m % 60 ? `${Math.floor(m / 60)} giờ ${String(m % 60).padStart(2, '0')}` : `${m / 60} giờ`;
+}
+
 // ---------------------------------------------------------------- the decision model on a page
 
 /** The words a page shows for each pace state, in Vietnamese. */
