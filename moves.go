@@ -36,12 +36,7 @@ type StaffMove struct {
 const TravelKmPerHour = 30
 
 // MoveMaxKm is the campaign's move distance, or its default of 15 km.
-func (c *Campaign) MoveMaxKm() float64 {
-	if c.MoveDistanceKm > 0 {
-		return c.MoveDistanceKm
-	}
-	return 15
-}
+func (c *Campaign) MoveMaxKm() float64 { return orDefault(c.MoveDistanceKm, 15) }
 
 // moveSide is one station as the planner sees it while it assigns officers.
 type moveSide struct {

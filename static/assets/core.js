@@ -718,15 +718,50 @@ export function lateBadge(snap) {
 /**
  * fitText shrinks a one-line figure until it fits its box (a 3-digit
  * "187/237" on the command-room screen, a date with its year on a narrow
- * card), down to 60 % of its styled size.
+ * card), as a stat panel does: never cut, down to 40 % of its styled size.
+ * The element carries data-fit, the size it got as a share of its own.
  */
 export function fitText(el) {
   if (!el) return;
   el.style.fontSize = '';
   const w = el.clientWidth;
-  if (!w || el.scrollWidth <= w + 1) return;
-  const size = parseFloat(getComputedStyle(el).fontSize);
-  el.style.fontSize = Math.max(size * 0.6, Math.floor(size * (w / el.scrollWidth) * 0.98)) + 'px';
+  if (!w || el.scrollWidth <= w) {
+    delete el.dataset.fit;
+    return;
+  }
+  const base = parseFloat(getComputedStyle(el).fontSize);
+  let size = base * (w / el.scrollWidth);
+  for (let i = 0; i < 6; i++) {
+    size = Math.max(base * 0.4, Math.floor(size * 10) / 10);
+    el.style.fontSize = size + 'px';
+    if (el.scrollWidth <= el.clientWidth || size <= base * 0.4) break;
+    size *= Math.min(0.97, el.clientWidth / el.scrollWidth);
+  }
+  el.dataset.fit = (size / base).toFixed(2);
+}
+
+// Cards change width without a window resize too (a scroll bar comes, a
+// grid reflows): each figure given to autoFit is fitted again when its
+// box's width changes.
+const fitWidths = new WeakMap();
+const fitRO = typeof ResizeObserver === 'function' ? new ResizeObserver((es) => {
+  for (const e of es) {
+    const w = Math.round(e.contentRect.width);
+    if (fitWidths.get(e.target) !== w) {
+      fitWidths.set(e.target, w);
+      fitText(e.target);
+    }
+  }
+}) : null;
+
+/** autoFit fits el now and whenever its box's width changes. */
+export function autoFit(el) {
+  if (!el) return;
+  if (fitRO && !fitWidths.has(el)) {
+    fitWidths.set(el, Math.round(el.clientWidth));
+    fitRO.observe(el);
+  }
+  fitText(el);
 }
 
 export const stationURL = (id) => '/station/' + encodeURIComponent(id);

@@ -7,7 +7,7 @@
 
 import {
   page, t, num, pct, dec1, dec2, minutes, waitShort, ago, dayNum, dayStr, hhmm, h, setText, bar,
-  stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText,
+  stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText, autoFit,
   stationURL, districtURL, ChartSet, Live, showStatus,
   moveSentence, moveParts, movesOf, alertsOf, alertWords, namesOf, postJSON,
 } from './core.js';
@@ -32,7 +32,7 @@ const setKPI = (key, value) => {
   const el = $('[data-kpi="' + key + '"]');
   if (el && el.textContent !== value) {
     el.textContent = value;
-    fitText(el);
+    autoFit(el);
   }
 };
 const setNote = (key, value) => setText($('[data-note="' + key + '"]'), value);

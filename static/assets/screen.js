@@ -7,7 +7,7 @@
 
 import {
   page, lang, t, num, pct, minutes, waitShort, dayStr, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
-  showState, signed, lateHour, fitText, ChartSet, Live, showStatus,
+  showState, signed, lateHour, fitText, autoFit, ChartSet, Live, showStatus,
   moveParts, movesOf, alertsOf, alertWords, namesOf, whoWords,
 } from './core.js';
 
@@ -174,6 +174,7 @@ function setKPI(key, value, note) {
     }
     el.textContent = value;
     prev[key] = value;
+    autoFit(el);
   }
   if (note != null) setText(app.querySelector('[data-note="' + key + '"]'), note);
 }
@@ -242,7 +243,8 @@ function render(snap) {
     list(att.idle.map((st) => li(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
   renderMoves(snap);
   renderBand(snap);
-  app.querySelectorAll('.skpi-value, .fact-value').forEach(fitText);
+  // The pace card's figures are new elements each round: fitted here.
+  app.querySelectorAll('.fact-value').forEach(fitText);
 }
 
 // The moves view: the server's suggestions, the first few, in few words:
