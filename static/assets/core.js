@@ -719,23 +719,31 @@ export function lateBadge(snap) {
  * fitText shrinks a one-line figure until it fits its box (a 3-digit
  * "187/237" on the command-room screen, a date with its year on a narrow
  * card), as a stat panel does: never cut, down to 40 % of its styled size.
- * The element carries data-fit, the size it got as a share of its own.
+ * The text's own width is measured (scrollWidth rounds it to whole pixels,
+ * and half a pixel over is an ellipsis). The element carries data-fit, the
+ * size it got as a share of its own.
  */
 export function fitText(el) {
   if (!el) return;
   el.style.fontSize = '';
-  const w = el.clientWidth;
-  if (!w || el.scrollWidth <= w) {
+  const cs = getComputedStyle(el);
+  const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const wide = () => {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    return r.getBoundingClientRect().width;
+  };
+  let w = wide();
+  if (room <= 0 || w <= room) {
     delete el.dataset.fit;
     return;
   }
-  const base = parseFloat(getComputedStyle(el).fontSize);
-  let size = base * (w / el.scrollWidth);
-  for (let i = 0; i < 6; i++) {
-    size = Math.max(base * 0.4, Math.floor(size * 10) / 10);
+  const base = parseFloat(cs.fontSize);
+  let size = base;
+  for (let i = 0; i < 6 && w > room && size > base * 0.4; i++) {
+    size = Math.max(base * 0.4, Math.floor(size * Math.min(0.98, (room - 0.5) / w) * 10) / 10);
     el.style.fontSize = size + 'px';
-    if (el.scrollWidth <= el.clientWidth || size <= base * 0.4) break;
-    size *= Math.min(0.97, el.clientWidth / el.scrollWidth);
+    w = wide();
   }
   el.dataset.fit = (size / base).toFixed(2);
 }
