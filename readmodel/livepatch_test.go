@@ -15,6 +15,7 @@ import (
 
 	"tiendo"
 	"tiendo/cmd/tiendo/langson2021"
+	"tiendo/dashboards"
 	"tiendo/simulate"
 )
 
@@ -24,7 +25,8 @@ var updateFixtures = flag.Bool("update", false, "rewrite testdata/livepatch.json
 // delivered, into a Model over an EventLog, and a Publisher on a
 // recording hub: real snapshots and charts, no ClickHouse.
 type replayRig struct {
-	model  *simulate.Model
+	sim    *simulate.Model
+	model  *Model
 	log    *EventLog
 	events []simulate.Event // every event of the days replayed, by delivery
 	next   int
@@ -40,7 +42,7 @@ func newReplayRig(t testing.TB, from, to tiendo.Day, topics []string) *replayRig
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replayRig{model: m, log: &EventLog{}, now: c.DayStart(from), wall: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+	r := &replayRig{sim: m, log: &EventLog{}, now: c.DayStart(from), wall: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
 		hub: &recordingHub{topics: topics}}
 	for d := from; d <= to; d++ {
 		for i := range stations {
@@ -50,8 +52,8 @@ func newReplayRig(t testing.TB, from, to tiendo.Day, topics []string) *replayRig
 	}
 	sort.SliceStable(r.events, func(i, j int) bool { return r.events[i].Deliver.Before(r.events[j].Deliver) })
 	reg := tiendo.NewRegistry(c, c.Districts, stations)
-	model := New(r.log.Sources(reg, func() time.Time { return r.now }))
-	r.pub = NewPublisher(PublisherConfig{Figures: model, Hub: r.hub, Build: "b", Now: func() time.Time { return r.wall },
+	r.model = New(r.log.Sources(reg, func() time.Time { return r.now }))
+	r.pub = NewPublisher(PublisherConfig{Figures: r.model, Hub: r.hub, Build: "b", Now: func() time.Time { return r.wall },
 		Updates: UpdatesPatch})
 	return r
 }
@@ -229,3 +231,51 @@ func wrapSnapshot(doc []byte) json.RawMessage {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// BenchmarkNextState is one topic's message per round from the figures of
+// a busy evening (the province at a desk, all 237 stations): the cost the
+// publisher adds per topic and round, patches against whole updates.
+func BenchmarkNextState(b *testing.B) {
+	province := Topic{Scope: tiendo.ProvinceScope, Lang: "vi"}
+	day := tiendo.DayOf(2021, 3, 12)
+	r := newReplayRig(b, day, day, nil)
+	r.round(13*time.Hour, time.Second)
+	var ins []dashboardsInput
+	for range 8 {
+		r.round(2*time.Minute, time.Second)
+		in, err := r.model.ChartInput(context.Background(), province.Scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		charts, err := dashboards.Build(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins = append(ins, dashboardsInput{in.Snapshot, charts})
+	}
+	for _, mode := range []struct {
+		name string
+		u    UpdateFormat
+	}{{"patch", UpdatesPatch}, {"whole", UpdatesWhole}} {
+		b.Run(mode.name, func(b *testing.B) {
+			wall := time.Now()
+			p := NewPublisher(PublisherConfig{Figures: nil, Hub: r.hub, Now: func() time.Time { return wall }, Updates: mode.u})
+			var prev *topicState
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				wall = wall.Add(time.Second)
+				x := ins[i%len(ins)]
+				next, _, err := p.nextState(prev, x.snap, x.charts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prev = next
+			}
+		})
+	}
+}
+
+type dashboardsInput struct {
+	snap   *tiendo.Snapshot
+	charts dashboards.Charts
+}

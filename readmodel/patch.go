@@ -453,13 +453,60 @@ func treeEqual(a, b tree) bool {
 			}
 		}
 		return true
+	case string:
+		bv, ok := b.(string)
+		return ok && av == bv
+	case json.Number:
+		bv, ok := b.(json.Number)
+		return ok && av == bv
+	case bool:
+		bv, ok := b.(bool)
+		return ok && av == bv
+	case nil:
+		return b == nil
 	default:
 		return reflect.DeepEqual(a, b)
 	}
 }
 
-// jsonSize is how many bytes v takes as JSON.
+// jsonSize is about how many bytes v takes as JSON (strings counted
+// without their escapes): enough to choose the shorter of two encodings
+// without encoding either.
 func jsonSize(v any) int {
-	b, _ := json.Marshal(v)
-	return len(b)
+	switch x := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		if x {
+			return 4
+		}
+		return 5
+	case json.Number:
+		return len(x)
+	case string:
+		return len(x) + 2
+	case int:
+		return len(strconv.Itoa(x))
+	case map[string]any:
+		n := 1 + len(x)
+		for k, e := range x {
+			n += len(k) + 3 + jsonSize(e)
+		}
+		return max(n, 2)
+	case []any:
+		n := 1 + len(x)
+		for _, e := range x {
+			n += jsonSize(e)
+		}
+		return max(n, 2)
+	case []string:
+		n := 1 + len(x)
+		for _, e := range x {
+			n += len(e) + 2
+		}
+		return max(n, 2)
+	default:
+		b, _ := json.Marshal(v)
+		return len(b)
+	}
 }

@@ -285,3 +285,15 @@ func TestPatchRefusesReservedMembers(t *testing.T) {
 		t.Error("Diff took a document with a $del member")
 	}
 }
+
+// jsonSize counts what encoding/json writes (strings without escapes).
+func TestJSONSize(t *testing.T) {
+	for _, p := range randomPairs(3, 300) {
+		v, _ := decodeTree(p[0])
+		b, _ := json.Marshal(v)
+		plain := strings.ReplaceAll(strings.ReplaceAll(string(b), `\"`, `"`), `\u0026`, "&")
+		if got := jsonSize(v); got != len(plain) {
+			t.Fatalf("jsonSize = %d, encoded %d: %s", got, len(plain), b)
+		}
+	}
+}

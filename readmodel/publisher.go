@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -111,7 +112,8 @@ const (
 
 // DefaultUpdates is what a Publisher sends unless told: UpdatesWhole until
 // static/assets/core.js applies patches with livepatch.js, then
-// UpdatesPatch.
+// UpdatesPatch. Until then the environment's TIENDO_LIVE_UPDATES=patch (or
+// whole) overrides it, for tiendo-bench's fan-out and trying the pages.
 const DefaultUpdates = UpdatesWhole
 
 // wholeDelta is an UpdatesWhole update's snapshot part.
@@ -176,7 +178,12 @@ func NewPublisher(cfg PublisherConfig) *Publisher {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Updates == UpdatesDefault {
-		cfg.Updates = DefaultUpdates
+		switch cfg.Updates = DefaultUpdates; os.Getenv("TIENDO_LIVE_UPDATES") {
+		case "patch":
+			cfg.Updates = UpdatesPatch
+		case "whole":
+			cfg.Updates = UpdatesWhole
+		}
 	}
 	return &Publisher{cfg: cfg, topics: map[string]*topicState{},
 		wake: make(chan struct{}, 1), minInterval: 500 * time.Millisecond, maxInterval: 5 * time.Second}
