@@ -73,8 +73,9 @@ clean:
 	rm -rf bin .cache
 
 # Performance (issue 6; bench/README.md reads the output). bench: ingest,
-# WebSocket fan-out and cold start on both engines, then the Go benchmarks of
-# the hot paths with allocations; about 25 minutes. bench-scale: queries at
+# WebSocket fan-out and cold start on both engines, the waits, the bytes per
+# screen at campaign speed (issue 13), then the Go benchmarks of the hot
+# paths with allocations; about 25 minutes. bench-scale: queries at
 # national scale on a ClickHouse server (generates ~570 M rows; about 35
 # minutes, ~20 GB of disk under .cache/bench-scale, removed afterwards).
 # Flags: make bench BENCHFLAGS='--runs 5 --clients 1000,10000'.
@@ -89,6 +90,7 @@ bench-tools: deps
 bench: deps build bench-tools
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); bin/tiendo-bench bench $(BENCHFLAGS)
 	bin/tiendo-bench waits
+	bin/tiendo-bench bandwidth
 	@echo "== Go benchmarks (hub and ingest hot paths) =="
 	$(GO) test -run '^$$' -bench . -benchmem ./server/live/ ./ingest/
 

@@ -72,6 +72,9 @@ func runEngine(ctx context.Context, cfg *benchConfig, key string) (*engineReport
 	}
 	fmt.Printf("== Engine: %s ==\n", label)
 	opts := serveOpts{bin: cfg.tiendo, data: data, dsn: dsn, extra: serveExtra}
+	if cfg.updates != "" {
+		opts.env = []string{"TIENDO_LIVE_UPDATES=" + cfg.updates}
+	}
 
 	campaign, all := langson2021.Campaign(), langson2021.Stations()
 	model, err := simulate.NewModel(campaign, all, 42, simulate.DefaultParams())
@@ -373,6 +376,15 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 	fmt.Printf("(2) Fan-out: N WebSocket clients (tiendo-bench process, one goroutine each) on /ws?scope=province while `tiendo simulate --speed %s --stations %d` posts;\n", cfg.simSpeed, driven)
 	fmt.Printf("    a completion for %s every ~%v; latency = its 202 → arrival at each client of the first message whose state counts it; server restarted per N;\n", tagID, cfg.tagEvery)
 	fmt.Printf("    clients authenticate with screen tokens, %d connections each (the server caps live connections per account at 50 by default)\n", cfg.perToken)
+	updates := cfg.updates
+	if updates == "" {
+		updates = "the server's default"
+	}
+	if cfg.decode {
+		fmt.Printf("    updates: %s; each client decodes every message (the whole JSON into a tree) before it counts as arrived\n", updates)
+	} else {
+		fmt.Printf("    updates: %s; each client reads every message and scans its head for the seq (no decoding)\n", updates)
+	}
 	t := &table{head: []string{"clients", "served", "dial err", "connect", "p50 e2s", "p99 e2s", "max e2s", "samples", "undeliv", "RSS/conn", "srv CPU", "CH CPU", "bench CPU", "disconn", "upd/s", "upd size", "charts", "snap size", "bg ev/s", "srv fds"}}
 	results := map[int][]*fanoutResult{}
 	failures := map[int]string{}
@@ -395,7 +407,8 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 			bg := func(ctx context.Context) (string, func(), error) {
 				return startSimulator(ctx, cfg, srv, driven, seed)
 			}
-			res, err := runFanout(ctx, srv, fanoutSpec{clients: n, perToken: cfg.perToken, window: cfg.window, tagEvery: cfg.tagEvery, tag: loadStation{id: tagID, token: tok}, chPID: chPID, background: bg})
+			res, err := runFanout(ctx, srv, fanoutSpec{clients: n, perToken: cfg.perToken, window: cfg.window, tagEvery: cfg.tagEvery, tag: loadStation{id: tagID, token: tok}, chPID: chPID, background: bg,
+				decode: cfg.decode, patches: cfg.updates == "patch"})
 			exited := srv.exited()
 			srv.stop(30 * time.Second)
 			if err != nil {
@@ -464,6 +477,9 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 		rep.check(all && time.Duration(median(p99)) <= 1500*time.Millisecond && undeliv == 0, "10,000 clients: p99 event-to-screen %s (median of %d runs), %d undelivered, %d served (target ≤ 1.5 s)", ms(time.Duration(median(p99))), len(rs), undeliv, served)
 		rep.check(disc == 0 && dialErr == 0, "10,000 clients: %d disconnects, %d dial errors in %d runs (target 0)", disc, dialErr, len(rs))
 		rep.check(all && median(rss) <= 30, "10,000 clients: %.1f KB server RSS per connection (median; target ≤ 30 KB)", median(rss))
+		if cfg.decode {
+			rep.check(all && time.Duration(median(p99)) < time.Second && undeliv == 0, "10,000 clients that decode every message (%s updates): p99 event-to-screen %s (issue 13: < 1 s)", cfg.updates, ms(time.Duration(median(p99))))
+		}
 	} else if f := failures[10000]; f != "" {
 		rep.check(false, "10,000 clients: %s", f)
 	}

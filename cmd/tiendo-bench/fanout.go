@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"tiendo/readmodel"
 )
 
 // The fan-out's screens run in worker processes (tiendo-bench clients), at
@@ -40,6 +42,7 @@ type arrival struct {
 // arrival time, and discards the rest of the bytes.
 type wsClient struct {
 	conn     *websocket.Conn
+	decode   bool // decode every message before it counts as arrived
 	arrivals []arrival
 	first    chan struct{}
 	gotFirst atomic.Bool
@@ -84,6 +87,10 @@ func discard(r io.Reader) error {
 
 func (c *wsClient) readLoop() {
 	defer close(c.done)
+	if c.decode {
+		c.decodeLoop()
+		return
+	}
 	head := make([]byte, 96)
 	for {
 		_, r, err := c.conn.NextReader()
@@ -97,6 +104,33 @@ func (c *wsClient) readLoop() {
 		}
 		if seq, ok := parseSeq(head[:n]); ok {
 			c.arrivals = append(c.arrivals, arrival{seq: seq, at: at})
+		}
+		if c.gotFirst.CompareAndSwap(false, true) {
+			close(c.first)
+		}
+	}
+}
+
+// decodeLoop is a screen that decodes: each message read whole and
+// parsed (JSON into a tree, as JSON.parse does in the browser); it has
+// arrived once that is done. The patch is not applied: 10,000 states in
+// one process would measure this box's memory, and applying a patch costs
+// far less than parsing it (the reference client applies them).
+func (c *wsClient) decodeLoop() {
+	for {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m struct {
+			Type             string `json:"type"`
+			Seq              uint64 `json:"seq"`
+			Snapshot, Charts any
+		}
+		err = json.Unmarshal(msg, &m)
+		at := time.Now().UnixNano()
+		if err == nil && (m.Type == "snapshot" || m.Type == "update") {
+			c.arrivals = append(c.arrivals, arrival{seq: m.Seq, at: at})
 		}
 		if c.gotFirst.CompareAndSwap(false, true) {
 			close(c.first)
@@ -169,8 +203,11 @@ type workerResult struct {
 func runClients(ctx context.Context, args []string) error {
 	var url, tokenFile string
 	var n, perToken int
+	var decode bool
 	for i := 0; i+1 < len(args); i += 2 {
 		switch args[i] {
+		case "--decode":
+			decode = args[i+1] == "true"
 		case "--url":
 			url = args[i+1]
 		case "--tokens":
@@ -218,7 +255,7 @@ func runClients(ctx context.Context, args []string) error {
 				}
 				return
 			}
-			c := &wsClient{conn: conn, first: make(chan struct{}), done: make(chan struct{})}
+			c := &wsClient{conn: conn, decode: decode, first: make(chan struct{}), done: make(chan struct{})}
 			clients = append(clients, c)
 			go c.readLoop()
 		}()
@@ -303,12 +340,13 @@ type worker struct {
 	ready workerReady
 }
 
-func startWorker(url, tokenFile string, n, perToken int) (*worker, error) {
+func startWorker(url, tokenFile string, n, perToken int, decode bool) (*worker, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "clients", "--url", url, "--tokens", tokenFile, "--n", strconv.Itoa(n), "--per-token", strconv.Itoa(perToken))
+	cmd := exec.Command(self, "clients", "--url", url, "--tokens", tokenFile, "--n", strconv.Itoa(n), "--per-token", strconv.Itoa(perToken),
+		"--decode", strconv.FormatBool(decode))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
@@ -358,6 +396,8 @@ func (w *worker) line(timeout time.Duration, v any) error {
 type refClient struct {
 	conn       *websocket.Conn
 	tag        string
+	patches    bool // updates are patches: follow the state to read the tag station
+	follow     readmodel.Follower
 	mu         sync.Mutex
 	byseq      map[uint64]int64 // seq -> the tag station's completed at that seq
 	cur        int64
@@ -384,12 +424,12 @@ type liveMsg struct {
 	} `json:"snapshot"`
 }
 
-func dialRef(ctx context.Context, url, token, tag string) (*refClient, error) {
+func dialRef(ctx context.Context, url, token, tag string, patches bool) (*refClient, error) {
 	conn, err := dialWS(ctx, url, token)
 	if err != nil {
 		return nil, err
 	}
-	r := &refClient{conn: conn, tag: tag, byseq: map[uint64]int64{}, first: make(chan struct{}), done: make(chan struct{})}
+	r := &refClient{conn: conn, tag: tag, patches: patches, byseq: map[uint64]int64{}, first: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r, nil
 }
@@ -407,7 +447,16 @@ func (r *refClient) loop() {
 			continue
 		}
 		r.mu.Lock()
-		for _, st := range m.Snapshot.Stations {
+		stations := m.Snapshot.Stations
+		if r.patches {
+			// An update's stations are patches: read the tag from the state.
+			if _, err := r.follow.Feed(b); errors.Is(err, readmodel.ErrResync) {
+				_ = r.conn.WriteJSON(map[string]string{"type": "resync"})
+			}
+			stations = nil
+			r.follow.Value(&stations, "stations")
+		}
+		for _, st := range stations {
 			if st.ID == r.tag {
 				r.cur, r.known = st.Completed, true
 			}
@@ -496,7 +545,9 @@ type fanoutSpec struct {
 	window   time.Duration
 	tagEvery time.Duration
 	tag      loadStation
-	chPID    int // ClickHouse server's pid, 0 for chDB
+	chPID    int  // ClickHouse server's pid, 0 for chDB
+	decode   bool // clients decode every message
+	patches  bool // the server sends patches
 	// background starts the load that runs during the phase and returns
 	// a description and a stop function.
 	background func(ctx context.Context) (string, func(), error)
@@ -524,7 +575,7 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 	res.background = desc
 	defer stopBG()
 
-	ref, err := dialRef(ctx, wsURL(srv), srv.admin, spec.tag.id)
+	ref, err := dialRef(ctx, wsURL(srv), srv.admin, spec.tag.id, spec.patches)
 	if err != nil {
 		return nil, fmt.Errorf("reference client: %w", err)
 	}
@@ -563,7 +614,7 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 		if err := os.WriteFile(file, []byte(strings.Join(tokens[first:last], "\n")), 0o600); err != nil {
 			return nil, err
 		}
-		w, err := startWorker(wsURL(srv), file, n, spec.perToken)
+		w, err := startWorker(wsURL(srv), file, n, spec.perToken, spec.decode)
 		if err != nil {
 			return nil, err
 		}

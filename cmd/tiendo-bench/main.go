@@ -3,6 +3,7 @@
 //	tiendo-bench bench [flags]   ingest, fan-out and cold start on both engines (make bench)
 //	tiendo-bench scale [flags]   queries at national scale on a ClickHouse server (make bench-scale)
 //	tiendo-bench waits [flags]   the wait estimate against the simulated campaign's realised waits (make bench)
+//	tiendo-bench bandwidth [flags]  bytes per screen at campaign speed, before and after patches (make bench)
 //
 // It starts what it measures (bin/tiendo serve, a clickhouse-server, the
 // simulator, the chDB helper) as child processes on loopback, measures from
@@ -41,12 +42,14 @@ func main() {
 		err = runScale(ctx, args)
 	case "waits":
 		err = runWaits(args)
+	case "bandwidth":
+		err = runBandwidth(args)
 	case "clients": // internal: a fan-out worker
 		err = runClients(ctx, args)
 	case "sink": // internal: the HTTP floor of ingest
 		err = runSink(ctx, args)
 	default:
-		err = fmt.Errorf("unknown command %q (bench, scale or waits)", cmd)
+		err = fmt.Errorf("unknown command %q (bench, scale, waits or bandwidth)", cmd)
 	}
 	stop()
 	cleanupAll()
@@ -106,6 +109,8 @@ type benchConfig struct {
 	simSpeed                   string
 	parts                      map[string]bool
 	keep                       bool
+	updates                    string // TIENDO_LIVE_UPDATES for the server: "patch", "whole" or "" (its default)
+	decode                     bool   // fan-out clients decode every message
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -128,6 +133,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.perToken, "per-token", 50, "fan-out: clients per screen token (the server's cap on live connections per account)")
 	fs.StringVar(&cfg.simSpeed, "sim-speed", "1440", "fan-out background: tiendo simulate --speed")
 	parts := fs.String("parts", "ingest,cold,fanout", "which parts to run")
+	fs.StringVar(&cfg.updates, "updates", "patch", "live updates the server sends: patch, whole (before patches) or \"\" (its default)")
+	fs.BoolVar(&cfg.decode, "decode", true, "fan-out: every client decodes every message (false: scans the seq only)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the work directory")
 	timeout := fs.Duration("timeout", 60*time.Minute, "stop everything after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write this process's CPU profile (the load generator's own cost)")

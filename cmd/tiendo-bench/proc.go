@@ -144,6 +144,7 @@ type serveOpts struct {
 	data  string
 	dsn   string // empty: embedded chDB
 	extra []string
+	env   []string // added to the server's environment
 }
 
 // startServer execs tiendo serve and waits for /healthz.
@@ -161,7 +162,7 @@ func startServer(ctx context.Context, o serveOpts) (*server, error) {
 		return nil, err
 	}
 	started := time.Now()
-	p, err := startProc("tiendo serve", filepath.Join(o.data, "serve.log"), nil, o.bin, args...)
+	p, err := startProc("tiendo serve", filepath.Join(o.data, "serve.log"), o.env, o.bin, args...)
 	if err != nil {
 		return nil, err
 	}
