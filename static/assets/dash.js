@@ -207,10 +207,10 @@ function renderDistricts(snap) {
       h('th', { scope: 'col', text: t('paceCol') }),
       h('th', { scope: 'col', text: t('finishCol') }),
       h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }),
-      h('th', { scope: 'col', class: 'num', text: t('done') }),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('done') }),
       h('th', { scope: 'col', class: 'num', text: t('neededCol') }),
-      h('th', { scope: 'col', class: 'num', text: t('todayCol') }),
-      h('th', { scope: 'col', class: 'num', text: t('queue') }))),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('todayCol') }),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('queue') }))),
     h('tbody', null, rows.map((d) => {
       const s = stateWords(d.pace);
       const f = finishWords(d.pace);
@@ -219,10 +219,10 @@ function renderDistricts(snap) {
         h('td', null, stateCell(d.pace)),
         h('td', { class: 'finish ' + s.cls, text: f.short, title: f.text || null }),
         h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(d.percent_done) }), planBar(d.percent_done, d.pace)),
-        h('td', { class: 'num', text: num(d.completed), title: t('quota') + ' ' + num(d.quota) }),
+        h('td', { class: 'num wide-only', text: num(d.completed), title: t('quota') + ' ' + num(d.quota) }),
         h('td', { class: 'num', text: d.pace && d.pace.needed_per_day != null ? num(d.pace.needed_per_day) : '—' }),
-        h('td', { class: 'num', text: num(d.completed_today) }),
-        h('td', { class: 'num', text: num(d.queue) }));
+        h('td', { class: 'num wide-only', text: num(d.completed_today) }),
+        h('td', { class: 'num wide-only', text: num(d.queue) }));
     })));
   $('#table').replaceChildren(table);
 }
