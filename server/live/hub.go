@@ -2,7 +2,9 @@
 // WebSockets or Fiber: a connection is anything with Write and Close, each
 // gets a bounded queue and one writer goroutine, and a connection whose queue
 // overflows is dropped as slow instead of holding up the others. Messages are
-// serialised once per topic and the same bytes are queued to every subscriber.
+// serialised once per topic and the same bytes are queued to every
+// subscriber, as one Message, so that a transport that frames or compresses
+// them (a PreparedWriter) does that once for all of them.
 package live
 
 import (
@@ -19,6 +21,30 @@ type Conn interface {
 	Close() error
 }
 
+// PreparedWriter is a Conn that writes a published Message itself: the
+// writer calls WritePrepared instead of Write, and the transport can make
+// what it writes (a WebSocket frame, compressed) once per Message with
+// Message.Prepared, for every subscriber. Called from the connection's
+// writer goroutine only.
+type PreparedWriter interface {
+	WritePrepared(m *Message) error
+}
+
+// Message is one message as queued to subscribers: the same bytes for
+// all of them, and what a transport prepared from them.
+type Message struct {
+	Bytes    []byte
+	once     sync.Once
+	prepared any
+}
+
+// Prepared returns prepare(m.Bytes), calling prepare once for all the
+// connections that write m (with one transport per hub, one prepare func).
+func (m *Message) Prepared(prepare func([]byte) any) any {
+	m.once.Do(func() { m.prepared = prepare(m.Bytes) })
+	return m.prepared
+}
+
 // QueueSize is how many messages may wait for one connection before it is
 // dropped as slow. Updates come about once a second, so 32 is half a minute
 // of lag: a screen further behind is better off reconnecting for a snapshot.
@@ -29,7 +55,7 @@ type Client struct {
 	hub    *Hub
 	topic  string
 	conn   Conn
-	queue  chan []byte
+	queue  chan *Message
 	closed atomic.Bool
 	done   chan struct{}
 }
@@ -47,7 +73,7 @@ func (c *Client) Send(msg []byte) {
 	}
 	var full bool
 	select {
-	case c.queue <- msg:
+	case c.queue <- &Message{Bytes: msg}:
 	default:
 		full = true
 	}
@@ -62,8 +88,15 @@ func (c *Client) Close() { c.hub.drop(c, "closed") }
 
 func (c *Client) writeLoop() {
 	defer close(c.done)
+	pw, _ := c.conn.(PreparedWriter)
 	for msg := range c.queue {
-		if err := c.conn.Write(msg); err != nil {
+		var err error
+		if pw != nil {
+			err = pw.WritePrepared(msg)
+		} else {
+			err = c.conn.Write(msg.Bytes)
+		}
+		if err != nil {
 			c.hub.drop(c, "write error")
 			// Keep draining so that senders never see a full queue on a dead client.
 			for range c.queue {
@@ -101,9 +134,9 @@ func NewHub() *Hub { return &Hub{topics: map[string]map[*Client]struct{}{}} }
 // Subscribe adds conn to topic, queues first (the topic's current snapshot,
 // if any) and starts the connection's writer.
 func (h *Hub) Subscribe(topic string, conn Conn, first []byte) *Client {
-	c := &Client{hub: h, topic: topic, conn: conn, queue: make(chan []byte, QueueSize), done: make(chan struct{})}
+	c := &Client{hub: h, topic: topic, conn: conn, queue: make(chan *Message, QueueSize), done: make(chan struct{})}
 	if first != nil {
-		c.queue <- first
+		c.queue <- &Message{Bytes: first}
 	}
 	h.mu.Lock()
 	subs := h.topics[topic]
@@ -125,13 +158,14 @@ func (h *Hub) Subscribe(topic string, conn Conn, first []byte) *Client {
 // Publish queues msg to every subscriber of topic without waiting for any;
 // subscribers whose queue is full are dropped. It returns how many got it.
 func (h *Hub) Publish(topic string, msg []byte) int {
+	m := &Message{Bytes: msg}
 	h.mu.RLock()
 	subs := h.topics[topic]
 	var slow []*Client
 	n := 0
 	for c := range subs {
 		select {
-		case c.queue <- msg:
+		case c.queue <- m:
 			n++
 		default:
 			slow = append(slow, c)

@@ -243,3 +243,38 @@ func BenchmarkBroadcast(b *testing.B) {
 		})
 	}
 }
+
+// preparedConn writes Messages itself and counts how often one was prepared.
+type preparedConn struct {
+	fakeConn
+	prepares *atomic.Int64
+}
+
+func (p *preparedConn) WritePrepared(m *Message) error {
+	frame := m.Prepared(func(b []byte) any { p.prepares.Add(1); return "frame:" + string(b) }).(string)
+	return p.Write([]byte(frame))
+}
+
+// A transport that prepares what it writes (a compressed frame) does it
+// once per published message, whatever the number of subscribers.
+func TestPreparedOncePerMessage(t *testing.T) {
+	h := NewHub()
+	var prepares atomic.Int64
+	conns := make([]*preparedConn, 20)
+	for i := range conns {
+		conns[i] = &preparedConn{fakeConn: fakeConn{recv: make(chan []byte, 16)}, prepares: &prepares}
+		h.Subscribe("t", conns[i], nil)
+	}
+	h.Publish("t", []byte("u1"))
+	h.Publish("t", []byte("u2"))
+	for _, c := range conns {
+		for _, want := range []string{"frame:u1", "frame:u2"} {
+			if got := c.next(t); got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		}
+	}
+	if n := prepares.Load(); n != 2 {
+		t.Errorf("2 messages to 20 subscribers were prepared %d times", n)
+	}
+}
