@@ -3,6 +3,7 @@ package main
 import (
 	"compress/flate"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -85,9 +86,9 @@ func runBandwidth(args []string) error {
 	modes := []string{"full snapshot every round", "updates before patches", "patches", "patches, deflated (not enabled)"}
 	hubs := make([]*countingHub, len(modes))
 	for i := range hubs {
-		hubs[i] = &countingHub{topics: topics, sizes: map[string][]int{}}
+		hubs[i] = &countingHub{topics: topics, sizes: map[string][]int{}, charts: map[string]int{}}
 	}
-	hubs[2].also = hubs[3]
+	hubs[2].also, hubs[3].charts = hubs[3], nil
 	pubs := []*readmodel.Publisher{
 		readmodel.NewPublisher(readmodel.PublisherConfig{Figures: figs, Hub: hubs[1], Build: "bench", Now: func() time.Time { return wall },
 			Updates: readmodel.UpdatesWhole}),
@@ -121,9 +122,9 @@ func runBandwidth(args []string) error {
 	minutes := float64(rounds) * round.Minutes()
 	fmt.Printf("== bandwidth: bytes per screen at campaign speed (simulated %s to %s, speed %.0f, a round every %v: %d rounds, %.1f wall minutes; %d events; computed in %v) ==\n",
 		first, last, *speed, *round, rounds, minutes, len(events), took.Round(time.Second))
-	fmt.Println("Each view's messages as published, the first (its snapshot) left out; peak: the most bytes in 10 s of wall time.")
+	fmt.Println("Each view's messages as published, the first (its snapshot) left out; peak: the most bytes in 10 s of wall time; charts: their share of the bytes.")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "view\tmessages\tsent\tKB per minute\tKB/s\tpeak KB/s (10 s)\tmean message KB\tlargest KB\tvs before patches\t")
+	fmt.Fprintln(tw, "view\tmessages\tsent\tKB per minute\tKB/s\tpeak KB/s (10 s)\tmean message KB\tlargest KB\tcharts\tvs before patches\t")
 	var miss []string
 	window := max(1, int(10*time.Second / *round))
 	for _, v := range views {
@@ -161,8 +162,12 @@ func runBandwidth(args []string) error {
 			if i > 0 {
 				name = ""
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t\n", name, modes[i], len(sizes), perMin, perMin/60,
-				float64(peak)/1024/10, float64(total)/1024/float64(max(len(sizes), 1)), float64(largest)/1024, ratio)
+			share := ""
+			if h.charts != nil && total > 0 {
+				share = fmt.Sprintf("%.0f %%", 100*float64(h.charts[tp])/float64(total))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", name, modes[i], len(sizes), perMin, perMin/60,
+				float64(peak)/1024/10, float64(total)/1024/float64(max(len(sizes), 1)), float64(largest)/1024, share, ratio)
 		}
 	}
 	tw.Flush()
@@ -206,12 +211,18 @@ func (f *roundFigures) ChartInput(ctx context.Context, scope tiendo.Scope) (dash
 type countingHub struct {
 	topics []string
 	sizes  map[string][]int
+	charts map[string]int // bytes of chart options or patches, after the first message
 	also   *countingHub
 }
 
 func (h *countingHub) Topics() []string { return h.topics }
 
 func (h *countingHub) Publish(topic string, msg []byte) int {
+	if len(h.sizes[topic]) > 0 && h.charts != nil {
+		var m struct{ Charts json.RawMessage }
+		_ = json.Unmarshal(msg, &m)
+		h.charts[topic] += len(m.Charts)
+	}
 	h.sizes[topic] = append(h.sizes[topic], len(msg))
 	if h.also != nil {
 		h.also.sizes[topic] = append(h.also.sizes[topic], deflatedSize(msg))
