@@ -420,6 +420,10 @@ export const dayNum = (s) => Math.round(Date.parse(s + 'T00:00:00Z') / 86400000)
 /** dayStr formats a day (string or day number) as a date. */
 export const dayStr = (d) => dateF.format(new Date((typeof d === 'number' ? d : dayNum(d)) * 86400000));
 
+const calF = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+/** calendarDay is an instant's calendar date in the campaign's zone, "2021-03-21" (not the working day). */
+export const calendarDay = (d) => calF.format(d instanceof Date ? d : new Date(d));
+
 /** ago says how long ago, e.g. "12 giây trước". */
 export function ago(seconds) {
   const s = Math.max(0, Math.round(seconds));

@@ -6,7 +6,7 @@
 // "daily reload" below).
 
 import {
-  page, lang, t, num, pct, minutes, waitShort, dayStr, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
+  page, lang, t, num, pct, minutes, waitShort, dayStr, calendarDay, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
   showState, signed, lateHour, fitText, autoFit, ChartSet, Live, showStatus,
   moveParts, movesOf, alertsOf, alertWords, namesOf, whoWords,
 } from './core.js';
@@ -71,7 +71,8 @@ app.replaceChildren(
       h('div', { class: 'scr-viewname', id: 'viewname' })),
     h('div', { class: 'scr-dots', id: 'dots', 'aria-hidden': 'true' }),
     h('div', { class: 'live', id: 'live' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' })),
-    h('div', { class: 'scr-clock' }, h('div', { id: 'clock', text: '--:--' }), h('div', { id: 'date' }))),
+    h('div', { class: 'scr-clock' }, h('div', { id: 'clock', text: '--:--' }),
+      h('div', { id: 'date' }, h('span', { class: 'cal' }), h('span', { class: 'workday', hidden: true })))),
   // The open alerts, across the room: under the clock and the "as of" line, never over them.
   h('section', { class: 'aband', id: 'aband', 'aria-live': 'polite', hidden: true }),
   h('section', { class: 'scr-kpis' },
@@ -85,6 +86,11 @@ app.replaceChildren(
   h('main', { class: 'scr-views' }, ...VIEWS.map((v) => panes[v])),
   h('div', { class: 'scr-timer', 'aria-hidden': 'true' }, h('span', { class: 'fill', id: 'timer' })));
 app.removeAttribute('aria-busy');
+// The outage banner in the column, under the clock and the "as of" line.
+{
+  const banner = document.getElementById('banner');
+  if (banner) app.insertBefore(banner, document.getElementById('aband'));
+}
 
 const charts = new ChartSet({
   slot: (name) => panes[CHART_VIEW[name] || 'other'].querySelector('.pane-charts'),
@@ -163,17 +169,14 @@ function jump(view) {
 
 // ---------------------------------------------------------------- figures
 
-const prev = {};
+// No flash on a changed figure: with an update every round every card
+// flashed, which marked nothing. A change would be an arrow and the delta
+// against an hour ago, and the snapshot carries no such figure for these
+// totals (the page does not compute one).
 function setKPI(key, value, note) {
   const el = app.querySelector('[data-kpi="' + key + '"]');
   if (el && el.textContent !== value) {
-    if (prev[key] != null) {
-      el.classList.remove('changed');
-      void el.offsetWidth; // restart the highlight
-      el.classList.add('changed');
-    }
     el.textContent = value;
-    prev[key] = value;
     autoFit(el);
   }
   if (note != null) setText(app.querySelector('[data-note="' + key + '"]'), note);
@@ -184,7 +187,7 @@ function render(snap) {
   const p = snap.pace;
   const att = snap.attention || { waits: [], idle: [], late: [] };
   setKPI('completed', num(tot.completed), pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) }));
-  setKPI('today', num(tot.completed_today), dayStr(snap.day));
+  setKPI('today', num(tot.completed_today), t('todaySub', { d: dayStr(snap.day) }));
   setKPI('per_hour', num(tot.per_hour), t('perHourSub'));
   setKPI('queue', num(tot.queue), att.waits[0] ? t('waitingSub', { w: minutes(att.waits[0].wait_minutes), s: att.waits[0].name }) : t('waitingNone'));
   setKPI('open', num(tot.stations_open) + '/' + num(tot.stations), tot.stations_offline ? t('openSub', { n: num(tot.stations_offline) }) : t('openSubNone'));
@@ -193,8 +196,17 @@ function render(snap) {
   else ve.hidden = true;
   const s = stateWords(p);
   document.getElementById('bigbar').replaceChildren(bar(tot.percent_done, p ? 100 * p.plan_share : null, s.cls === 'muted' ? '' : s.cls));
+  // The clock's date is the calendar's; between midnight and the day
+  // boundary the working day is still yesterday's, and is named as such.
   setText(document.getElementById('clock'), hhmm(snap.now));
-  setText(document.getElementById('date'), dayStr(snap.day));
+  const cal = calendarDay(snap.now);
+  const dateEl = document.getElementById('date');
+  dateEl.dataset.calendar = cal;
+  dateEl.dataset.workday = snap.day;
+  setText(dateEl.querySelector('.cal'), dayStr(cal));
+  const wd = dateEl.querySelector('.workday');
+  wd.hidden = cal === snap.day;
+  setText(wd, t('todaySub', { d: dayStr(snap.day) }));
 
   // The pace card: the scope's pace as the server sent it, each figure named.
   const f = finishWords(p);
