@@ -103,3 +103,9 @@ type Batch struct {
 // pending part is at its Limits: ClickHouse has been away too long, and
 // accepting more would risk the disk. Ingest answers 503 with Retry-After.
 var ErrFull = errors.New("spool full")
+
+// ErrFenced is returned by a shared log's flush-state writes (AckSpool,
+// the insert window) when the flusher's lease term has passed to another
+// node: it must stop flushing, acknowledging nothing (ingest.Flusher
+// under a lease; acceptlog/jetstream.Lease).
+var ErrFenced = errors.New("flusher fenced: its lease passed to another node")

@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"tiendo"
+	"tiendo/acceptlog"
 )
 
 // FlusherConfig tunes how spooled events move into ClickHouse.
@@ -20,6 +22,35 @@ type FlusherConfig struct {
 	// InsertTimeout bounds one insert, so a hung ClickHouse cannot stall
 	// the snapshots that wait on the flush lock.
 	InsertTimeout time.Duration
+	// Lease, if set, makes this flusher one of several over a shared log
+	// (a cluster's JetStream log, which must be a LeasedSpool): it flushes
+	// only while it holds the lease. Nil: the only flusher of its spool.
+	Lease Lease
+}
+
+// leasedGap is the least time between a leased flusher's inserts: the
+// overlay of every node reads ClickHouse between two of them.
+const leasedGap = 50 * time.Millisecond
+
+// Lease elects the one flusher among the nodes of a cluster
+// (acceptlog/jetstream.Lease).
+type Lease interface {
+	// Term returns the term of the lease this node holds and the instant
+	// by which every insert made under it must be over; ok is false when
+	// it holds none (or may not use it yet).
+	Term() (term uint64, until time.Time, ok bool)
+}
+
+// LeasedSpool is a shared log that fences a leased flusher and lets other
+// nodes read it while it flushes (acceptlog/jetstream.Log).
+type LeasedSpool interface {
+	// Lead makes the log's flush-state writes carry term, and refuse with
+	// acceptlog.ErrFenced once a later term has written.
+	Lead(term uint64)
+	// BeginInsert records that the range first..last is being inserted;
+	// AckSpool or EndInsert (the insert failed) record that it is over.
+	BeginInsert(first, last uint64) error
+	EndInsert() error
 }
 
 // DefaultFlusherConfig flushes every second, up to 100,000 events at a time.
@@ -44,6 +75,10 @@ type Flusher struct {
 	flushing   sync.Mutex
 	windowOpen bool
 	unresolved int
+	// term is the lease term this flusher last flushed under (0: none);
+	// guarded by flushing. leading is whether it holds the lease now.
+	term    uint64
+	leading atomic.Bool
 
 	healthy   atomic.Bool
 	lastError atomic.Value // string
@@ -66,8 +101,13 @@ func NewFlusher(cfg FlusherConfig, spool Spool, st tiendo.EventWriter, metrics *
 	}
 	f := &Flusher{cfg: cfg, spool: spool, store: st, log: log, metrics: metrics, wake: make(chan struct{}, 1)}
 	f.healthy.Store(true)
+	f.leading.Store(cfg.Lease == nil)
 	return f
 }
+
+// Leading reports whether this flusher moves the log: always without a
+// Lease, else while it holds the lease.
+func (f *Flusher) Leading() bool { return f.leading.Load() }
 
 // Healthy reports whether the last flush attempt succeeded.
 func (f *Flusher) Healthy() bool { return f.healthy.Load() }
@@ -110,6 +150,10 @@ func (f *Flusher) Run(ctx context.Context, drainTimeout time.Duration) error {
 		switch {
 		case err != nil:
 			backoff = min(2*backoff, 10*time.Second)
+		case n >= f.cfg.MaxBatch && f.cfg.Lease != nil:
+			// More is waiting; other nodes' readers need a moment with no
+			// insert in flight (jetstream.Log.ReadPending).
+			backoff = leasedGap
 		case n >= f.cfg.MaxBatch:
 			backoff = 0 // more is waiting: go again at once
 		default:
@@ -165,11 +209,59 @@ func (f *Flusher) drain(timeout time.Duration) error {
 // Records set aside as corrupt only shrink the head, which keeps "among the
 // first unresolved" true. FlushOnce calls are serialised: two concurrent
 // flushes would both read the same head.
+//
+// Under a Lease (a cluster: one shared log, a flusher on every node, one
+// of them flushing), the same argument holds across nodes and terms:
+//
+//   - one writer of the log's flush state per term: every write (the
+//     window, BeginInsert, AckSpool) is a compare-and-swap that carries
+//     the term (LeasedSpool.Lead), and once a later term has written, the
+//     earlier one's writes fail with acceptlog.ErrFenced. A new term's
+//     first write is its OpenInsertWindow, so it starts from the cursor
+//     and window the last acknowledged write of any earlier term left;
+//   - no insert of an earlier term is still running when a new term
+//     resolves the window: every insert's deadline is the lease's until,
+//     which passes before the servers can let another node win the lease
+//     (jetstream.Lease), and the new holder waits Settle more before it
+//     uses it (for an insert ClickHouse was still committing as its
+//     client's deadline cut it off);
+//   - so the events an earlier term may have inserted without
+//     acknowledging are among the first unresolved events of the window
+//     the new term reads back (each term records max(window, MaxBatch)
+//     before inserting and inserts only from the head), and the new term
+//     checks them against ClickHouse before inserting, as after a crash.
+//
+// A node that lost its lease therefore acknowledges nothing, and nothing
+// it inserted is inserted again. The lease is checked again right before
+// each insert, and BeginInsert is fenced too, so a flusher that lost it
+// while checking the head does not start an insert.
 func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 	f.flushing.Lock()
 	defer f.flushing.Unlock()
+	var leased LeasedSpool
+	if f.cfg.Lease != nil {
+		var ok bool
+		if leased, ok = f.spool.(LeasedSpool); !ok {
+			return 0, f.fail(errors.New("flusher: a leased flusher needs a log that fences (LeasedSpool)"))
+		}
+		var term uint64
+		if term, _, ok = f.cfg.Lease.Term(); !ok {
+			f.follow("the flush lease is not held")
+			return 0, nil
+		}
+		if term != f.term {
+			leased.Lead(term)
+			f.term, f.windowOpen = term, false
+			f.leading.Store(true)
+			f.log.Info("flusher: this node now moves the log into ClickHouse", "term", term)
+		}
+	}
 	if !f.windowOpen {
 		n, err := f.spool.OpenInsertWindow(f.cfg.MaxBatch)
+		if errors.Is(err, acceptlog.ErrFenced) {
+			f.follow("another node's term wrote the flush state")
+			return 0, nil
+		}
 		if err != nil {
 			return 0, f.fail(err)
 		}
@@ -210,15 +302,44 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 		}
 		events = kept
 	}
+	deadline := time.Now().Add(f.cfg.InsertTimeout)
+	if leased != nil {
+		// The check above took time: insert only if the lease still holds,
+		// and only within it.
+		term, until, ok := f.cfg.Lease.Term()
+		if !ok || term != f.term {
+			f.follow("the flush lease ended before the insert")
+			return 0, nil
+		}
+		if until.Before(deadline) {
+			deadline = until
+		}
+		if err := leased.BeginInsert(batch.First, batch.Last); err != nil {
+			if errors.Is(err, acceptlog.ErrFenced) {
+				f.follow("another node's term wrote the flush state")
+				return 0, nil
+			}
+			return 0, f.fail(err)
+		}
+	}
 	start := time.Now()
 	f.mu.Lock()
-	ictx, cancel := context.WithTimeout(ctx, f.cfg.InsertTimeout)
+	ictx, cancel := context.WithDeadline(ctx, deadline)
 	err = f.store.WriteEvents(ictx, events)
 	cancel()
 	if err == nil {
 		err = f.spool.AckSpool(batch.First, batch.Last)
+	} else if leased != nil {
+		// The insert is over (failed): readers on other nodes may read on.
+		// A fenced or failed write leaves the intent for the next flush.
+		_ = leased.EndInsert()
 	}
 	f.mu.Unlock()
+	if errors.Is(err, acceptlog.ErrFenced) {
+		// Inserted, not acknowledged: the next term resolves the range.
+		f.follow("another node's term wrote the flush state")
+		return 0, nil
+	}
 	if err != nil {
 		// Some or all of the batch may be in the store now, and it is still
 		// the head of the spool: the next flush resolves it.
@@ -257,6 +378,16 @@ func (f *Flusher) closeWindow() {
 		return
 	}
 	f.windowOpen = false
+}
+
+// follow records that this flusher no longer holds the lease: it stops
+// flushing, and reads the window afresh when it wins the lease again.
+func (f *Flusher) follow(why string) {
+	if f.term != 0 {
+		f.log.Info("flusher: this node stopped moving the log", "term", f.term, "why", why)
+	}
+	f.term, f.windowOpen = 0, false
+	f.leading.Store(false)
 }
 
 func (f *Flusher) fail(err error) error {

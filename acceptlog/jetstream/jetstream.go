@@ -130,12 +130,17 @@ type Log struct {
 	stateMu sync.Mutex
 	state   flushState
 	rev     uint64
+	// term is the lease term this Log flushes under (Lead; 0: none, a
+	// single flusher). Guarded by stateMu.
+	term uint64
 
-	// tail caches pending events for PeekSpool: seqs (tailEnd-len(tail),
-	// tailEnd], those after the cursor it last saw. Guarded by tailMu.
-	tailMu  sync.Mutex
-	tail    []entry
-	tailEnd uint64
+	// tail caches pending events for PeekSpool and ReadPending: every
+	// event of seqs (tailFrom, tailEnd], those after the cursor it last
+	// saw. Guarded by tailMu.
+	tailMu   sync.Mutex
+	tail     []entry
+	tailFrom uint64
+	tailEnd  uint64
 
 	// read remembers the publish time of the last message of each range
 	// ReadSpool returned, and flushed the acknowledged ones, for purging.
@@ -153,9 +158,16 @@ type entry struct {
 }
 
 // flushState is the KV value: the cursor and the insert window.
+//
+// Term and Intent serve a cluster's leased flusher (Lead, BeginInsert,
+// ReadPending): Term is the lease term of the flusher that wrote it last,
+// Intent the last sequence of the range it is inserting (0: no insert in
+// flight).
 type flushState struct {
 	Cursor uint64 `json:"cursor"`
 	Window int    `json:"window"`
+	Term   uint64 `json:"term,omitempty"`
+	Intent uint64 `json:"intent,omitempty"`
 }
 
 var _ acceptlog.Log = (*Log)(nil)
@@ -284,18 +296,22 @@ func MsgID(e *tiendo.Event) string { return e.Station + "/" + e.ID }
 // readState reads the flush state and its revision from the bucket (its
 // leader), changing nothing of this Log's own.
 func (l *Log) readState(ctx context.Context) (flushState, uint64, error) {
-	var st flushState
 	e, err := l.kv.Get(ctx, l.key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return st, 0, nil
+		return flushState{}, 0, nil
 	case err != nil:
 		return flushState{}, 0, fmt.Errorf("jetstream log: flush state: %w", err)
 	}
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
+	return decodeState(e.Value(), e.Revision())
+}
+
+func decodeState(v []byte, rev uint64) (flushState, uint64, error) {
+	var st flushState
+	if err := json.Unmarshal(v, &st); err != nil {
 		return flushState{}, 0, fmt.Errorf("jetstream log: flush state: %w", err)
 	}
-	return st, e.Revision(), nil
+	return st, rev, nil
 }
 
 // loadState makes the bucket's flush state this Log's (the flusher's
@@ -324,10 +340,21 @@ func (l *Log) cursor(ctx context.Context) (uint64, error) {
 // updateState changes the flush state by compare-and-swap on the revision
 // this Log last saw. A failed swap means another flusher wrote it: the
 // change is not made, the state is read again, and the error returned.
+//
+// Under a lease (Lead), the write carries this Log's term and is refused
+// with acceptlog.ErrFenced when the state holds a later one: a flusher
+// whose lease passed to another node can no longer move the cursor, even
+// after re-reading the state and its revision.
 func (l *Log) updateState(change func(*flushState)) (flushState, error) {
 	l.stateMu.Lock()
 	defer l.stateMu.Unlock()
 	st := l.state
+	if st.Term > l.term {
+		return flushState{}, fmt.Errorf("jetstream log: flush state of term %d, this flusher's is %d: %w", st.Term, l.term, acceptlog.ErrFenced)
+	}
+	if l.term > 0 {
+		st.Term = l.term
+	}
 	change(&st)
 	v, err := json.Marshal(st)
 	if err != nil {
@@ -351,10 +378,40 @@ func (l *Log) updateState(change func(*flushState)) (flushState, error) {
 		if gerr == nil && got == st {
 			return st, nil
 		}
+		if gerr == nil && got.Term > l.term {
+			return flushState{}, fmt.Errorf("jetstream log: flush state taken by term %d: %w", got.Term, acceptlog.ErrFenced)
+		}
 		return flushState{}, fmt.Errorf("jetstream log: flush state not written (another flusher?): %w", err)
 	}
 	l.state, l.rev = st, rev
 	return st, nil
+}
+
+// Lead makes this Log flush under lease term term (acceptlog/jetstream's
+// Lease: its revision at acquisition, which grows with every new term).
+// The next OpenInsertWindow reads the state afresh and writes the term
+// into it; from then on no flusher of an earlier term writes the state.
+func (l *Log) Lead(term uint64) {
+	l.stateMu.Lock()
+	defer l.stateMu.Unlock()
+	l.term = term
+}
+
+// BeginInsert records, before the flusher inserts the range first..last
+// into ClickHouse, that an insert is in flight (ReadPending waits for it to
+// end, as a reader of a seqlock waits for an odd count). AckSpool and
+// EndInsert clear it.
+func (l *Log) BeginInsert(first, last uint64) error {
+	_, err := l.updateState(func(st *flushState) { st.Intent = last })
+	return err
+}
+
+// EndInsert records that the insert BeginInsert announced has returned
+// without its range being acknowledged (it failed: the range stays at the
+// head, possibly partly stored, for the next flush to resolve).
+func (l *Log) EndInsert() error {
+	_, err := l.updateState(func(st *flushState) { st.Intent = 0 })
+	return err
 }
 
 // streamState is the stream's last sequence and size, from its leader.
@@ -493,6 +550,12 @@ func (l *Log) Accept(events []tiendo.Event, limits acceptlog.Limits) ([]bool, er
 	}
 	if firstErr != nil {
 		return nil, fmt.Errorf("jetstream log: %d events not acknowledged: %w", len(publish), firstErr)
+	}
+	for _, ok := range fresh {
+		if ok {
+			l.announce()
+			break
+		}
 	}
 	return fresh, nil
 }
@@ -723,6 +786,7 @@ func (l *Log) AckSpool(first, last uint64) error {
 			return
 		}
 		st.Cursor = max(st.Cursor, last)
+		st.Intent = 0
 	})
 	if skip {
 		return fmt.Errorf("jetstream log: ack of %d..%d would skip events after the cursor", first, last)
@@ -777,11 +841,16 @@ func (l *Log) purge(acked uint64) {
 func (l *Log) dropTail(cursor uint64) {
 	l.tailMu.Lock()
 	defer l.tailMu.Unlock()
+	l.dropTailLocked(cursor)
+}
+
+func (l *Log) dropTailLocked(cursor uint64) {
 	i := 0
 	for i < len(l.tail) && l.tail[i].seq <= cursor {
 		i++
 	}
 	l.tail = append(l.tail[:0], l.tail[i:]...)
+	l.tailFrom = max(l.tailFrom, cursor)
 	if l.tailEnd < cursor {
 		l.tail, l.tailEnd = l.tail[:0], cursor
 	}
@@ -843,32 +912,52 @@ func (l *Log) PeekSpool(max int) ([]tiendo.Event, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	l.dropTail(c)
+	evs, _, complete, err := l.tailAfter(ctx, c, st.LastSeq, max)
+	return evs, complete, err
+}
+
+// tailAfter returns the events of sequences c+1..last, up to max (complete
+// false and nothing when there are more), and when the stream stored the
+// oldest of them, from the tail cache, reading only what it does not hold
+// yet.
+func (l *Log) tailAfter(ctx context.Context, c, last uint64, max int) (events []tiendo.Event, oldest time.Time, complete bool, err error) {
 	l.tailMu.Lock()
 	defer l.tailMu.Unlock()
-	if st.LastSeq <= c {
-		return nil, true, nil
+	if c < l.tailFrom {
+		// A reader whose cursor is older than the cache's (a concurrent
+		// read saw a later one): the cache no longer holds what lies
+		// between; read it all again.
+		l.tail, l.tailFrom, l.tailEnd = nil, c, c
 	}
-	if st.LastSeq-c > uint64(max) {
+	l.dropTailLocked(c)
+	if last <= c {
+		return nil, oldest, true, nil
+	}
+	if last-c > uint64(max) {
 		// A long outage: decode nothing, keep nothing; readers say they lag.
-		l.tail, l.tailEnd = nil, c
-		return nil, false, nil
+		l.tail, l.tailFrom, l.tailEnd = nil, c, c
+		return nil, oldest, false, nil
 	}
-	if l.tailEnd < st.LastSeq {
-		es, _, err := l.readRange(ctx, l.tailEnd+1, st.LastSeq, int(st.LastSeq-l.tailEnd))
+	if l.tailEnd < last {
+		es, _, err := l.readRange(ctx, l.tailEnd+1, last, int(last-l.tailEnd))
 		if err != nil {
-			return nil, false, err
+			return nil, oldest, false, err
 		}
 		for _, e := range es {
-			if !e.corrupt {
+			if !e.corrupt && e.seq <= last {
 				l.tail = append(l.tail, e)
 			}
 		}
-		l.tailEnd = st.LastSeq
+		l.tailEnd = last
 	}
-	events := make([]tiendo.Event, len(l.tail))
+	events = make([]tiendo.Event, 0, len(l.tail))
 	for i := range l.tail {
-		events[i] = l.tail[i].ev
+		if l.tail[i].seq <= last {
+			events = append(events, l.tail[i].ev)
+		}
 	}
-	return events, true, nil
+	if len(l.tail) > 0 {
+		oldest = l.tail[0].at
+	}
+	return events, oldest, true, nil
 }

@@ -1,0 +1,454 @@
+package jetstream_test
+
+// The log's cluster parts on real servers: three embedded JetStream
+// servers (natstest) and Debian's clickhouse-server. The flush lease (one
+// holder, a later term after a holder dies), the fence (a stale term
+// acknowledges nothing), and the overlay of a node that does not flush,
+// read while another node's leased flusher moves the log.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"tiendo"
+	"tiendo/acceptlog"
+	"tiendo/acceptlog/jetstream"
+	"tiendo/acceptlog/natstest"
+	"tiendo/ingest"
+	"tiendo/store"
+	"tiendo/store/clickhouse"
+	"tiendo/store/storetest"
+)
+
+var (
+	chServer *storetest.ClickHouseServer
+	cluster  *natstest.Cluster
+	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
+	names    atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(storetest.MainWithClickHouseServer(withNATS{m}, &chServer))
+}
+
+type withNATS struct{ m *testing.M }
+
+func (w withNATS) Run() int {
+	dir, err := os.MkdirTemp("", "tiendo-nats-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if cluster, err = natstest.Start(dir, 3, false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cluster.Stop()
+	return w.m.Run()
+}
+
+// connect connects to server i first (a node of the cluster).
+func connect(t *testing.T, i int) *nats.Conn {
+	t.Helper()
+	urls := cluster.URL(i % cluster.Size())
+	for j := range cluster.Size() {
+		if j != i%cluster.Size() {
+			urls += "," + cluster.URL(j)
+		}
+	}
+	nc, err := nats.Connect(urls, nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// names of a test's own stream, subjects and buckets.
+type rig struct{ stream, subject, bucket, leases string }
+
+func newRig() rig {
+	n := names.Add(1)
+	return rig{fmt.Sprintf("C%d", n), fmt.Sprintf("c%d", n), fmt.Sprintf("cflush%d", n), fmt.Sprintf("clease%d", n)}
+}
+
+func (r rig) open(t *testing.T, nc *nats.Conn, st *store.DB) *jetstream.Log {
+	t.Helper()
+	cfg := jetstream.Config{Conn: nc, Stream: r.stream, Subject: r.subject, Bucket: r.bucket, Replicas: 3, Timeout: 5 * time.Second}
+	if st != nil {
+		cfg.Stored = st
+	}
+	l, err := jetstream.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func (r rig) lease(t *testing.T, nc *nats.Conn, holder string, ttl time.Duration) *jetstream.Lease {
+	t.Helper()
+	l, err := jetstream.OpenLease(context.Background(), jetstream.LeaseConfig{Conn: nc, Bucket: r.leases, Holder: holder,
+		TTL: ttl, Settle: 200 * time.Millisecond, Replicas: 3, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	engine, _, err := clickhouse.Open(context.Background(), chServer.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), engine, storetest.NewDatabaseName("jscluster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = engine.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+db.Database()+"`")
+		db.Close()
+	})
+	return db
+}
+
+func completions(prefix string, n int) []tiendo.Event {
+	evs := make([]tiendo.Event, n)
+	now := time.Now().Truncate(time.Second)
+	for i := range evs {
+		evs[i] = tiendo.Event{ID: fmt.Sprintf("%s%d", prefix, i), Type: tiendo.TypeCompletion, Station: fmt.Sprintf("LS-S%d", i%4),
+			TS: now, Count: 1, Kind: tiendo.RecordStandard}
+	}
+	return evs
+}
+
+// holders lists which of the leases say they hold it now, with terms.
+func holders(ls []*jetstream.Lease) (held []int, terms []uint64) {
+	for i, l := range ls {
+		if term, _, ok := l.Term(); ok {
+			held, terms = append(held, i), append(terms, term)
+		}
+	}
+	return held, terms
+}
+
+// Three nodes race for the lease: one holds it at a time; when the holder
+// dies (its connection cut: no release, no renewal), another wins it with
+// a later term, after the TTL.
+func TestLeaseOneHolderAndTakeover(t *testing.T) {
+	r := newRig()
+	const ttl = 1500 * time.Millisecond
+	var ls []*jetstream.Lease
+	var conns []*nats.Conn
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i := range 3 {
+		nc := connect(t, i)
+		conns = append(conns, nc)
+		l := r.lease(t, nc, fmt.Sprintf("node%d", i), ttl)
+		ls = append(ls, l)
+		wg.Add(1)
+		go func() { defer wg.Done(); l.Run(ctx) }()
+	}
+	var first int
+	var term1 uint64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		held, terms := holders(ls)
+		if len(held) > 1 {
+			t.Fatalf("nodes %v hold the lease at once (terms %v)", held, terms)
+		}
+		if len(held) == 1 {
+			first, term1 = held[0], terms[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no node won the lease within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Held through several renewals by the same node, alone.
+	for end := time.Now().Add(2 * ttl); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if held, terms := holders(ls); len(held) != 1 || held[0] != first || terms[0] != term1 {
+			t.Fatalf("while node %d renews its lease: holders %v terms %v", first, held, terms)
+		}
+	}
+	conns[first].Close()
+	died := time.Now()
+	var next int
+	var term2 uint64
+	for {
+		held, terms := holders(ls)
+		if len(held) > 1 {
+			t.Fatalf("nodes %v hold the lease at once (terms %v)", held, terms)
+		}
+		if len(held) == 1 && held[0] != first {
+			next, term2 = held[0], terms[0]
+			break
+		}
+		if time.Since(died) > 10*ttl {
+			t.Fatalf("no other node won the lease within %v of its holder's death", 10*ttl)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := time.Since(died)
+	if took < ttl-ttl/5 {
+		t.Fatalf("node %d won the lease %v after the holder's death, sooner than its TTL %v allows", next, took, ttl)
+	}
+	if term2 <= term1 {
+		t.Fatalf("the new term %d is not after the old %d", term2, term1)
+	}
+	t.Logf("node %d held term %d; after its death node %d won term %d in %v (TTL %v)", first, term1, next, term2, took.Round(time.Millisecond), ttl)
+}
+
+// A flusher whose term another has overtaken writes nothing: neither an
+// acknowledgement nor an insert's intent, even after it has read the new
+// state (and its revision) back.
+func TestStaleTermIsFenced(t *testing.T) {
+	r := newRig()
+	st := openStore(t)
+	old, cur := r.open(t, connect(t, 0), st), r.open(t, connect(t, 1), st)
+	if _, err := old.Accept(completions("x", 10), acceptlog.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	old.Lead(5)
+	if _, err := old.OpenInsertWindow(100); err != nil {
+		t.Fatal(err)
+	}
+	b, err := old.ReadSpool(100)
+	if err != nil || len(b.Events) != 10 {
+		t.Fatalf("ReadSpool: %v, %d events", err, len(b.Events))
+	}
+	cur.Lead(9)
+	if _, err := cur.OpenInsertWindow(100); err != nil {
+		t.Fatal(err)
+	}
+	for try := range 2 { // the second after the failed write re-read the state
+		if err := old.BeginInsert(b.First, b.Last); !errors.Is(err, acceptlog.ErrFenced) {
+			t.Fatalf("try %d: BeginInsert of a stale term: %v, want ErrFenced", try, err)
+		}
+		if err := old.AckSpool(b.First, b.Last); !errors.Is(err, acceptlog.ErrFenced) {
+			t.Fatalf("try %d: AckSpool of a stale term: %v, want ErrFenced", try, err)
+		}
+		if err := old.CloseInsertWindow(0); !errors.Is(err, acceptlog.ErrFenced) {
+			t.Fatalf("try %d: CloseInsertWindow of a stale term: %v, want ErrFenced", try, err)
+		}
+	}
+	if n, _, err := cur.SpoolStats(); err != nil || n != 10 {
+		t.Fatalf("after the stale term's attempts %d events pending (%v), want all 10", n, err)
+	}
+	// The current term acknowledges as usual.
+	if b2, err := cur.ReadSpool(100); err != nil || b2.First != b.First {
+		t.Fatalf("current term reads %v..%v (%v), want from %d", b2.First, b2.Last, err, b.First)
+	}
+	if err := cur.BeginInsert(b.First, b.Last); err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.AckSpool(b.First, b.Last); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := old.SpoolStats(); n != 0 {
+		t.Fatalf("%d pending after the current term's ack", n)
+	}
+}
+
+// The cluster's read model invariant, raced across nodes: node 0 accepts,
+// nodes 1 and 2 run leased flushers into a real ClickHouse in small
+// batches (and the lease moves from one to the other midway), and node 2
+// reads the overlay (ClickHouse queried inside ReadPending); every read
+// sees each event accepted before it in exactly one of the two. At the
+// end ClickHouse holds every event once.
+func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
+	r := newRig()
+	st := openStore(t)
+	acceptor := r.open(t, connect(t, 0), st)
+	const ttl = 1500 * time.Millisecond
+	type node struct {
+		log   *jetstream.Log
+		lease *jetstream.Lease
+		conn  *nats.Conn
+		stop  context.CancelFunc
+		done  chan struct{}
+	}
+	var nodes []*node
+	for i := 1; i <= 2; i++ {
+		nc := connect(t, i)
+		n := &node{log: r.open(t, nc, st), lease: r.lease(t, nc, fmt.Sprintf("flusher%d", i), ttl), conn: nc, done: make(chan struct{})}
+		f := ingest.NewFlusher(ingest.FlusherConfig{Interval: 50 * time.Millisecond, MaxBatch: 300, Lease: n.lease}, n.log, st, nil, quiet)
+		ctx, cancel := context.WithCancel(context.Background())
+		n.stop = cancel
+		go n.lease.Run(ctx)
+		go func() { _ = f.Run(ctx, time.Second); close(n.done) }()
+		nodes = append(nodes, n)
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.stop()
+			<-n.done
+		}
+	})
+	reader := nodes[1].log
+
+	var mu sync.Mutex
+	var accepted []tiendo.Event
+	all := completions("o", 10000)
+	acceptDone := make(chan error, 1)
+	enough := make(chan struct{})
+	go func() {
+		for i := 0; i < len(all); i += 10 {
+			select {
+			case <-enough:
+				acceptDone <- nil
+				return
+			default:
+			}
+			if _, err := acceptor.Accept(all[i:i+10], acceptlog.Limits{}); err != nil {
+				acceptDone <- err
+				return
+			}
+			mu.Lock()
+			accepted = append(accepted, all[i:i+10]...)
+			mu.Unlock()
+			time.Sleep(10 * time.Millisecond)
+		}
+		acceptDone <- nil
+	}()
+	snapshot := func() []tiendo.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return accepted[:len(accepted):len(accepted)]
+	}
+	reads, withBoth, incomplete, afterMove := 0, 0, 0, 0
+	moved := false
+	var cut *node
+	storedAtTakeover := -1 // stored events when the other node won the lease
+	for done := false; !done; {
+		select {
+		case err := <-acceptDone:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = true
+		default:
+		}
+		before := snapshot()
+		var found map[string]bool
+		var qerr error
+		p := reader.ReadPending(func() { found, qerr = storedKeys(st) }, 100_000)
+		if qerr != nil {
+			t.Fatal(qerr)
+		}
+		reads++
+		if !p.Complete {
+			incomplete++ // the lease is moving: figures lag, never double
+			continue
+		}
+		pending := map[string]bool{}
+		for _, e := range p.Events {
+			if found[e.Key()] {
+				t.Fatalf("read %d: %s counted twice: in ClickHouse and in the overlay", reads, e.Key())
+			}
+			pending[e.Key()] = true
+		}
+		for _, e := range before {
+			if !found[e.Key()] && !pending[e.Key()] {
+				t.Fatalf("read %d: %s accepted before the read is in neither ClickHouse nor the overlay", reads, e.Key())
+			}
+		}
+		if moved && storedAtTakeover < 0 {
+			for _, n := range nodes {
+				if _, _, ok := n.lease.Term(); ok && n != cut {
+					storedAtTakeover = len(found)
+					t.Logf("the other node holds the lease at read %d, %d events stored", reads, len(found))
+				}
+			}
+		}
+		if len(found) > 0 && len(p.Events) > 0 {
+			withBoth++
+			if storedAtTakeover >= 0 && len(found) > storedAtTakeover {
+				afterMove++ // the new leader has flushed
+			}
+		}
+		if withBoth == 15 && !moved {
+			// Kill the leader: its connection cut, its flusher keeps
+			// trying; the other node wins the lease after the TTL.
+			moved = true
+			for _, n := range nodes {
+				if term, _, ok := n.lease.Term(); ok {
+					t.Logf("cutting the leader's connection (term %d) after %d reads", term, reads)
+					n.conn.Close()
+					cut = n
+					break
+				}
+			}
+		}
+		if moved && afterMove >= 20 {
+			select {
+			case <-enough:
+			default:
+				close(enough)
+			}
+		}
+	}
+	if afterMove < 20 {
+		t.Fatalf("only %d of %d reads found events both stored and pending (%d after the takeover): the race was not exercised across it", withBoth, reads, afterMove)
+	}
+	want := snapshot()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, _, err := acceptor.SpoolStats()
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still pending 30 s after the last accept (%v)", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rows, err := storedCount(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(len(want)) {
+		t.Fatalf("ClickHouse holds %d rows, want %d: each event once", rows, len(want))
+	}
+	t.Logf("%d reads (%d incomplete while a flush was unresolved), %d with events both stored and pending; %d events stored once", reads, incomplete, withBoth, len(want))
+}
+
+// storedKeys is every completion's key in ClickHouse.
+func storedKeys(st *store.DB) (map[string]bool, error) {
+	rows, err := st.Engine().Query(context.Background(), "SELECT station, id FROM `"+st.Database()+"`.completions")
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		found[tiendo.EventKey(r[0].(string), r[1].(string))] = true
+	}
+	return found, nil
+}
+
+func storedCount(st *store.DB) (int64, error) {
+	rows, err := st.Engine().Query(context.Background(), "SELECT toInt64(count()), toInt64(uniqExact(station, id)) FROM `"+st.Database()+"`.completions")
+	if err != nil {
+		return 0, err
+	}
+	n, _ := rows[0][0].(int64)
+	u, _ := rows[0][1].(int64)
+	if n != u {
+		return 0, fmt.Errorf("%d rows but %d distinct events: some twice", n, u)
+	}
+	return n, nil
+}
