@@ -379,6 +379,32 @@ function localiseValueAxes(option) {
   }
 }
 
+/**
+ * ARIA turns on ECharts' description of each chart (its title, its series
+ * and their first figures) as the chart's aria-label, in the page's
+ * language; the series' names and figures are the server's.
+ */
+const ARIA = {
+  enabled: true,
+  label: lang === 'en' ? {
+    general: { withTitle: 'Chart: {title}.', withoutTitle: 'Chart.' },
+    series: {
+      maxCount: 6,
+      single: { prefix: '', withName: ' Series {seriesName}.', withoutName: '' },
+      multiple: { prefix: ' {seriesCount} series.', withName: ' {seriesName}:', withoutName: ' Series {seriesId}:', separator: { middle: '', end: '' } },
+    },
+    data: { maxCount: 12, allData: ' ', partialData: ' the first {displayCnt}: ', withName: '{name} {value}', withoutName: '{value}', separator: { middle: ', ', end: '.' } },
+  } : {
+    general: { withTitle: 'Biểu đồ: {title}.', withoutTitle: 'Biểu đồ.' },
+    series: {
+      maxCount: 6,
+      single: { prefix: '', withName: ' Chuỗi {seriesName}.', withoutName: '' },
+      multiple: { prefix: ' {seriesCount} chuỗi số liệu.', withName: ' {seriesName}:', withoutName: ' Chuỗi {seriesId}:', separator: { middle: '', end: '' } },
+    },
+    data: { maxCount: 12, allData: ' ', partialData: ' {displayCnt} giá trị đầu: ', withName: '{name} {value}', withoutName: '{value}', separator: { middle: ', ', end: '.' } },
+  },
+};
+
 /** t looks up a text (dotted keys reach nested tables) and fills {vars}. */
 export function t(key, vars) {
   let v = key.split('.').reduce((o, k) => (o == null ? o : o[k]), TEXT[lang]);
@@ -878,6 +904,7 @@ export class ChartSet {
       if (!p || !p.chart) continue;
       if (option.backgroundColor == null) option.backgroundColor = 'transparent';
       localiseValueAxes(option);
+      if (full && option.aria == null) option.aria = ARIA;
       if (this.autoHeight) {
         const px = chartHeight(option, this.autoHeight === 'compact');
         if (p.body.style.height !== px + 'px') {

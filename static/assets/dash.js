@@ -73,7 +73,7 @@ let charts;
 function skeletonScope() {
   const progressBar = h('div', { class: 'kpi-bar', 'data-bar': 'completed' });
   app.replaceChildren(
-    h('section', { class: 'kpis', 'aria-label': t('completed') },
+    h('section', { class: 'kpis', 'aria-label': t('completed'), 'aria-live': 'polite' },
       kpi('completed', t('completed'), progressBar),
       kpi('today', t('today')),
       kpi('per_hour', t('perHour')),
@@ -112,7 +112,7 @@ function skeletonStation() {
     h('p', { class: 'panel station-say', id: 'st-say', 'aria-live': 'polite' }),
     movesPanel(),
     alertsPanel(),
-    h('section', { class: 'kpis kpis-station', 'aria-label': t('queue') },
+    h('section', { class: 'kpis kpis-station', 'aria-label': t('queue'), 'aria-live': 'polite' },
       kpi('queue', t('queue')),
       kpi('wait', t('wait')),
       kpi('clears', t('clearsAt')),

@@ -75,13 +75,13 @@ app.replaceChildren(
       h('div', { id: 'date' }, h('span', { class: 'cal' }), h('span', { class: 'workday', hidden: true })))),
   // The open alerts, across the room: under the clock and the "as of" line, never over them.
   h('section', { class: 'aband', id: 'aband', 'aria-live': 'polite', hidden: true }),
-  h('section', { class: 'scr-kpis' },
+  h('section', { class: 'scr-kpis', 'aria-live': 'polite' },
     kpi('completed', t('completed')),
     kpi('today', t('today')),
     kpi('per_hour', t('perHour')),
     kpi('queue', t('waiting')),
     kpi('open', t('open')),
-    h('div', { class: 'skpi skpi-verdict' }, h('div', { class: 'skpi-label', text: TEXT.pace }), h('div', { class: 'verdict big', id: 'verdict' }),
+    h('div', { class: 'skpi skpi-verdict' }, h('div', { class: 'skpi-label', text: TEXT.pace }), h('div', { class: 'verdict big', id: 'verdict', 'aria-live': 'polite' }),
       h('div', { class: 'skpi-note', id: 'verdict-finish' }), h('div', { class: 'skpi-bar', id: 'bigbar' }))),
   h('main', { class: 'scr-views' }, ...VIEWS.map((v) => panes[v])),
   h('div', { class: 'scr-timer', 'aria-hidden': 'true' }, h('span', { class: 'fill', id: 'timer' })));
