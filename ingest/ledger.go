@@ -82,6 +82,12 @@ type StoredKeys interface {
 // Pruning starts only once a Handler has used the Ledger for its late
 // checks: a ledger pruned behind a handler that does not check would let a
 // late retry count twice.
+//
+// The Ledger is the single node's: it works on store/local's ledger of
+// ids, kept with the bbolt spool. A cluster's shared JetStream log keeps
+// no such ledger (the stream's duplicate window is its dedupe) and checks
+// its late events itself, in Accept (acceptlog/jetstream); the server runs
+// no Ledger over it, and --ledger-retention does not apply.
 type Ledger struct {
 	cfg      LedgerConfig
 	spool    LedgerSpool

@@ -6,6 +6,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"tiendo/alerting"
@@ -13,9 +14,15 @@ import (
 
 // Config is the server's configuration, filled from flags by cmd/tiendo.
 type Config struct {
-	Addr       string        // listen address, e.g. ":8080"
-	DataDir    string        // the server's state and, on the embedded engine, ClickHouse's files
-	ClickHouse string        // tcp://HOST:PORT/DB of a ClickHouse server; empty: embedded chDB in DataDir
+	Addr       string // listen address, e.g. ":8080"
+	DataDir    string // the server's state and, on the embedded engine, ClickHouse's files
+	ClickHouse string // tcp://HOST:PORT/DB of a ClickHouse server; empty: embedded chDB in DataDir
+	// AcceptLog is where accepted events go before ClickHouse: empty, the
+	// local spool in DataDir/state.db (one node); nats://H1:P1,H2:P2,...,
+	// a JetStream log shared by every node of a cluster (needs ClickHouse).
+	AcceptLog string
+	// NodeName names this node to the others (the flush lease's holder).
+	NodeName   string
 	BodyLimit  int           // largest request body, bytes
 	Linger     time.Duration // group-commit wait before a spool fsync
 	FlushEvery time.Duration // interval of inserts from the spool into ClickHouse
@@ -115,10 +122,39 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: --alert-webhook: %v", err)
 		}
 	}
+	if c.AcceptLog != "" {
+		if _, err := NATSURLs(c.AcceptLog); err != nil {
+			return err
+		}
+		if c.ClickHouse == "" {
+			return errors.New("config: --log nats://... needs --clickhouse: every node of a cluster must write to the same ClickHouse, not an embedded one of its own")
+		}
+		if c.LedgerRetention != 0 {
+			return errors.New("config: --ledger-retention is the local spool's; a --log nats://... log keeps ids for its duplicate window (48 h) and checks older events in ClickHouse")
+		}
+	}
 	switch c.Clock {
 	case "wall", "replay":
 	default:
 		return fmt.Errorf("config: clock %q must be wall or replay", c.Clock)
 	}
 	return nil
+}
+
+// NATSURLs splits --log nats://H1:P1,H2:P2,... into one nats:// URL per
+// server (the scheme may be left off after the first).
+func NATSURLs(s string) ([]string, error) {
+	var out []string
+	for i, u := range strings.Split(s, ",") {
+		u = strings.TrimSpace(u)
+		if i > 0 && u != "" && !strings.Contains(u, "://") {
+			u = "nats://" + u
+		}
+		host, ok := strings.CutPrefix(u, "nats://")
+		if !ok || host == "" || strings.ContainsAny(host, "/ ") {
+			return nil, fmt.Errorf("config: --log %q: want nats://HOST:PORT[,HOST:PORT...] (or nothing: the local spool)", s)
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

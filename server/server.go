@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"tiendo"
+	"tiendo/acceptlog"
 	"tiendo/alerting"
 	"tiendo/ingest"
 	"tiendo/readmodel"
@@ -35,6 +36,18 @@ type Deps struct {
 	Log             *slog.Logger
 	// Build identifies this server's code and assets; screens reload when it changes.
 	Build string
+
+	// AcceptLog, if set, is the acceptance log in place of Local's spool: a
+	// cluster's JetStream log, shared by every node (tiendo serve --log).
+	// Its own late check replaces the local ledger's (ingest.Ledger works
+	// on Local's ledger of ids, which a shared log does not use), and
+	// there is no free-disk watermark (nothing is written to DIR).
+	AcceptLog acceptlog.Log
+	// Overlay makes the read model's overlay of AcceptLog, given the flusher
+	// (nil: Local's spool under the flusher's lock, the single node's).
+	Overlay func(*ingest.Flusher) readmodel.Overlay
+	// FlushLease, with AcceptLog, elects the one flusher among the nodes.
+	FlushLease ingest.Lease
 }
 
 // Server is the running application.
@@ -49,7 +62,8 @@ type Server struct {
 	replay   *tiendo.ReplayClock // non-nil in replay mode
 	batcher  *ingest.Batcher
 	flusher  *ingest.Flusher
-	ledger   *ingest.Ledger // prunes old ids, checks late retries against ClickHouse
+	spool    acceptlog.Log  // Local, or Deps.AcceptLog
+	ledger   *ingest.Ledger // prunes old ids, checks late retries against ClickHouse; nil with Deps.AcceptLog
 	conns    connLimiter
 	proxies  proxySet // --trusted-proxies, for clientIP
 	listener *guardedListener
@@ -116,17 +130,29 @@ func New(d Deps) (*Server, error) {
 	im := ingest.NewMetrics(s.metrics)
 	limits := ingest.DefaultBatcherConfig.Limits
 	limits.MaxEvents = d.Config.SpoolMax
+	s.spool = d.Local
+	if d.AcceptLog != nil {
+		s.spool = d.AcceptLog
+	}
 	s.batcher = ingest.NewBatcher(ingest.BatcherConfig{Linger: d.Config.Linger, Limits: limits,
-		MinFreeBytes: d.Config.MinFreeBytes, MinFreeRatio: d.Config.MinFreeRatio}, d.Local, im, d.Log)
-	s.flusher = ingest.NewFlusher(ingest.FlusherConfig{Interval: d.Config.FlushEvery}, d.Local, d.Store, im, d.Log)
+		MinFreeBytes: d.Config.MinFreeBytes, MinFreeRatio: d.Config.MinFreeRatio}, s.spool, im, d.Log)
+	s.flusher = ingest.NewFlusher(ingest.FlusherConfig{Interval: d.Config.FlushEvery, Lease: d.FlushLease}, s.spool, d.Store, im, d.Log)
 	s.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_spool_events",
 		Help: "Accepted events waiting in the spool for ClickHouse."}, func() float64 {
-		n, _, _ := d.Local.SpoolStats()
+		n, _, _ := s.spool.SpoolStats()
 		return float64(n)
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_flush_leader",
+		Help: "1 while this node's flusher moves the acceptance log into ClickHouse (always on a single node)."}, func() float64 {
+		if s.flusher.Leading() {
+			return 1
+		}
+		return 0
 	}))
-	if s.ledger, err = ingest.NewLedger(ingest.LedgerConfig{Retention: d.Config.LedgerRetention, Now: s.Now}, d.Local, d.Store,
-		func() *tiendo.Campaign { return s.Registry().Campaign }, im, d.Log); err != nil {
-		return nil, err
+	if d.AcceptLog == nil {
+		if s.ledger, err = ingest.NewLedger(ingest.LedgerConfig{Retention: d.Config.LedgerRetention, Now: s.Now}, d.Local, d.Store,
+			func() *tiendo.Campaign { return s.Registry().Campaign }, im, d.Log); err != nil {
+			return nil, err
+		}
 	}
 	events := &ingest.Handler{
 		Batcher:      s.batcher,
@@ -147,7 +173,11 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 
-	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher},
+	var overlay readmodel.Overlay = readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher}
+	if d.AcceptLog != nil && d.Overlay != nil {
+		overlay = d.Overlay(s.flusher)
+	}
+	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: overlay,
 		Notes:    s.scopeNotes,
 		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers, Alerts: s.scopeAlerts})
 	if d.Config.AlertWebhook != "" {
@@ -221,6 +251,9 @@ func New(d Deps) (*Server, error) {
 	s.routes(events)
 	return s, nil
 }
+
+// WakeLive asks for a live round soon (another node accepted events).
+func (s *Server) WakeLive() { s.publisher.Wake() }
 
 // Registry is the current campaign registry (replaced on station import).
 func (s *Server) Registry() *tiendo.Registry { return s.registry.Load() }
@@ -331,7 +364,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		}
 		// Events accepted before a crash and not yet flushed are part of
 		// where the data stopped too.
-		if evs, _, err := s.local.PeekSpool(replayPeekMax); err == nil {
+		if evs, _, err := s.spool.PeekSpool(replayPeekMax); err == nil {
 			for i := range evs {
 				s.replay.Observe(evs[i].TS)
 			}
@@ -349,7 +382,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
 	go func() { _ = s.publisher.Run(liveCtx) }()
-	go func() { _ = s.ledger.Run(liveCtx) }()
+	if s.ledger != nil {
+		go func() { _ = s.ledger.Run(liveCtx) }()
+	}
 	if s.webhook != nil {
 		go s.webhook.Run(liveCtx)
 	}
@@ -375,7 +410,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	<-batchDone
 	stopFlusher()
 	<-flushDone
-	n, _, _ := s.local.SpoolStats()
+	n, _, _ := s.spool.SpoolStats()
 	s.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "spooled_events_left", n)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil

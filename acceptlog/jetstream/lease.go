@@ -17,7 +17,9 @@ type LeaseConfig struct {
 	// Conn is the connection to the NATS servers (the caller's).
 	Conn *nats.Conn
 	// Bucket is the KV bucket of leases (tiendo_lease), its keys expiring
-	// TTL after their last write; Key the lease's key (flush).
+	// TTL after their last write; Key the lease's key (flush). The TTL is
+	// the bucket's: leases of different TTLs need buckets of their own
+	// (opening one with another TTL changes every key's expiry).
 	Bucket string
 	Key    string
 	// Holder names this node in the lease's value (logs, operators).

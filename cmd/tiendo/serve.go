@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"tiendo"
 	"tiendo/cmd/tiendo/langson2021"
 	"tiendo/server"
@@ -29,9 +31,10 @@ type Main struct {
 	Stations []tiendo.Station
 	Log      *slog.Logger
 
-	local  *local.DB
-	store  *store.DB
-	Server *server.Server
+	local   *local.DB
+	store   *store.DB
+	cluster *clusterLog // with Config.AcceptLog (--log nats://...)
+	Server  *server.Server
 	// AdminToken is the token in DIR/admin.token.
 	AdminToken string
 }
@@ -65,24 +68,60 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.store, err = store.Open(ctx, engine, database); err != nil {
+	migrate := func() (err error) {
+		m.store, err = store.Open(ctx, engine, database)
+		return err
+	}
+	var nc *nats.Conn
+	if m.Config.AcceptLog != "" {
+		if nc, err = connectNATS(ctx, m.Config.AcceptLog, nodeName(m.Config), time.Minute, m.Log); err != nil {
+			engine.Close()
+			return err
+		}
+		err = migrateLocked(ctx, nc, nodeName(m.Config), m.Log, migrate)
+	} else {
+		err = migrate()
+	}
+	if err != nil {
+		if nc != nil {
+			nc.Close()
+		}
 		engine.Close()
 		return err
+	}
+	deps := server.Deps{Config: m.Config, Store: m.store, Local: m.local,
+		Campaign: m.Campaign, DefaultStations: m.Stations, Log: m.Log}
+	if nc != nil {
+		if m.cluster, err = openClusterLog(ctx, nc, m.Config, m.store, m.Log); err != nil {
+			nc.Close()
+			return err
+		}
+		m.cluster.deps(&deps)
 	}
 	if m.AdminToken, err = server.EnsureAdminToken(m.Config.DataDir, m.local); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	m.Server, err = server.New(server.Deps{Config: m.Config, Store: m.store, Local: m.local,
-		Campaign: m.Campaign, DefaultStations: m.Stations, Log: m.Log})
+	m.Server, err = server.New(deps)
 	return err
 }
 
-// Run serves until ctx ends (nil ln: listen on Config.Addr).
-func (m *Main) Run(ctx context.Context, ln net.Listener) error { return m.Server.Run(ctx, ln) }
+// Run serves until ctx ends (nil ln: listen on Config.Addr). In a cluster
+// the flush lease is kept from before serving until the server's flusher
+// has drained and stopped, then released.
+func (m *Main) Run(ctx context.Context, ln net.Listener) error {
+	if m.cluster != nil {
+		stop := m.cluster.run(ctx, m.Server)
+		defer stop()
+	}
+	return m.Server.Run(ctx, ln)
+}
 
 // Close releases the store and the state.
 func (m *Main) Close() error {
 	var first error
+	if m.cluster != nil {
+		m.cluster.close()
+	}
 	if m.store != nil {
 		first = m.store.Close()
 	}
@@ -101,6 +140,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (state, admin token, embedded ClickHouse files)")
 	fs.StringVar(&cfg.ClickHouse, "clickhouse", os.Getenv("TIENDO_CLICKHOUSE"), "ClickHouse server DSN tcp://HOST:9000/DB (default: embedded chDB)")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.AcceptLog, "log", os.Getenv("TIENDO_LOG"), "acceptance log: empty, the local spool in DIR/state.db; nats://H1:P1,H2:P2,... a JetStream log shared by the nodes of a cluster (tiendo log-server; needs --clickhouse)")
+	fs.StringVar(&cfg.NodeName, "node-name", "", "this node's name to the others (default: host name and --addr)")
 	fs.StringVar(&cfg.Clock, "clock", cfg.Clock, "wall: live campaign; replay: \"now\" follows the newest event (simulated campaigns)")
 	fs.DurationVar(&cfg.Linger, "linger", cfg.Linger, "group-commit wait before a spool fsync")
 	fs.DurationVar(&cfg.FlushEvery, "flush-every", cfg.FlushEvery, "interval of inserts from the spool into ClickHouse")
@@ -135,8 +176,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.ClickHouse != "" {
 		engine = "ClickHouse server"
 	}
+	acceptLog := "local spool"
+	if cfg.AcceptLog != "" {
+		acceptLog = "JetStream " + cfg.AcceptLog
+	}
 	version, _ := m.store.Version(ctx)
-	m.Log.Info("tiendo ready", "engine", engine, "clickhouse", version, "data", cfg.DataDir,
+	m.Log.Info("tiendo ready", "engine", engine, "log", acceptLog, "clickhouse", version, "data", cfg.DataDir,
 		"admin_token_file", filepath.Join(cfg.DataDir, server.AdminTokenFile), "open_took", time.Since(start).Round(time.Millisecond))
 	return m.Run(ctx, nil)
 }
