@@ -21,6 +21,7 @@ const (
 	ChartQueue           = "queue"
 	ChartLateNight       = "latenight"
 	ChartDistricts       = "districts" // province scope only
+	ChartStationMap      = "map"       // province and district scopes
 )
 
 // AssetsHost is where go-echarts would load ECharts from if a chart were
@@ -81,6 +82,12 @@ func Build(in Input) (Charts, error) {
 			name  string
 			build func(*view) (json.RawMessage, error)
 		}{ChartDistricts, buildDistricts})
+	}
+	if in.Snapshot.Scope.Kind != tiendo.ScopeStation {
+		builders = append(builders, struct {
+			name  string
+			build func(*view) (json.RawMessage, error)
+		}{ChartStationMap, buildStationMap})
 	}
 	out := make(Charts, len(builders))
 	for _, b := range builders {

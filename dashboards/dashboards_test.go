@@ -302,7 +302,7 @@ func TestGolden(t *testing.T) {
 	}{{"vi", "vi", false}, {"en", "en", false}, {"vi-dark", "vi", true}}
 	for _, vr := range variants {
 		out := mustBuild(t, fx.input(tiendo.ProvinceScope, vr.lang, vr.dark))
-		want := []string{ChartProgress, ChartThroughput, ChartThroughputTrend, ChartQueue, ChartLateNight, ChartDistricts}
+		want := []string{ChartProgress, ChartThroughput, ChartThroughputTrend, ChartQueue, ChartLateNight, ChartDistricts, ChartStationMap}
 		if len(out) != len(want) {
 			t.Errorf("%s: got %d charts, want %d", vr.suffix, len(out), len(want))
 		}

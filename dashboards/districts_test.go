@@ -72,8 +72,12 @@ func TestDistricts(t *testing.T) {
 		if _, ok := out[ChartDistricts]; ok {
 			t.Errorf("%v: districts chart present outside the province scope", scope)
 		}
-		if len(out) != 5 {
-			t.Errorf("%v: %d charts, want 5", scope, len(out))
+		want := 6 // the five of every scope and a district's map
+		if scope.Kind == tiendo.ScopeStation {
+			want = 5
+		}
+		if len(out) != want {
+			t.Errorf("%v: %d charts, want %d", scope, len(out), want)
 		}
 	}
 }
