@@ -659,6 +659,38 @@ func (l *Log) readRange(ctx context.Context, from, to uint64, max int) ([]entry,
 	}
 }
 
+// getMax is the most messages a read of the tail gets one by one from the
+// stream's leader (a request each, no consumer); more are read through a
+// consumer. A node's overlay reads the tail several times a second, and a
+// consumer is created through the cluster's meta leader: every node's
+// reads would otherwise load it.
+const getMax = 64
+
+// getRange reads the messages from..to one by one from the stream's leader,
+// in order, stopping at the first it cannot read.
+func (l *Log) getRange(ctx context.Context, from, to uint64) ([]entry, error) {
+	out := make([]entry, 0, to-from+1)
+	d := local.NewRecordDecoder()
+	var evs []tiendo.Event
+	for seq := from; seq <= to; seq++ {
+		m, err := l.stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jetstream log: read %d: %w", seq, err)
+		}
+		evs = evs[:0]
+		if !d.Decode(m.Data, &evs) {
+			out = append(out, entry{seq: seq, at: m.Time, corrupt: true})
+			continue
+		}
+		d.Finish(evs)
+		out = append(out, entry{seq: seq, at: m.Time, ev: evs[0]})
+	}
+	return out, nil
+}
+
 // lagWait bounds how long a read waits for messages the stream's leader
 // has and the consumer's server not yet; lagTries is in how many steps.
 const (
@@ -939,16 +971,31 @@ func (l *Log) tailAfter(ctx context.Context, c, last uint64, max int) (events []
 		return nil, oldest, false, nil
 	}
 	if l.tailEnd < last {
-		es, _, err := l.readRange(ctx, l.tailEnd+1, last, int(last-l.tailEnd))
+		var es []entry
+		var err error
+		if last-l.tailEnd <= getMax {
+			es, err = l.getRange(ctx, l.tailEnd+1, last)
+		} else {
+			es, _, err = l.readRange(ctx, l.tailEnd+1, last, int(last-l.tailEnd))
+		}
 		if err != nil {
 			return nil, oldest, false, err
 		}
 		for _, e := range es {
-			if !e.corrupt && e.seq <= last {
+			if e.seq > last {
+				break
+			}
+			if !e.corrupt {
 				l.tail = append(l.tail, e)
 			}
+			l.tailEnd = e.seq
 		}
-		l.tailEnd = last
+		if l.tailEnd < last {
+			// The read stopped short (a server behind the leader, for
+			// longer than the read waits): what it read is kept, and
+			// this answer lags; the next read goes on from there.
+			return nil, oldest, false, nil
+		}
 	}
 	events = make([]tiendo.Event, 0, len(l.tail))
 	for i := range l.tail {

@@ -28,10 +28,12 @@ type Pending struct {
 	Stale bool
 }
 
-// Overlay reads: how long ReadPending waits for a flush in flight, and
-// when a flush state unchanged with events pending counts as stale.
+// Overlay reads: how long ReadPending waits for a flush in flight, after
+// how long an insert still announced is not waited for, and when a flush
+// state unchanged with events pending counts as stale.
 const (
 	pendingWait = time.Second
+	intentStale = 2 * time.Second
 	StaleAfter  = 10 * time.Second
 )
 
@@ -71,6 +73,12 @@ func (l *Log) ReadPending(query func(), max int) Pending {
 				query()
 			}
 			return Pending{}
+		}
+		if st0.Intent != 0 && !at0.IsZero() && time.Since(at0) > intentStale {
+			// A flush announced long ago and not over: its flusher died
+			// mid-insert (the next leader resolves it) or ClickHouse
+			// hangs. Waiting would only slow every read down.
+			deadline = time.Now()
 		}
 		if st0.Intent == 0 {
 			query()
