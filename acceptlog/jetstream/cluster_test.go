@@ -452,3 +452,85 @@ func storedCount(st *store.DB) (int64, error) {
 	}
 	return n, nil
 }
+
+// failingAck is the real log whose acknowledgements fail: a flusher that
+// inserted and died before its ack, as far as the log can tell.
+type failingAck struct{ *jetstream.Log }
+
+func (f failingAck) AckSpool(first, last uint64) error { return errors.New("killed before the ack") }
+
+// A leader inserts a range and dies before acknowledging it (its insert's
+// intent left in the flush state); the next leader, on another node,
+// resolves that range against ClickHouse and inserts nothing twice.
+// Meanwhile a third node's overlay never counts the range twice.
+func TestTakeoverResolvesTheDeadLeadersRange(t *testing.T) {
+	r := newRig()
+	st := openStore(t)
+	ncA, ncB := connect(t, 0), connect(t, 1)
+	logA, logB, reader := r.open(t, ncA, st), r.open(t, ncB, st), r.open(t, connect(t, 2), st)
+	const ttl = 1500 * time.Millisecond
+	leaseA, leaseB := r.lease(t, ncA, "a", ttl), r.lease(t, ncB, "b", ttl)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Add(1)
+	go func() { defer wg.Done(); leaseA.Run(ctx) }()
+	waitUntil(t, "a to hold the lease", func() bool { _, _, ok := leaseA.Term(); return ok })
+	wg.Add(1)
+	go func() { defer wg.Done(); leaseB.Run(ctx) }()
+
+	first := completions("r", 50)
+	if _, err := logA.Accept(first, acceptlog.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	dying := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 200, Lease: leaseA}, failingAck{logA}, st, nil, quiet)
+	if _, err := dying.FlushOnce(context.Background()); err == nil {
+		t.Fatal("the dying flusher's ack did not fail")
+	}
+	if rows, err := storedCount(st); err != nil || rows != 50 {
+		t.Fatalf("the dying flusher stored %d rows (%v), want its 50", rows, err)
+	}
+	// Its range is in ClickHouse and still pending: the overlay must not
+	// add it to ClickHouse's figures.
+	p := reader.ReadPending(func() {}, 1000)
+	if p.Complete {
+		t.Fatalf("overlay complete with %d events while the dead leader's range is unresolved: it would count them twice", len(p.Events))
+	}
+	more := completions("s", 30)
+	if _, err := logB.Accept(more, acceptlog.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	ncA.Close() // a dies: no renewal, no release
+	next := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 200, Lease: leaseB}, logB, st, nil, quiet)
+	waitUntil(t, "b to take over and flush", func() bool {
+		n, err := next.FlushOnce(context.Background())
+		return err == nil && n > 0
+	})
+	if !next.Leading() {
+		t.Fatal("b flushed without leading")
+	}
+	rows, err := storedCount(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 80 {
+		t.Fatalf("ClickHouse holds %d rows after the takeover, want 80: the dead leader's 50 once and 30 more", rows)
+	}
+	var found map[string]bool
+	p = reader.ReadPending(func() { found, err = storedKeys(st) }, 1000)
+	if err != nil || !p.Complete || len(p.Events) != 0 || len(found) != 80 {
+		t.Fatalf("after the takeover the overlay says complete=%v with %d pending, ClickHouse %d (%v); want complete, 0, 80",
+			p.Complete, len(p.Events), len(found), err)
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
