@@ -27,8 +27,11 @@ type Snapshot struct {
 	// scope, or, for a station, those that send to or from it.
 	Moves []StaffMove `json:"moves"`
 	// Alerts are the open alerts of the scope (the read model adds them).
-	Alerts  []Alert      `json:"alerts"`
-	Storage StorageState `json:"storage"`
+	Alerts []Alert `json:"alerts"`
+	// HourChange is how the totals moved since an hour ago; null until
+	// the server has seen the scope for an hour (the read model adds it).
+	HourChange *HourChange  `json:"hour_change"`
+	Storage    StorageState `json:"storage"`
 }
 
 // Attention lists the stations that need someone's attention now, each

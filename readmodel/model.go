@@ -39,6 +39,8 @@ type Model struct {
 	profile   tiendo.HourProfile
 	profileAt time.Time  // when profile was measured
 	profileOf tiendo.Day // the working day it was measured for
+
+	hours hourMemory // each scope's totals of the last hour, for HourChange
 }
 
 // New makes a Model reading from src.
@@ -107,6 +109,7 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 	if m.src.Alerts != nil {
 		snap.Alerts = m.src.Alerts(scope)
 	}
+	m.hours.note(c, snap)
 	return snap, nil
 }
 
