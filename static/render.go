@@ -85,7 +85,7 @@ var shellText = map[string]map[string]string{
 		"username":  "Tên đăng nhập",
 		"password":  "Mật khẩu",
 		"signin":    "Đăng nhập",
-		"loginhint": "Tài khoản do quản trị viên cấp (tiendo user add). Màn hình phòng chỉ huy mở bằng đường dẫn dùng một lần.",
+		"loginhint": "Tài khoản do quản trị viên cấp. Màn hình phòng chỉ huy mở bằng đường dẫn dùng một lần.",
 		"activate":  "Mở màn hình trên máy này",
 		"activatehint": "Đường dẫn này chỉ dùng được một lần: bấm nút bên dưới trên máy tính của phòng chỉ huy, " +
 			"máy sẽ đăng nhập với vai trò màn hình cho đến khi mã bị thu hồi.",
@@ -109,7 +109,7 @@ var shellText = map[string]map[string]string{
 		"username":  "User name",
 		"password":  "Password",
 		"signin":    "Sign in",
-		"loginhint": "Accounts are made by an administrator (tiendo user add). Command-room screens open with a one-time link.",
+		"loginhint": "Accounts are made by an administrator. Command-room screens open with a one-time link.",
 		"activate":  "Open the screen on this computer",
 		"activatehint": "This link works once: press the button below on the command-room computer, " +
 			"and it stays signed in as a screen until its token is revoked.",

@@ -25,6 +25,7 @@ const TEXT = {
     bannerReload: 'Máy chủ đã được nâng cấp. Hãy tải lại trang.',
     noECharts: 'ECharts not installed: run scripts/install-deps.sh (chưa cài ECharts).',
     dataAt: 'Số liệu lúc {time}',
+    zoneVN: 'giờ Việt Nam',
     completed: 'Đã thu nhận',
     ofTarget: 'chỉ tiêu {n}',
     today: 'Hôm nay',
@@ -123,7 +124,7 @@ const TEXT = {
     todayCol: 'Hôm nay',
     minutes: '{n} phút',
     hoursMinutes: '{h} giờ {m} phút',
-    hoursShort: '{h} giờ {m}',
+    hoursOnly: '{h} giờ',
     st: { open: 'Đang mở', paused: 'Tạm dừng', closed: 'Đã đóng', offline: 'Mất tín hiệu' },
     kind: { fixed: 'Điểm cố định', mobile: 'Tổ lưu động', home_visit: 'Tổ cấp tại nhà' },
     retries: 'Lấy lại vân tay / hồ sơ',
@@ -201,6 +202,7 @@ const TEXT = {
     bannerReload: 'The server was upgraded. Please reload the page.',
     noECharts: 'ECharts not installed: run scripts/install-deps.sh',
     dataAt: 'Figures as of {time}',
+    zoneVN: 'Vietnam time',
     completed: 'Records collected',
     ofTarget: 'of target {n}',
     today: 'Today',
@@ -299,7 +301,7 @@ const TEXT = {
     todayCol: 'Today',
     minutes: '{n} min',
     hoursMinutes: '{h} h {m} min',
-    hoursShort: '{h} h {m}',
+    hoursOnly: '{h} h',
     st: { open: 'Open', paused: 'Paused', closed: 'Closed', offline: 'Offline' },
     kind: { fixed: 'Fixed station', mobile: 'Mobile team', home_visit: 'Home-visit team' },
     retries: 'Fingerprint retries / record',
@@ -441,6 +443,19 @@ export const hhmm = (d) => timeF.format(d instanceof Date ? d : new Date(d));
 export const hhmmss = (d) => timeSecF.format(d instanceof Date ? d : new Date(d));
 export const dateTime = (d) => dateTimeF.format(d instanceof Date ? d : new Date(d));
 
+const offsetF = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'shortOffset' });
+const zoneF = new Intl.DateTimeFormat(locale, { timeZone: tz, timeZoneName: 'long' });
+/**
+ * zoneWords names the campaign's time zone, once on each page (in the
+ * "as of" line): "giờ Việt Nam, GMT+7".
+ */
+export function zoneWords(at) {
+  const d = at ? new Date(at) : new Date();
+  const part = (f) => (f.formatToParts(d).find((p) => p.type === 'timeZoneName') || {}).value || '';
+  const name = tz === 'Asia/Ho_Chi_Minh' || tz === 'Asia/Saigon' ? t('zoneVN') : part(zoneF);
+  return [name, part(offsetF)].filter(Boolean).join(', ');
+}
+
 /** dayNum turns "2021-03-20" into days since 1970-01-01. */
 export const dayNum = (s) => Math.round(Date.parse(s + 'T00:00:00Z') / 86400000);
 /** dayStr formats a day (string or day number) as a date. */
@@ -459,21 +474,23 @@ export function ago(seconds) {
   return rtf.format(-Math.floor(s / 86400), 'day');
 }
 
-/** waitShort is a wait for a big number: "45 phút", "1 giờ 05". */
-export function waitShort(m) {
-  if (!m || m <= 0) return t('wait0');
+/**
+ * duration says a number of minutes the one way every page says it:
+ * "45 phút", "7 giờ", "3 giờ 20 phút" ("45 min", "7 h", "3 h 20 min").
+ */
+export function duration(m) {
   m = Math.round(m);
   if (m < 60) return t('minutes', { n: num(m) });
-  return t('hoursShort', { h: num(Math.floor(m / 60)), m: String(m % 60).padStart(2, '0') });
+  const hh = Math.floor(m / 60);
+  const mm = m % 60;
+  return mm ? t('hoursMinutes', { h: num(hh), m: num(mm) }) : t('hoursOnly', { h: num(hh) });
 }
 
-/** minutes formats a duration in minutes, e.g. "1 giờ 5 phút". */
-export function minutes(m) {
-  if (!m || m <= 0) return t('wait0');
-  m = Math.round(m);
-  if (m < 60) return t('minutes', { n: num(m) });
-  return t('hoursMinutes', { h: num(Math.floor(m / 60)), m: num(m % 60) });
-}
+/** waitShort is a wait for a big number: a duration, or "—" for none. */
+export const waitShort = (m) => (!m || m <= 0 ? t('wait0') : duration(m));
+
+/** minutes formats a duration in minutes, e.g. "1 giờ 5 phút"; "—" for none. */
+export const minutes = waitShort;
 
 // ---------------------------------------------------------------- DOM
 
@@ -607,15 +624,10 @@ export function showState(el, p, { base, finishEl } = {}) {
 
 const kmF = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
 
-/** waitWords is a wait in a sentence: "4 giờ", "1 giờ 20", "45 phút", "không chờ". */
+/** waitWords is a wait in a sentence: "4 giờ", "1 giờ 20 phút", "45 phút", "Không chờ". */
 export function waitWords(m) {
   if (m == null) return '—';
-  m = Math.round(m);
-  if (m <= 0) return t('noWait');
-  if (m < 60) return t('minutes', { n: num(m) });
-  const hh = Math.floor(m / 60);
-  const mm = m % 60;
-  return mm ? t('hoursShort', { h: num(hh), m: String(mm).padStart(2, '0') }) : (lang === 'en' ? num(hh) + ' h' : num(hh) + ' giờ');
+  return Math.round(m) <= 0 ? t('noWait') : duration(m);
 }
 
 /** km is a distance: "2,5 km". */
@@ -1165,7 +1177,7 @@ export function showStatus(st) {
       s += ' · ' + t('behind', { n: num(pending) });
       pill.dataset.state = 'behind';
     }
-    if (st.snap && st.snap.now) s += ' · ' + t('dataAt', { time: dateTime(st.snap.now) });
+    if (st.snap && st.snap.now) s += ' · ' + t('dataAt', { time: dateTime(st.snap.now) }) + ' (' + zoneWords() + ')';
     setText(text, s);
   }
   if (banner) {

@@ -1,6 +1,6 @@
 // Text that fits (issue 13, C1/A6): every KPI value, filled with the
 // longest value it realistically takes ("187/237", "29/05/2021",
-// "+124.784", "23 giờ 59", long station names around them), fits its card
+// "+124.784", "23 giờ 59 phút", long station names around them), fits its card
 // on /, /district, /station and /screen at 1920×1080, 1440×900 and
 // 390×844: shrunk to fit like a stat panel, never cut or spilling.
 //
@@ -96,7 +96,7 @@ const measure = (page) => page.evaluate(() => {
 const PAGES = [
   ['/', 'overview', { open: '187 / 237', finish: '29/05/2021', completed: '598.765', today: '12.345', queue: '3.456' }],
   ['/district/LS-BS', 'district', { open: '187 / 237', finish: '29/05/2021' }],
-  ['/station/LS-BS-VULE', 'station', { queue: '1.234', wait: '23 giờ 59', clears: '01:59', today: '12.345', completed: '123.456 / 234.567' }],
+  ['/station/LS-BS-VULE', 'station', { queue: '1.234', wait: '23 giờ 59 phút', clears: '01:59', today: '12.345', completed: '123.456 / 234.567' }],
   ['/screen', 'screen', { open: '187/237', completed: '598.765', today: '12.345', per_hour: '1.234', queue: '3.456' }],
 ];
 

@@ -321,13 +321,13 @@ export async function seedMoves(server) {
 
 /**
  * waitVIWords is a wait as the move sentences say it in Vietnamese: "4 giờ",
- * "1 giờ 20", "45 phút".
+ * "1 giờ 20 phút", "45 phút".
  */
 export function waitVIWords(m) {
   m = Math.round(m);
   if (m <= 0) return 'Không chờ';
   if (m < 60) return `${m} phút`;
-  return m % 60 ? `${Math.floor(m / 60)} giờ ${String(m % 60).padStart(2, '0')}` : `${m / 60} giờ`;
+  return m % 60 ? `${Math.floor(m / 60)} giờ ${m % 60} phút` : `${m / 60} giờ`;
 }
 
 // ---------------------------------------------------------------- the decision model on a page

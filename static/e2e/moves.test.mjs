@@ -39,11 +39,11 @@ after(async () => {
 
 const kmVI = (n) => new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 1 }).format(n) + ' km';
 const kmEN = (n) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }).format(n) + ' km';
-/** waitENWords is a wait as the English sentences say it: "4 h", "1 h 20", "45 min". */
+/** waitENWords is a wait as the English sentences say it: "4 h", "1 h 20 min", "45 min". */
 function waitENWords(m) {
   m = Math.round(m);
   if (m < 60) return `${m} min`;
-  return m % 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m / 60} h`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
 }
 
 const noSideScroll = async (page) => {

@@ -53,10 +53,10 @@ test('/station/<id> on a 390×844 phone shows the queue and has no horizontal sc
   await shot(page, 'station-phone.png', { fullPage: true });
 });
 
-/** waitVI is a wait as the station page's big number shows it: "45 phút", "1 giờ 05". */
+/** waitVI is a wait as the station page's big number shows it: "45 phút", "1 giờ 5 phút", "2 giờ". */
 function waitVI(m) {
   m = Math.round(m);
-  return m < 60 ? `${m} phút` : `${Math.floor(m / 60)} giờ ${String(m % 60).padStart(2, '0')}`;
+  return m < 60 ? `${m} phút` : m % 60 ? `${Math.floor(m / 60)} giờ ${m % 60} phút` : `${m / 60} giờ`;
 }
 
 test('a station whose queue clears after the late hour gets the late badge and its clearing time', async () => {
