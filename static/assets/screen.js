@@ -287,6 +287,9 @@ function renderMoves(snap) {
   ].filter(Boolean));
 }
 
+/** keepTogether keeps a duration on one line: "3 giờ 37 phút" wraps before it, never inside it. */
+const keepTogether = (s) => s.replace(/(\d) (giờ|phút|h|min)(?=\s|$)/g, '$1\u00a0$2').replace(/(giờ|h) (\d)/g, '$1\u00a0$2');
+
 // The alert band: how many alerts are open and the most severe first,
 // in words and shapes as well as colours.
 const BAND_SHOWN = 2;
@@ -312,7 +315,8 @@ function renderBand(snap) {
       h('span', { class: 'aband-sev', text: w.sevText }),
       h('span', { class: 'aband-kind', text: w.kind }),
       h('span', { class: 'aband-where', text: w.where }),
-      h('span', { class: 'aband-val', text: [w.value, w.since].filter(Boolean).join(' · ') }),
+      // The figure alone: across the room, what and where come first; "since" is in the pages' lists.
+      h('span', { class: 'aband-val', text: keepTogether(w.value || w.since), title: w.since || null }),
       h('span', { class: 'aband-acked', text: a.acked_by ? '✓ ' + whoWords(a.acked_by) : '' }));
   };
   band.replaceChildren(
