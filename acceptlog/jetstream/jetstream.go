@@ -141,6 +141,11 @@ type Log struct {
 	tail     []entry
 	tailFrom uint64
 	tailEnd  uint64
+	// fol fills the tail as the stream stores messages (tail.go);
+	// tailMoved is closed (and replaced) whenever tailEnd grows. Guarded
+	// by tailMu.
+	fol       *follower
+	tailMoved chan struct{}
 
 	// read remembers the publish time of the last message of each range
 	// ReadSpool returned, and flushed the acknowledged ones, for purging.
@@ -246,7 +251,8 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{cfg: cfg, js: js, stream: stream, kv: kv, key: cfg.Stream, read: make(map[uint64]time.Time)}
+	l := &Log{cfg: cfg, js: js, stream: stream, kv: kv, key: cfg.Stream, read: make(map[uint64]time.Time),
+		tailMoved: make(chan struct{})}
 	if _, err := l.loadState(ctx); err != nil {
 		return nil, err
 	}
@@ -278,7 +284,12 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstr
 
 // Close releases nothing of the connection (the caller's); it waits for no
 // publish, since Accept returns only after its acks.
-func (l *Log) Close() error { return nil }
+func (l *Log) Close() error {
+	l.tailMu.Lock()
+	defer l.tailMu.Unlock()
+	l.stopFollowerLocked()
+	return nil
+}
 
 func (l *Log) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), l.cfg.Timeout)
@@ -955,6 +966,7 @@ func (l *Log) PeekSpool(max int) ([]tiendo.Event, bool, error) {
 func (l *Log) tailAfter(ctx context.Context, c, last uint64, max int) (events []tiendo.Event, oldest time.Time, complete bool, err error) {
 	l.tailMu.Lock()
 	defer l.tailMu.Unlock()
+again:
 	if c < l.tailFrom {
 		// A reader whose cursor is older than the cache's (a concurrent
 		// read saw a later one): the cache no longer holds what lies
@@ -969,6 +981,9 @@ func (l *Log) tailAfter(ctx context.Context, c, last uint64, max int) (events []
 		// A long outage: decode nothing, keep nothing; readers say they lag.
 		l.tail, l.tailFrom, l.tailEnd = nil, c, c
 		return nil, oldest, false, nil
+	}
+	if l.tailEnd < last && !l.awaitFollowerLocked(ctx, c, last) {
+		goto again // another read reset the cache below c meanwhile
 	}
 	if l.tailEnd < last {
 		var es []entry

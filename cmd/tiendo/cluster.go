@@ -148,7 +148,10 @@ func (c *clusterLog) run(ctx context.Context, s *server.Server) (stop func()) {
 	}
 }
 
-func (c *clusterLog) close() { c.nc.Close() }
+func (c *clusterLog) close() {
+	_ = c.log.Close()
+	c.nc.Close()
+}
 
 // clusterOverlay is the read model's overlay of the shared log: the
 // stream's events after the shared cursor, read under the flush state's
