@@ -183,7 +183,6 @@ function form() {
     ? field('district', TEXT.district, h('select', { id: 'note-district', name: 'district' }))
     : field('station', TEXT.station, h('select', { id: 'note-station', name: 'station' }, h('option', { value: '', text: TEXT.whole })));
   const f = h('form', { class: 'note-form', id: 'note-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } },
-    h('h3', { text: TEXT.add }),
     h('div', { class: 'note-when' },
       field('day', TEXT.day, h('input', { id: 'note-day', name: 'day', type: 'date' })),
       field('from', TEXT.from, hourSelect('from', 0, 23, 14)),
@@ -205,7 +204,8 @@ export function notesPanel() {
     h('p', { class: 'notes-load error', id: 'notes-load', hidden: true }),
     h('button', { type: 'button', class: 'btn small ghost', id: 'notes-more', hidden: true,
       onclick: () => { open = !open; renderList(); } }),
-    writes ? form() : null);
+    // The form is a press away: the list is what most readers come for.
+    writes ? h('details', { class: 'note-add', id: 'note-add' }, h('summary', { class: 'btn small', text: TEXT.add }), form()) : null);
   panel.dataset.writes = writes ? 'true' : 'false';
   return panel;
 }
