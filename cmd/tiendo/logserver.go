@@ -68,6 +68,9 @@ func runLogServer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		NoSigs:             true, // this process's signals stop it (main's context)
 		Logtime:            true,
 	}
+	if port == 0 {
+		o.Port = natsserver.RANDOM_PORT // nats-server's 0 is its default port, 4222
+	}
 	if *clusterAddr != "" {
 		ch, cp, err := splitHostPort(*clusterAddr)
 		if err != nil || cp == 0 {
