@@ -143,6 +143,22 @@ func readAll(t *testing.T, l acceptlog.Log) []tiendo.Event {
 	return b.Events
 }
 
+// readAllOf is readAll for a log just through a server's death: a read
+// may stop short while the restarted server catches up (ReadSpool returns
+// up to max), so it reads again until the range holds want events or
+// 20 s have passed, and returns the longest read.
+func readAllOf(t *testing.T, l acceptlog.Log, want int) []tiendo.Event {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := readAll(t, l)
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // sameEvents compares what the log hands back with what was accepted:
 // keys, order and the fields ClickHouse stores.
 func sameEvents(t *testing.T, what string, got, want []tiendo.Event) {
@@ -697,7 +713,7 @@ func testServerKilled(t *testing.T, open Factory) {
 		t.Fatalf("%d events reported new, more than the %d there are", fresh, len(all))
 	}
 	l = r.Reopen(t)
-	held := readAll(t, l)
+	held := readAllOf(t, l, len(all))
 	seen := map[string]int{}
 	for _, e := range held {
 		seen[e.Key()]++
