@@ -1107,6 +1107,9 @@ export class Live {
     // Updates carry these in full: the scope's pace, the attention lists, moves and alerts
     // replace the old ones (a list that became empty arrives empty).
     for (const k of ['scope', 'now', 'day', 'totals', 'pace', 'attention', 'moves', 'alerts', 'storage']) if (k in d) s[k] = d[k];
+    // The change since an hour ago belongs to the totals it came with: an
+    // update that does not carry it has none (never the old one beside new totals).
+    s.hour_change = 'hour_change' in d ? d.hour_change : null;
     if (d.districts) s.districts = d.districts;
     if (d.stations && d.stations.length) {
       const idx = new Map(s.stations.map((x, i) => [x.id, i]));

@@ -23,6 +23,7 @@ const TEXT = {
     idleCount: '{n} cán bộ ở {s} điểm',
     staffBig: 'cán bộ',
     movesMore: 'và {n} đề xuất khác',
+    since: 'từ {t}',
   },
   en: {
     views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
@@ -35,6 +36,7 @@ const TEXT = {
     idleCount: '{n} at {s} stations',
     staffBig: 'staff',
     movesMore: 'and {n} more suggestions',
+    since: 'since {t}',
   },
 }[lang];
 
@@ -51,6 +53,7 @@ function kpi(key, label) {
   return h('div', { class: 'skpi skpi-' + key },
     h('div', { class: 'skpi-label', text: label }),
     h('div', { class: 'skpi-value', 'data-kpi': key, text: '—' }),
+    h('div', { class: 'skpi-change', 'data-change': key, hidden: true }),
     h('div', { class: 'skpi-note', 'data-note': key }));
 }
 
@@ -253,10 +256,28 @@ function render(snap) {
     list(att.late.map((st) => li(st, st.kind === 'home_visit' ? t('listDoneShort', { t: hhmm(st.clears_at) }) : hhmm(st.clears_at), 'bad')), 3, t('noneLate')),
     h('h3', { text: TEXT.idleHead + (tot.idle_staff ? ' · ' + TEXT.idleCount.replace('{n}', num(tot.idle_staff)).replace('{s}', num(tot.stations_idle)) : '') }),
     list(att.idle.map((st) => li(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
+  renderChange(snap);
   renderMoves(snap);
   renderBand(snap);
   // The pace card's figures are new elements each round: fitted here.
   app.querySelectorAll('.fact-value').forEach(fitText);
+}
+
+// Change, not updates: an arrow and the server's delta against an hour ago
+// (snapshot.hour_change, with the time it is measured from) under each
+// figure that has one; nothing when the snapshot carries none.
+const CHANGE_OF = { completed: 'completed', today: 'completed_today', per_hour: 'per_hour', queue: 'queue', open: 'stations_open' };
+function renderChange(snap) {
+  const hc = snap.hour_change;
+  for (const [key, field] of Object.entries(CHANGE_OF)) {
+    const el = app.querySelector('[data-change="' + key + '"]');
+    const d = hc ? hc[field] : null;
+    el.hidden = d == null;
+    if (d == null) continue;
+    const arrow = d > 0 ? '▲' : d < 0 ? '▼' : '■';
+    el.dataset.dir = d > 0 ? 'up' : d < 0 ? 'down' : 'same';
+    setText(el, arrow + ' ' + signed(d) + ' ' + TEXT.since.replace('{t}', hhmm(hc.since)));
+  }
 }
 
 // The moves view: the server's suggestions, the first few, in few words:

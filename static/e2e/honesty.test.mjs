@@ -70,6 +70,50 @@ test('a changed figure changes without a flash', async () => {
   assert.equal(await page.locator('.skpi-value.changed').count(), 0);
 });
 
+test('an arrow and the server\'s delta against an hour ago, only with the figures it came with', async () => {
+  // The server has run for minutes, not an hour: no change to show.
+  assert.equal(await screen.locator('.skpi-change:visible').count(), 0, 'no hour_change, no arrows');
+  const page = await b.context.newPage();
+  try {
+    let release = null; // lets the next update through
+    await page.routeWebSocket(/\/ws\?/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((m) => {
+        const msg = JSON.parse(m);
+        if (msg.type === 'snapshot') {
+          msg.snapshot.hour_change = { since: '2021-03-20T13:15:00Z', completed: 1234, completed_today: 1234, queue: -12,
+            per_hour: 0, stations_open: 3, stations_idle: 0, idle_staff: 0, stations_late: 1 };
+          ws.send(JSON.stringify(msg));
+        } else if (release) {
+          release();
+          release = null;
+          ws.send(m);
+        }
+      });
+      ws.onMessage((m) => upstream.send(m));
+    });
+    await page.goto(server.url + '/screen');
+    await waitLive(page);
+    const change = (k) => page.textContent(`[data-change="${k}"]`).then((s) => s.trim());
+    assert.equal(await change('completed'), '▲ +1.234 từ 20:15');
+    assert.equal(await change('today'), '▲ +1.234 từ 20:15');
+    assert.equal(await change('queue'), '▼ −12 từ 20:15');
+    assert.equal(await change('per_hour'), '■ 0 từ 20:15');
+    assert.equal(await change('open'), '▲ +3 từ 20:15');
+    // Whole, not cut.
+    assert.deepEqual(await page.$$eval('.skpi-change', (els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent)), []);
+    assert.equal(await page.getAttribute('[data-change="queue"]', 'data-dir'), 'down');
+    await shot(page, 'honesty-change-1920.png');
+    // An update without the change: its totals are newer than the delta, so the arrows go.
+    const seq = await page.getAttribute('body', 'data-seq');
+    await new Promise((resolve) => { release = resolve; });
+    await page.waitForFunction((s) => document.body.dataset.seq !== s, seq, { timeout: 10000 });
+    assert.equal(await page.locator('.skpi-change:visible').count(), 0, 'no stale delta beside new totals');
+  } finally {
+    await page.close();
+  }
+});
+
 test('in an outage the banner keeps the clock and the "as of" time in view, and every chart is dimmed', async () => {
   const page = screen;
   await page.waitForFunction(() => document.querySelectorAll('[data-chart-body] canvas').length >= 4, null, { timeout: 15000 });
