@@ -131,7 +131,10 @@ function skeletonStation() {
     h('p', { class: 'report-link' }, h('a', { class: 'btn', href: '/report?station=' + encodeURIComponent(page.scope.split(':')[1] || ''), text: t('report') })));
   app.removeAttribute('aria-busy');
   const grid = $('#charts');
-  charts = new ChartSet({ slot: () => grid, theme: page.theme, panelClass: () => 'compact', autoHeight: 'compact' });
+  // The per-station bar charts (throughput, queue) have one bar on a
+  // station's page, the figures its cards already say: left out (B6).
+  const oneBar = new Set(['throughput', 'queue']);
+  charts = new ChartSet({ slot: (name) => (oneBar.has(name) ? null : grid), theme: page.theme, panelClass: () => 'compact', autoHeight: 'compact' });
 }
 
 // ---------------------------------------------------------------- rendering

@@ -41,6 +41,10 @@ test('/station/<id> on a 390×844 phone shows the queue and has no horizontal sc
   assert.match(await page.textContent('#facts'), /Tín hiệu cuối/);
   await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length >= 1, null, { timeout: 15000 });
   await page.waitForTimeout(1200);
+  // The per-station bar charts would have one bar here: not drawn; the progress chart is.
+  const shown = await page.$$eval('[data-chart]', (els) => els.map((e) => e.dataset.chart));
+  assert.ok(shown.includes('progress'), 'charts: ' + shown);
+  assert.ok(!shown.includes('throughput') && !shown.includes('queue'), 'no one-bar charts: ' + shown);
   const { scrollWidth, clientWidth } = await page.evaluate(() => ({
     scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth,
   }));
