@@ -82,12 +82,15 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 	th, w := v.th, mapText[v.lang]
 	// No signal is dark grey, resting light grey: both quiet, but a
 	// station that should be talking and is not must not look resting.
-	colors := [mapStates]string{th.subtext, th.wait, th.late, th.idle, th.staff, th.offline}
-	// Names beside the dots that need a look: the long waits everywhere;
-	// in a district, also the late and the silent (a province has too many
-	// of those at night for names to stay readable).
+	// Closing late is orange: the dark theme's late and idle colours are
+	// the same amber, and on a map both kinds stand side by side.
+	colors := [mapStates]string{th.subtext, th.wait, th.palette[6], th.idle, th.staff, th.offline}
+	// Names beside the dots that need a look: the long waits everywhere,
+	// in a district the late ones too (the silent are many at night; their
+	// names are in the tooltip and the alerts). Overlapping names are
+	// hidden by ECharts (labelLayout), the tooltip keeps every name.
 	named := func(st mapState) bool {
-		return st == mapLongWait || v.snap.Scope.Kind == tiendo.ScopeDistrict && (st == mapLate || st == mapOffline)
+		return st == mapLongWait || v.snap.Scope.Kind == tiendo.ScopeDistrict && st == mapLate
 	}
 	var groups [mapStates][]item
 	placed, unplaced := 0, 0
@@ -132,7 +135,8 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(w.title, sub)),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "8", Top: "72", Bottom: "48", ContainLabel: opts.Bool(false)}),
+		// Room on the right for the names beside the easternmost dots.
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "14%", Top: "72", Bottom: "48", ContainLabel: opts.Bool(false)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: xMin, Max: xMax, AxisLabel: hidden,
 			AxisLine: &opts.AxisLine{Show: opts.Bool(false)}, SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Min: yMin, Max: yMax, AxisLabel: hidden,
@@ -172,6 +176,7 @@ func addMoveArrows(v *view, raw json.RawMessage) (json.RawMessage, error) {
 			continue
 		}
 		delete(sm, "symbolSize")
+		sm["labelLayout"] = map[string]any{"hideOverlap": true}
 		data, _ := sm["data"].([]any)
 		for _, d := range data {
 			dm, _ := d.(map[string]any)
