@@ -103,18 +103,18 @@ const (
 	// UpdatesPatch: patches of the snapshot and the charts (patch.go),
 	// which static/assets/livepatch.js applies.
 	UpdatesPatch
-	// UpdatesWhole: the protocol before patches, kept while the browser
-	// moves to livepatch.js and as tiendo-bench bandwidth's baseline: the
+	// UpdatesWhole: the protocol before patches, kept as tiendo-bench
+	// bandwidth's baseline: the
 	// snapshot's small members, every district and attention list in full,
 	// the stations that changed whole (merged by id), changed charts whole.
 	UpdatesWhole
 )
 
-// DefaultUpdates is what a Publisher sends unless told: UpdatesWhole until
-// static/assets/core.js applies patches with livepatch.js, then
-// UpdatesPatch. Until then the environment's TIENDO_LIVE_UPDATES=patch (or
-// whole) overrides it, for tiendo-bench's fan-out and trying the pages.
-const DefaultUpdates = UpdatesWhole
+// DefaultUpdates is what a Publisher sends unless told: patches, which
+// static/assets/core.js applies with livepatch.js. The environment's
+// TIENDO_LIVE_UPDATES=whole (or patch) overrides it, for tiendo-bench's
+// baseline.
+const DefaultUpdates = UpdatesPatch
 
 // wholeDelta is an UpdatesWhole update's snapshot part.
 type wholeDelta struct {

@@ -2,6 +2,8 @@
 // time formatting in the campaign's zone, the live stream (WebSocket with
 // seq checks, resync, backoff and build checks) and the chart panels.
 
+import { startState, applyUpdate } from './livepatch.js';
+
 export const page = document.body.dataset;
 export const lang = page.lang === 'en' ? 'en' : 'vi';
 export const tz = page.tz || 'Asia/Ho_Chi_Minh';
@@ -97,6 +99,7 @@ const TEXT = {
       throughput: 'Năng suất theo điểm (hồ sơ/giờ)',
       throughput_trend: 'Năng suất hôm nay theo giờ',
       queue: 'Hàng chờ, cán bộ và thời gian chờ',
+      map: 'Bản đồ điểm cấp',
       latenight: 'Làm việc ban đêm',
     },
     attention: 'Cần chú ý',
@@ -274,6 +277,7 @@ const TEXT = {
       throughput: 'Throughput per station (records/hour)',
       throughput_trend: 'Throughput today by hour',
       queue: 'Queues, staff and waiting time',
+      map: 'Station map',
       latenight: 'Late-night workload',
     },
     attention: 'Needs attention',
@@ -821,7 +825,7 @@ export const districtURL = (id) => '/district/' + encodeURIComponent(id);
 
 // Pairs sit side by side on wide pages: districts with today's trend, and
 // the two per-station bar charts (throughput, queue) together.
-export const CHART_ORDER = ['progress', 'districts', 'throughput_trend', 'throughput', 'queue', 'latenight'];
+export const CHART_ORDER = ['progress', 'districts', 'throughput_trend', 'throughput', 'queue', 'map', 'latenight'];
 export const chartRank = (k) => {
   const i = CHART_ORDER.indexOf(k);
   return i < 0 ? CHART_ORDER.length : i;
@@ -833,6 +837,8 @@ export const hasECharts = () => typeof window.echarts === 'object' && window.ech
  * twenty stations needs more height than a line chart.
  */
 export function chartHeight(option, compact) {
+  // A map (stations at their coordinates) wants room in both directions.
+  if ([].concat(option.series || []).some((s) => s && s.type === 'scatter')) return compact ? 420 : 620;
   const axes = [].concat(option.yAxis || []);
   let rows = 0;
   for (const a of axes) if (a && a.type === 'category' && Array.isArray(a.data)) rows = Math.max(rows, a.data.length);
@@ -958,6 +964,7 @@ export class Live {
     this.ws = null;
     this.seq = 0;
     this.snap = null;
+    this.state = null; // the snapshot and charts updates patch (livepatch.js)
     this.attempt = 0;
     this.retryAt = 0;
     this.timer = 0;
@@ -1071,21 +1078,33 @@ export class Live {
     let full = false;
     if (msg.type === 'snapshot' && msg.snapshot) {
       this.seq = msg.seq;
-      this.snap = msg.snapshot;
+      // charts: copies, which ChartSet may change; the state keeps its own.
+      ({ state: this.state, charts } = startState(msg));
+      this.snap = this.state.snapshot;
       this.snap.stations = this.snap.stations || [];
       this.resyncAt = 0;
-      charts = msg.charts || {};
       full = true;
     } else if (msg.type === 'update' && msg.snapshot) {
-      if (!this.snap || msg.seq > this.seq + 1) {
+      if (!this.state || msg.seq > this.seq + 1) {
         this.resync();
         this.report();
         return;
       }
       if (msg.seq <= this.seq) return;
+      // An update is a patch of the previous seq's snapshot and charts
+      // (livepatch.js); charts: complete options of the changed ones, or
+      // null. The pages must not change this.snap: the next state shares
+      // its unchanged parts.
+      try {
+        ({ state: this.state, charts } = applyUpdate(this.state, msg));
+      } catch (err) {
+        console.error('live patch', err);
+        this.resync();
+        this.report();
+        return;
+      }
       this.seq = msg.seq;
-      this.merge(msg.snapshot);
-      charts = msg.charts || null;
+      this.snap = this.state.snapshot;
     } else {
       this.report();
       return;
@@ -1099,24 +1118,6 @@ export class Live {
       this.onData(this.snap, charts, full);
     } finally {
       this.report();
-    }
-  }
-
-  merge(d) {
-    const s = this.snap;
-    // Updates carry these in full: the scope's pace, the attention lists, moves and alerts
-    // replace the old ones (a list that became empty arrives empty).
-    for (const k of ['scope', 'now', 'day', 'totals', 'pace', 'attention', 'moves', 'alerts', 'storage']) if (k in d) s[k] = d[k];
-    // The change since an hour ago belongs to the totals it came with: an
-    // update that does not carry it has none (never the old one beside new totals).
-    s.hour_change = 'hour_change' in d ? d.hour_change : null;
-    if (d.districts) s.districts = d.districts;
-    if (d.stations && d.stations.length) {
-      const idx = new Map(s.stations.map((x, i) => [x.id, i]));
-      for (const st of d.stations) {
-        if (idx.has(st.id)) s.stations[idx.get(st.id)] = st;
-        else s.stations.push(st);
-      }
     }
   }
 

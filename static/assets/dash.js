@@ -99,7 +99,7 @@ function skeletonScope() {
   charts = new ChartSet({
     slot: () => grid,
     theme: page.theme,
-    panelClass: (name) => (name === 'progress' || name === 'latenight' ? 'wide' : ''),
+    panelClass: (name) => (name === 'progress' || name === 'latenight' || name === 'map' ? 'wide' : ''),
     autoHeight: 'full',
   });
 }
@@ -566,10 +566,10 @@ async function ackAlert(li) {
     default: ackNotes.set(a.id, { cls: 'error', text: t('mv.failed', { why: r.status ? 'HTTP ' + r.status : t('mv.offline') }) });
   }
   if (r.status === 200 && r.body && r.body.acked_by && lastSnap) {
-    // The answer is the acknowledged alert: show it now, before the next round says so.
-    lastSnap.alerts = (lastSnap.alerts || []).map((x) => (x.id === a.id ? { ...x, ...r.body } : x));
-  }
-  if (lastSnap) renderAlerts(lastSnap);
+    // The answer is the acknowledged alert: show it now, before the next
+    // round says so, on a copy (the live snapshot is the next patch's base).
+    renderAlerts({ ...lastSnap, alerts: (lastSnap.alerts || []).map((x) => (x.id === a.id ? { ...x, ...r.body } : x)) });
+  } else if (lastSnap) renderAlerts(lastSnap);
 }
 
 function renderAlerts(snap) {

@@ -13,7 +13,7 @@ import {
 
 const TEXT = {
   vi: {
-    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', moves: 'Đề xuất điều cán bộ', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
+    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', moves: 'Đề xuất điều cán bộ', map: 'Bản đồ điểm cấp', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
     pace: 'Tiến độ',
     finish: 'Dự kiến hoàn thành',
     deadline: 'Hạn chót',
@@ -26,7 +26,7 @@ const TEXT = {
     since: 'từ {t}',
   },
   en: {
-    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
+    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', map: 'Station map', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
     pace: 'Pace',
     finish: 'Projected finish',
     deadline: 'Deadline',
@@ -44,8 +44,8 @@ const q = new URLSearchParams(location.search);
 const rotateSec = Math.max(3, parseInt(q.get('rotate'), 10) || parseInt(page.rotate, 10) || 20);
 const pinned = q.get('view');
 
-const VIEWS = ['overview', 'districts', 'queues', 'moves', 'throughput', 'latenight', 'other'];
-const CHART_VIEW = { progress: 'overview', districts: 'districts', queue: 'queues', throughput: 'throughput', throughput_trend: 'throughput', latenight: 'latenight' };
+const VIEWS = ['overview', 'districts', 'queues', 'moves', 'map', 'throughput', 'latenight', 'other'];
+const CHART_VIEW = { progress: 'overview', districts: 'districts', queue: 'queues', map: 'map', throughput: 'throughput', throughput_trend: 'throughput', latenight: 'latenight' };
 
 const app = document.getElementById('app');
 
