@@ -83,7 +83,7 @@ func runBandwidth(args []string) error {
 	now := c.DayStart(first)
 	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	figs := &roundFigures{m: readmodel.New(log.Sources(reg, func() time.Time { return now }))}
-	modes := []string{"full snapshot every round", "updates before patches", "patches", "patches, deflated (not enabled)"}
+	modes := []string{"full snapshot every round", "updates before patches", "patches", "patches, deflated (as browsers get them)"}
 	hubs := make([]*countingHub, len(modes))
 	for i := range hubs {
 		hubs[i] = &countingHub{topics: topics, sizes: map[string][]int{}, charts: map[string]int{}}
@@ -154,7 +154,9 @@ func runBandwidth(args []string) error {
 				if before > 0 {
 					ratio = fmt.Sprintf("%.2f (%.1f× less)", perMin/before, before/perMin)
 				}
-				if kbs := float64(peak) / 1024 / 10; i == 2 && kbs > *limit {
+				// The budget is judged on what a browser receives: the
+				// patches, compressed once per message (server/ws.go).
+				if kbs := float64(peak) / 1024 / 10; i == 3 && kbs > *limit {
 					miss = append(miss, fmt.Sprintf("%s: %.1f KB/s at its peak", v.name, kbs))
 				}
 			}
@@ -172,9 +174,9 @@ func runBandwidth(args []string) error {
 	}
 	tw.Flush()
 	if len(miss) > 0 {
-		fmt.Printf("MISS: over %.0f KB/s with patches: %s (deflated: see above)\n", *limit, strings.Join(miss, "; "))
+		fmt.Printf("MISS: over %.0f KB/s as browsers get them (patches, deflated): %s\n", *limit, strings.Join(miss, "; "))
 	} else {
-		fmt.Printf("PASS: with patches every view stays under %.0f KB/s (3G/4G), also at its 10-s peak\n", *limit)
+		fmt.Printf("PASS: as browsers get them (patches, deflated) every view stays under %.0f KB/s (3G/4G), also at its 10-s peak\n", *limit)
 	}
 	return nil
 }
