@@ -26,7 +26,6 @@ import (
 	"tiendo/acceptlog/natstest"
 	"tiendo/ingest"
 	"tiendo/store"
-	"tiendo/store/clickhouse"
 	"tiendo/store/storetest"
 )
 
@@ -106,22 +105,7 @@ func (r rig) lease(t *testing.T, nc *nats.Conn, holder string, ttl time.Duration
 	return l
 }
 
-func openStore(t *testing.T) *store.DB {
-	t.Helper()
-	engine, _, err := clickhouse.Open(context.Background(), chServer.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), engine, storetest.NewDatabaseName("jscluster"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = engine.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+db.Database()+"`")
-		db.Close()
-	})
-	return db
-}
+func openStore(t *testing.T) *store.DB { return chServer.OpenDB(t, "jscluster") }
 
 func completions(prefix string, n int) []tiendo.Event {
 	evs := make([]tiendo.Event, n)

@@ -16,7 +16,6 @@ import (
 	"tiendo/acceptlog/logtest"
 	"tiendo/acceptlog/natstest"
 	"tiendo/store"
-	"tiendo/store/clickhouse"
 	"tiendo/store/local"
 	"tiendo/store/storetest"
 )
@@ -56,22 +55,7 @@ func (w withNATS) Run() int {
 	return w.m.Run()
 }
 
-func openStore(t *testing.T) *store.DB {
-	t.Helper()
-	engine, _, err := clickhouse.Open(context.Background(), chServer.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), engine, storetest.NewDatabaseName("acceptlog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = engine.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+db.Database()+"`")
-		db.Close()
-	})
-	return db
-}
+func openStore(t *testing.T) *store.DB { return chServer.OpenDB(t, "acceptlog") }
 
 // The single node's log: store/local's bbolt spool in a directory of the
 // test's; a restart closes the file and opens it again.

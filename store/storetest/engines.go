@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -8,6 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
+
+	"tiendo/store"
+	"tiendo/store/clickhouse"
 )
 
 // RepoRoot is the module's root directory, found from this file's location.
@@ -99,4 +104,25 @@ func MainWithClickHouseServer(m interface{ Run() int }, srv **ClickHouseServer) 
 		fmt.Fprintln(os.Stderr, err)
 	}
 	return code
+}
+
+// OpenDB opens a fresh database named after prefix on the server through
+// the native protocol, with the schema migrated, and drops it when the
+// test ends: the store of a test that needs a real ClickHouse beside what
+// it tests (a log's flusher, a cluster's nodes).
+func (s *ClickHouseServer) OpenDB(t testing.TB, prefix string) *store.DB {
+	t.Helper()
+	engine, _, err := clickhouse.Open(context.Background(), s.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), engine, NewDatabaseName(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = engine.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+db.Database()+"`")
+		db.Close()
+	})
+	return db
 }
