@@ -250,11 +250,12 @@ func (th theme) categoryY(data any, grid int) opts.YAxis {
 // their own: every value is always written, and every tooltip is text
 // formatted in Go (the browser has no formatter function to call).
 type item struct {
-	Name      string          `json:"name,omitempty"`
-	Value     any             `json:"value"`
-	ItemStyle *opts.ItemStyle `json:"itemStyle,omitempty"`
-	Label     *opts.Label     `json:"label,omitempty"`
-	Tooltip   *itemTooltip    `json:"tooltip,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	Value      any             `json:"value"`
+	SymbolSize float64         `json:"symbolSize,omitempty"` // the map's dots, sized each by its queue
+	ItemStyle  *opts.ItemStyle `json:"itemStyle,omitempty"`
+	Label      *opts.Label     `json:"label,omitempty"`
+	Tooltip    *itemTooltip    `json:"tooltip,omitempty"`
 }
 
 type itemTooltip struct {
@@ -301,13 +302,21 @@ type visitor struct {
 	charts.BaseConfigurationVisitor
 	th    theme
 	extra map[string]any
+	more  []any // series go-echarts does not model (the map's move arrows)
 }
 
 func (v visitor) VisitSeriesOpt(series charts.MultiSeries) interface{} {
 	if series == nil {
-		return charts.MultiSeries{}
+		series = charts.MultiSeries{}
 	}
-	return series
+	if len(v.more) == 0 {
+		return series
+	}
+	all := make([]any, 0, len(series)+len(v.more))
+	for _, s := range series {
+		all = append(all, s)
+	}
+	return append(all, v.more...)
 }
 
 func (v visitor) Visit(obj map[string]interface{}) {
@@ -332,7 +341,12 @@ func (v *view) initOpts(name string) charts.GlobalOpts {
 // render takes the option out of a chart as compact JSON without HTML
 // escaping, so tooltips stay readable in the golden files.
 func render(c chart, th theme, extra map[string]any) (json.RawMessage, error) {
-	c.Accept(visitor{th: th, extra: extra})
+	return renderWith(c, visitor{th: th, extra: extra})
+}
+
+// renderWith is render with a visitor of the caller's (extra series).
+func renderWith(c chart, v visitor) (json.RawMessage, error) {
+	c.Accept(v)
 	c.Validate()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -107,7 +106,8 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		minLon, maxLon = math.Min(minLon, s.Lon), math.Max(maxLon, s.Lon)
 		minLat, maxLat = math.Min(minLat, s.Lat), math.Max(maxLat, s.Lat)
 		st := mapStateOf(s)
-		it := item{Name: stationLabel(s), Value: []float64{s.Lon, s.Lat, float64(s.Queue)}, Tooltip: tip(v.queueTip(s)...)}
+		it := item{Name: stationLabel(s), Value: []float64{s.Lon, s.Lat, float64(s.Queue)}, SymbolSize: mapSymbolSize(s.Queue),
+			Tooltip: tip(v.queueTip(s)...)}
 		it.ItemStyle = &opts.ItemStyle{Color: colors[st], BorderColor: th.text, BorderWidth: 0.5}
 		if named(st) {
 			it.Label = &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text, Formatter: "{b}"}
@@ -148,44 +148,15 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		}
 		sc.AddSeries(w.states[st], nil, withData(groups[st]),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[st]}),
-			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.SymbolSize = mapSizeByValue }))
+			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.LabelLayout = &opts.LabelLayout{HideOverlap: opts.Bool(true)} }))
 	}
-	raw, err := render(sc, th, nil)
-	if err != nil {
-		return nil, err
-	}
-	return addMoveArrows(v, raw)
+	return renderWith(sc, visitor{th: th, more: moveArrows(v)})
 }
 
-// mapSizeByValue marks the symbol size for addMoveArrows to replace with the
-// per-item sizes (go-echarts has no per-item symbol size, and an option
-// cannot carry a function): the value's third member is the queue.
-const mapSizeByValue = -1
-
-// addMoveArrows sets each dot's size from its queue and appends the moves
-// as a lines series on the same axes.
-func addMoveArrows(v *view, raw json.RawMessage) (json.RawMessage, error) {
-	var o map[string]any
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, err
-	}
-	series, _ := o["series"].([]any)
-	for _, s := range series {
-		sm, _ := s.(map[string]any)
-		if sm == nil {
-			continue
-		}
-		delete(sm, "symbolSize")
-		sm["labelLayout"] = map[string]any{"hideOverlap": true}
-		data, _ := sm["data"].([]any)
-		for _, d := range data {
-			dm, _ := d.(map[string]any)
-			if val, ok := dm["value"].([]any); ok && len(val) == 3 {
-				q, _ := val[2].(float64)
-				dm["symbolSize"] = mapSymbolSize(int(q))
-			}
-		}
-	}
+// moveArrows are the snapshot's moves as a lines series on the map's axes
+// (none without a move between placed stations): go-echarts has no lines
+// series on cartesian axes, so it is given as the option's own JSON.
+func moveArrows(v *view) []any {
 	pos := map[string][2]float64{}
 	for _, s := range v.snap.Stations {
 		if s.Lat != 0 || s.Lon != 0 {
@@ -205,22 +176,15 @@ func addMoveArrows(v *view, raw json.RawMessage) (json.RawMessage, error) {
 			"tooltip": tip(fmt.Sprintf(w.move, v.fmtInt(int64(m.Staff)), m.FromName, m.ToName, v.fmtDec(m.DistanceKm, 1))),
 		})
 	}
-	if len(lines) > 0 {
-		series = append(series, map[string]any{
-			"type": "lines", "coordinateSystem": "cartesian2d", "name": mapMovesName[v.lang],
-			"symbol": []string{"none", "arrow"}, "symbolSize": 10, "z": 3,
-			"lineStyle": map[string]any{"color": v.th.idle, "width": 3, "curveness": 0.2, "opacity": 0.9},
-			"data":      lines,
-		})
-		o["series"] = series
+	if len(lines) == 0 {
+		return nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(o); err != nil {
-		return nil, err
-	}
-	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n")), nil
+	return []any{map[string]any{
+		"type": "lines", "coordinateSystem": "cartesian2d", "name": mapMovesName[v.lang],
+		"symbol": []string{"none", "arrow"}, "symbolSize": 10, "z": 3,
+		"lineStyle": map[string]any{"color": v.th.idle, "width": 3, "curveness": 0.2, "opacity": 0.9},
+		"data":      lines,
+	}}
 }
 
 // mapMovesName is the legend entry of the moves' arrows.
