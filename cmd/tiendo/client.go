@@ -222,7 +222,13 @@ func runStationsImport(ctx context.Context, args []string, stdout io.Writer) err
 }
 
 func runStationsExport(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("stations export", flag.ContinueOnError)
+	return runAdminExport(ctx, "stations export", "/api/v1/admin/stations", args, stdout)
+}
+
+// runAdminExport is an export command: the admin API's CSV at path, as it
+// comes, to stdout.
+func runAdminExport(ctx context.Context, name, path string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	client := clientFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -231,7 +237,7 @@ func runStationsExport(ctx context.Context, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodGet, "/api/v1/admin/stations", "", nil, stdout)
+	return c.do(ctx, http.MethodGet, path, "", nil, stdout)
 }
 
 // parseInterleaved parses fs's flags wherever they stand in args and
@@ -308,16 +314,7 @@ func printQuotaReport(w io.Writer, dryRun bool, r tiendo.QuotaReport) {
 }
 
 func runQuotasExport(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("quotas export", flag.ContinueOnError)
-	client := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	c, err := client()
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodGet, "/api/v1/admin/quotas", "", nil, stdout)
+	return runAdminExport(ctx, "quotas export", "/api/v1/admin/quotas", args, stdout)
 }
 
 func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
