@@ -67,7 +67,7 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 			pct = math.Round(1000*float64(late)/float64(total)) / 10
 		}
 		share = append(share, item{Value: pct,
-			Label: &opts.Label{Show: opts.Bool(true), Position: "top", Color: th.late, Formatter: v.fmtPct(pct)},
+			Label: &opts.Label{Show: opts.Bool(true), Position: "top", Color: th.lateText, Formatter: v.fmtPct(pct)},
 			Tooltip: tip(dayLabels[i], fmt.Sprintf(tx.lateTip, v.fmtPct(pct), lateFrom,
 				v.fmtInt(late), v.fmtInt(total)))})
 	}

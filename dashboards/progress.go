@@ -103,7 +103,7 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		targetLine = []charts.SeriesOpts{
 			charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: label, YAxis: p.Target}),
 			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-				Label:     &opts.Label{Show: opts.Bool(true), Formatter: label, Color: th.target, Position: "insideStartTop"},
+				Label:     &opts.Label{Show: opts.Bool(true), Formatter: label, Color: th.targetText, Position: "insideStartTop"},
 				LineStyle: &opts.LineStyle{Color: th.target, Type: "solid", Width: 1}}),
 		}
 	}

@@ -88,7 +88,7 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		homeVisit := s.Kind == tiendo.KindHomeVisit
 		t := tip(v.queueTip(s)...)
 		if s.IdleStaff > 0 {
-			names[i].TextStyle = &opts.TextStyle{Color: th.idle, FontWeight: "bold"}
+			names[i].TextStyle = &opts.TextStyle{Color: th.idleText, FontWeight: "bold"}
 		}
 
 		w, l := zero(t), zero(t)
@@ -173,7 +173,7 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	bar.AddSeries(tx.idleStaff, nil, withData(idle),
 		charts.WithBarChartOpts(opts.BarChart{Stack: "staff"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.idle}),
-		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.idle}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.idleText}),
 	)
 	return render(bar, th, nil)
 }

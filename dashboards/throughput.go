@@ -256,7 +256,7 @@ func (v *view) hourCategories(first int) []category {
 		clock := v.c.ClockHour(pos)
 		cat := category{Value: hourLabel(clock)}
 		if v.isLateHour(clock) {
-			cat.TextStyle = &opts.TextStyle{Color: v.th.late, FontWeight: "bold"}
+			cat.TextStyle = &opts.TextStyle{Color: v.th.lateText, FontWeight: "bold"}
 		}
 		out = append(out, cat)
 	}
