@@ -181,8 +181,8 @@ type theme struct {
 	// panel, more than a bar's 3:1 (WCAG 1.4.3 and 1.4.11): on the light
 	// theme it is a darker shade of the fill. theme_test.go checks both.
 	idleText, targetText, lateText string
-	heat                                 []string
-	palette                              []string
+	heat                           []string
+	palette                        []string
 }
 
 func themeFor(dark bool) theme {
@@ -257,6 +257,11 @@ func (th theme) categoryY(data any, grid int) opts.YAxis {
 // their own: every value is always written, and every tooltip is text
 // formatted in Go (the browser has no formatter function to call).
 type item struct {
+	// ID is the station of a per-station item: ECharts keeps it as the
+	// item's identity, and the live patch (readmodel/patch.go) sends a list
+	// of items with ids by id, only the stations that changed, even when
+	// the list is re-sorted, instead of the whole list every round.
+	ID         string          `json:"id,omitempty"`
 	Name       string          `json:"name,omitempty"`
 	Value      any             `json:"value"`
 	SymbolSize float64         `json:"symbolSize,omitempty"` // the map's dots, sized each by its queue

@@ -100,13 +100,11 @@ func buildQueue(v *view) (json.RawMessage, error) {
 			l = minutes(*s.ListMinutes, th.list)
 			l.Tooltip = t
 		}
-		wait, list = append(wait, w), append(list, l)
 
 		q := item{Value: s.Queue, Tooltip: t}
 		if homeVisit || s.Queue == 0 {
 			q = zero(t)
 		}
-		queue = append(queue, q)
 		// Officers needed and officers free are stacked: each station has
 		// one staff bar, its idle part in the idle colour.
 		busy := item{Value: s.Staff - s.IdleStaff, Tooltip: t}
@@ -117,6 +115,8 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		if s.IdleStaff <= 0 {
 			free = zero(t)
 		}
+		w.ID, l.ID, q.ID, busy.ID, free.ID = s.ID, s.ID, s.ID, s.ID, s.ID
+		wait, list, queue = append(wait, w), append(list, l), append(queue, q)
 		staff, idle = append(staff, busy), append(idle, free)
 	}
 

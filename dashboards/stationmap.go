@@ -106,7 +106,7 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		minLon, maxLon = math.Min(minLon, s.Lon), math.Max(maxLon, s.Lon)
 		minLat, maxLat = math.Min(minLat, s.Lat), math.Max(maxLat, s.Lat)
 		st := mapStateOf(s)
-		it := item{Name: stationLabel(s), Value: []float64{s.Lon, s.Lat, float64(s.Queue)}, SymbolSize: mapSymbolSize(s.Queue),
+		it := item{ID: s.ID, Name: stationLabel(s), Value: []float64{s.Lon, s.Lat, float64(s.Queue)}, SymbolSize: mapSymbolSize(s.Queue),
 			Tooltip: tip(v.queueTip(s)...)}
 		it.ItemStyle = &opts.ItemStyle{Color: colors[st], BorderColor: th.text, BorderWidth: 0.5}
 		if named(st) {

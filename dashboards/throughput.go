@@ -40,7 +40,7 @@ func buildThroughput(v *view) (json.RawMessage, error) {
 	data := make([]item, len(st))
 	for i, s := range st {
 		names[i] = stationLabel(s)
-		it := item{Value: s.PerHour, Tooltip: tip(
+		it := item{ID: s.ID, Value: s.PerHour, Tooltip: tip(
 			names[i],
 			tx.lastHour+": "+v.fmtInt(s.PerHour)+" "+tx.records,
 			tx.todayTotal+": "+v.fmtInt(s.CompletedToday)+" "+tx.records,
