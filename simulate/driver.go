@@ -33,7 +33,12 @@ type Config struct {
 	Drive    []string
 
 	From tiendo.Day // first working day simulated (zero: the campaign start; live: today)
-	To   tiendo.Day // the run ends at the start of this day (zero: live runs go on until ctx ends)
+	// StartAt, if set, is the instant of From at which a paced run (Speed)
+	// starts its clock: what comes before it is sent at once, and then the
+	// day runs at Speed from there (a measurement in working hours need
+	// not wait through the night first).
+	StartAt time.Time
+	To      tiendo.Day // the run ends at the start of this day (zero: live runs go on until ctx ends)
 
 	// Pace: Max sends as fast as the server acknowledges; Live follows the
 	// wall clock; otherwise Speed simulated seconds pass per real second.
@@ -214,6 +219,14 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return Summary{}, fmt.Errorf("simulate: --from %s is before the campaign start %s (the server rejects such events)", cfg.From, c.Start)
 	}
 	r := &runner{cfg: cfg, model: model, start: c.DayStart(cfg.From), toDay: cfg.To}
+	if !cfg.StartAt.IsZero() {
+		if cfg.Max || cfg.Live {
+			return Summary{}, errors.New("simulate: a start time within the day is for paced runs (--speed N)")
+		}
+		if cfg.StartAt.Before(r.start) || !cfg.StartAt.Before(c.DayStart(cfg.From+1)) {
+			return Summary{}, fmt.Errorf("simulate: start %s is not within working day %s", cfg.StartAt.In(c.Location()).Format("2006-01-02 15:04"), cfg.From)
+		}
+	}
 	if !cfg.To.IsZero() {
 		if cfg.To <= cfg.From {
 			return Summary{}, fmt.Errorf("simulate: --to %s must be after --from %s", cfg.To, cfg.From)
@@ -382,13 +395,17 @@ func (r *runner) coordinate(ctx context.Context, stations []*stationRun, acks ch
 	began := time.Now()
 	ticker := time.NewTicker(cfg.Tick)
 	defer ticker.Stop()
+	paced := r.start
+	if !cfg.StartAt.IsZero() {
+		paced = cfg.StartAt
+	}
 	for {
 		var f time.Time
 		if cfg.Live {
 			f = time.Now()
 		} else {
 			el := time.Since(began).Seconds() * cfg.Speed
-			f = r.start.Add(time.Duration(min(el, 1e9) * float64(time.Second)))
+			f = paced.Add(time.Duration(min(el, 1e9) * float64(time.Second)))
 		}
 		final := !r.end.IsZero() && !f.Before(r.end)
 		if final {

@@ -352,6 +352,44 @@ func TestPacedRunStatesTheEarlyMark(t *testing.T) {
 	}
 }
 
+// A paced run may start its clock within the first day: the hours before
+// are sent at once (the server has them all, counted once), then the clock
+// runs at Speed from there.
+func TestPacedRunStartsWithinTheDay(t *testing.T) {
+	srv := startServer(t)
+	cfg := srv.config(t, "2021-03-20", "2021-03-21", 3)
+	cfg.Max = false
+	cfg.Speed = 3600 // an hour a second
+	cfg.Tick = 100 * time.Millisecond
+	cfg.StartAt = time.Date(2021, 3, 20, 9, 0, 0, 0, cfg.Campaign.Location())
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	sum, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Interrupted {
+		t.Fatalf("the run finished a day at an hour a second within 1.5 s: %+v", sum)
+	}
+	if got := srv.snapshot(t).Totals.Completed; got != sum.RecordsAcked || got == 0 {
+		t.Errorf("server %d records, simulator %d (want equal, and the morning's records there)", got, sum.RecordsAcked)
+	}
+	until := sum.SimulatedUntil.In(cfg.Campaign.Location())
+	if until.Before(cfg.StartAt) || until.After(cfg.StartAt.Add(3*time.Hour)) {
+		t.Errorf("simulated until %s: the clock did not start at 09:00 and run an hour a second", until)
+	}
+	for name, at := range map[string]time.Time{
+		"before the day": time.Date(2021, 3, 20, 2, 0, 0, 0, cfg.Campaign.Location()),
+		"the next day":   time.Date(2021, 3, 21, 9, 0, 0, 0, cfg.Campaign.Location()),
+	} {
+		bad := cfg
+		bad.StartAt = at
+		if _, err := Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "not within working day") {
+			t.Errorf("%s: err = %v, want a start outside the day refused", name, err)
+		}
+	}
+}
+
 // Live mode follows the wall clock from the start of today's working day;
 // stopping it reports what was acknowledged, and that is what the server has.
 func TestLiveRunStopsCleanly(t *testing.T) {

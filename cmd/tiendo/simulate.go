@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"tiendo"
@@ -27,7 +28,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := clientFlags(fs)
-	from := fs.String("from", c.Start.String(), "first working day to simulate")
+	from := fs.String("from", c.Start.String(), "first working day to simulate; with --speed N also DAYTHH:MM, the local time of that day at which the paced clock starts (what comes before is sent at once)")
 	to := fs.String("to", c.Deadline.String(), "stop at the start of this working day (live: default never)")
 	speed := fs.String("speed", "1440", "simulated seconds per real second, or max (as fast as the server acknowledges); 1440: a day a minute")
 	live := fs.Bool("live", false, "follow the wall clock: stations report today's work as it happens")
@@ -53,8 +54,16 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg.Params.Heartbeat = *heartbeat
 	var err error
 	if !*live || set["from"] {
-		if cfg.From, err = tiendo.ParseDay(*from); err != nil {
+		day, clock, timed := strings.Cut(*from, "T")
+		if cfg.From, err = tiendo.ParseDay(day); err != nil {
 			return usageError{"--from: " + err.Error()}
+		}
+		if timed {
+			at, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, c.Location())
+			if err != nil {
+				return usageError{fmt.Sprintf("--from %s: the time of day is HH:MM (local, %s)", *from, c.TimeZone)}
+			}
+			cfg.StartAt = at
 		}
 	}
 	if !*live || set["to"] {
