@@ -375,9 +375,10 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 	if ch != nil {
 		chPID = ch.pid()
 	}
-	fmt.Printf("(2) Fan-out: N WebSocket clients (tiendo-bench process, one goroutine each) on /ws?scope=province while `tiendo simulate --speed %s --stations %d` posts;\n", cfg.simSpeed, driven)
+	fmt.Printf("(2) Fan-out: N WebSocket clients (tiendo-bench process, one goroutine each) on /ws?scope=province while `tiendo simulate --speed %s --stations %d --from %s` posts;\n", cfg.simSpeed, driven, cfg.simFrom)
+	fmt.Printf("    the server on the replay clock (as make demo), a fresh store per run; the tag stamped with the server's now\n")
 	fmt.Printf("    a completion for %s every ~%v; latency = its 202 → arrival at each client of the first message whose state counts it; server restarted per N;\n", tagID, cfg.tagEvery)
-	fmt.Printf("    clients authenticate with screen tokens, %d connections each (the server caps live connections per account at 50 by default)\n", cfg.perToken)
+	fmt.Printf("    clients authenticate with leader tokens (the overview's topic, as the reference client), %d connections each (the server caps live connections per account at 50 by default)\n", cfg.perToken)
 	updates := cfg.updates
 	if updates == "" {
 		updates = "the server's default"
@@ -396,7 +397,17 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 			runs = 1
 		}
 		for r := 0; r < runs; r++ {
-			srv, err := startServer(ctx, opts)
+			// Each run on its own store, on the replay clock as make demo
+			// runs (a wall clock in 2026 over 2021's events would put five
+			// years of empty days into the progress chart), so that the
+			// screens get what a screen of the campaign gets.
+			o := opts
+			o.data = fmt.Sprintf("%s-fanout-%d-%d", opts.data, n, r)
+			o.extra = append(slices.Clone(opts.extra), "--clock", "replay")
+			if ch != nil {
+				o.dsn = ch.dsn(fmt.Sprintf("fanout_%d_%d", n, r))
+			}
+			srv, err := startServer(ctx, o)
 			if err != nil {
 				return err
 			}
@@ -500,7 +511,7 @@ func startSimulator(ctx context.Context, cfg *benchConfig, srv *server, stations
 	logPath := filepath.Join(srv.data, fmt.Sprintf("simulate-%d.log", seed))
 	p, err := startProc("tiendo simulate", logPath, nil, cfg.simulator, "simulate", "--server", srv.url, "--data", srv.data,
 		"--speed", cfg.simSpeed, "--stations", strconv.Itoa(stations), "--seed", strconv.Itoa(seed), "--lose-ack", "0",
-		"--from", "2021-03-20", "--to", "2021-06-30")
+		"--from", cfg.simFrom, "--to", "2021-06-30")
 	if err != nil {
 		return "", nil, err
 	}

@@ -402,6 +402,7 @@ type refClient struct {
 	byseq      map[uint64]int64 // seq -> the tag station's completed at that seq
 	cur        int64
 	known      bool
+	now        time.Time // the snapshot's "now": the server's (replay) clock
 	updates    int
 	bytes      int64
 	chartBytes int64
@@ -417,6 +418,7 @@ type liveMsg struct {
 	Seq      uint64                     `json:"seq"`
 	Charts   map[string]json.RawMessage `json:"charts"`
 	Snapshot struct {
+		Now      time.Time `json:"now"`
 		Stations []struct {
 			ID        string `json:"id"`
 			Completed int64  `json:"completed"`
@@ -447,6 +449,9 @@ func (r *refClient) loop() {
 			continue
 		}
 		r.mu.Lock()
+		if !m.Snapshot.Now.IsZero() {
+			r.now = m.Snapshot.Now
+		}
 		stations := m.Snapshot.Stations
 		if r.patches {
 			// An update's stations are patches: read the tag from the state.
@@ -486,6 +491,13 @@ func (r *refClient) loop() {
 			close(r.first)
 		}
 	}
+}
+
+// clock is the server's "now" as its last message said.
+func (r *refClient) clock() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.now
 }
 
 func (r *refClient) value() int64 {
@@ -580,8 +592,18 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 		return nil, fmt.Errorf("reference client: %w", err)
 	}
 	defer ref.conn.Close()
+	// The server runs on the replay clock, as make demo does: "now" is the
+	// newest event's time, so the tags are stamped with it (a tag from
+	// another day would move the clock). Wait for the background's first
+	// events to set it.
+	for wait := time.Now().Add(30 * time.Second); ref.clock().Year() < 2021; {
+		if time.Now().After(wait) {
+			return nil, fmt.Errorf("reference client: the server's clock did not reach the campaign in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// The tag station has no records yet: post one so it has a figure.
-	if _, err := postTag(ctx, srv, spec.tag, 0); err != nil {
+	if _, err := postTag(ctx, srv, spec.tag, ref.clock()); err != nil {
 		return nil, err
 	}
 	select {
@@ -592,11 +614,15 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 	time.Sleep(3 * time.Second)
 	res.rssBeforeKB, _ = rssKB(srv.pid())
 
-	// Screen tokens: the server caps live connections per account
+	// Leader tokens: the clients watch the overview's topic (province,
+	// desk view), the one the reference client (admin) follows, so that a
+	// seq means the same message to both; it is also the largest topic (a
+	// screen token's command-room view leaves the stations out, and its
+	// seqs are its own). The server caps live connections per account
 	// (--per-token, its default 50), as a command room's players would share one.
 	var tokens []string
 	for i := 0; i < (spec.clients+spec.perToken-1)/spec.perToken; i++ {
-		tok, err := srv.issueRoleToken(ctx, "screen")
+		tok, err := srv.issueRoleToken(ctx, "leader")
 		if err != nil {
 			return nil, err
 		}
@@ -684,7 +710,7 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 		jitter := time.Duration(rng.Int64N(int64(spec.tagEvery)/2)) - spec.tagEvery/4
 		time.Sleep(spec.tagEvery + jitter)
 		k++
-		at, err := postTag(ctx, srv, spec.tag, k)
+		at, err := postTag(ctx, srv, spec.tag, ref.clock())
 		if err != nil {
 			return nil, err
 		}
@@ -734,12 +760,12 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 	return res, nil
 }
 
-// postTag posts one completion of one record for the tag station and
-// returns when its 202 arrived.
-func postTag(ctx context.Context, srv *server, st loadStation, k int64) (time.Time, error) {
-	ts := time.Date(2021, 6, 1, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600)).Add(time.Duration(k) * time.Second)
-	body := fmt.Sprintf(`[{"id":"tag-%d-%d","type":"completion","station":%q,"ts":%q,"count":1,"fingerprint_retries":0,"kind":"standard"}]`,
-		time.Now().UnixNano(), k, st.id, ts.Format(time.RFC3339))
+// postTag posts one completion of one record for the tag station, made at
+// now (the server's clock, whole seconds), and returns when its 202 arrived.
+func postTag(ctx context.Context, srv *server, st loadStation, now time.Time) (time.Time, error) {
+	ts := now.Truncate(time.Second)
+	body := fmt.Sprintf(`[{"id":"tag-%d","type":"completion","station":%q,"ts":%q,"count":1,"fingerprint_retries":0,"kind":"standard"}]`,
+		time.Now().UnixNano(), st.id, ts.Format(time.RFC3339))
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.url+"/api/v1/events", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+st.token)
 	req.Header.Set("Content-Type", "application/json")

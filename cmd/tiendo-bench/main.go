@@ -107,6 +107,7 @@ type benchConfig struct {
 	perToken                   int
 	fanoutRuns                 int
 	simSpeed                   string
+	simFrom                    string
 	parts                      map[string]bool
 	keep                       bool
 	updates                    string // TIENDO_LIVE_UPDATES for the server: "patch", "whole" or "" (its default)
@@ -132,6 +133,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.tagEvery, "tag-every", 1500*time.Millisecond, "fan-out: one tagged completion this often")
 	fs.IntVar(&cfg.perToken, "per-token", 50, "fan-out: clients per screen token (the server's cap on live connections per account)")
 	fs.StringVar(&cfg.simSpeed, "sim-speed", "1440", "fan-out background: tiendo simulate --speed")
+	fs.StringVar(&cfg.simFrom, "sim-from", "2021-03-22T09:00", "fan-out background: tiendo simulate --from (a Monday's working hours: the night before is sent at once)")
 	parts := fs.String("parts", "ingest,cold,fanout", "which parts to run")
 	fs.StringVar(&cfg.updates, "updates", "patch", "live updates the server sends: patch, whole (before patches) or \"\" (its default)")
 	fs.BoolVar(&cfg.decode, "decode", true, "fan-out: every client decodes every message (false: scans the seq only)")
