@@ -38,6 +38,8 @@ const Committed byte = 'c'
 // DB is the server's local state database.
 type DB struct {
 	bolt *bolt.DB
+	// shared, in a cluster, is where writes to the shared buckets go first (shared.go).
+	shared Shared
 	// passwordIter is the PBKDF2 cost of new password hashes; 0 means
 	// pbkdf2Iterations (see SetPasswordIterations).
 	passwordIter atomic.Int64
@@ -76,22 +78,7 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 // SaveStations replaces the station registry.
 func (db *DB) SaveStations(stations []tiendo.Station) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketStations); err != nil {
-			return err
-		}
-		b, err := tx.CreateBucket(bucketStations)
-		if err != nil {
-			return err
-		}
-		for _, s := range stations {
-			v, _ := json.Marshal(s)
-			if err := b.Put([]byte(s.ID), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.update(func(w *writeTx) error { return putStations(w, stations) })
 }
 
 // Stations returns the saved registry, empty if none was saved.
@@ -139,7 +126,7 @@ func (db *DB) IssueToken(role tiendo.Role, subject string) (string, Token, error
 	h := hashToken(secret)
 	t := Token{ID: hex.EncodeToString(h[:6]), Role: role, Subject: subject, Created: time.Now().UTC()}
 	v, _ := json.Marshal(t)
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTokens).Put(h, v) })
+	err := db.update(func(w *writeTx) error { return w.put(bucketTokens, h, v) })
 	if err != nil {
 		return "", Token{}, fmt.Errorf("issue token: %w", err)
 	}
@@ -170,23 +157,22 @@ func (db *DB) LookupToken(secret string) (Token, error) {
 // returns ENotFound when none matches.
 func (db *DB) RevokeToken(secretOrID string) (Token, error) {
 	var t Token
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTokens)
+	err := db.update(func(w *writeTx) error {
 		key := hashToken(secretOrID)
-		v := b.Get(key)
+		v := w.Bucket(bucketTokens).Get(key)
 		if v != nil {
 			if err := json.Unmarshal(v, &t); err != nil {
 				return err
 			}
 		} else {
 			var ok bool
-			if key, t, ok = tokenByID(tx, secretOrID); !ok {
+			if key, t, ok = tokenByID(w.Tx, secretOrID); !ok {
 				return tiendo.Errorf(tiendo.ENotFound, "no token with that id")
 			}
 		}
 		t.Revoked = true
 		nv, _ := json.Marshal(t)
-		return b.Put(key, nv)
+		return w.put(bucketTokens, key, nv)
 	})
 	return t, err
 }

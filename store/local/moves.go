@@ -21,8 +21,8 @@ func (db *DB) RecordMoveAnswer(a tiendo.MoveAnswer) error {
 	if err != nil {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMoveAnswers)
+	return db.update(func(w *writeTx) error {
+		b := w.Bucket(bucketMoveAnswers)
 		k := make([]byte, 8)
 		ns := uint64(a.At.UnixNano())
 		for { // two answers in one nanosecond keep both
@@ -32,7 +32,7 @@ func (db *DB) RecordMoveAnswer(a tiendo.MoveAnswer) error {
 			}
 			ns++
 		}
-		return b.Put(k, v)
+		return w.put(bucketMoveAnswers, k, v)
 	})
 }
 

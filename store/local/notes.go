@@ -27,8 +27,8 @@ func (db *DB) AddNote(n tiendo.Note, limit int) (tiendo.Note, error) {
 	if err != nil {
 		return n, err
 	}
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketNotes)
+	err = db.update(func(w *writeTx) error {
+		b := w.Bucket(bucketNotes)
 		held := 0
 		if err := b.ForEach(func(_, v []byte) error {
 			var o tiendo.Note
@@ -45,7 +45,7 @@ func (db *DB) AddNote(n tiendo.Note, limit int) (tiendo.Note, error) {
 		if held >= limit {
 			return tiendo.Errorf(tiendo.EConflict, "district %s has %d notes, the most it may hold: delete some first", n.District, held)
 		}
-		return b.Put([]byte(n.ID), v)
+		return w.put(bucketNotes, []byte(n.ID), v)
 	})
 	return n, err
 }
@@ -91,9 +91,8 @@ func (db *DB) Note(id string) (tiendo.Note, error) {
 // error.
 func (db *DB) DeleteNote(id string, allow func(tiendo.Note) error) (tiendo.Note, error) {
 	var n tiendo.Note
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketNotes)
-		v := b.Get([]byte(id))
+	err := db.update(func(w *writeTx) error {
+		v := w.Bucket(bucketNotes).Get([]byte(id))
 		if v == nil {
 			return tiendo.Errorf(tiendo.ENotFound, "no note %q", id)
 		}
@@ -103,7 +102,7 @@ func (db *DB) DeleteNote(id string, allow func(tiendo.Note) error) (tiendo.Note,
 		if err := allow(n); err != nil {
 			return err
 		}
-		return b.Delete([]byte(id))
+		return w.del(bucketNotes, []byte(id))
 	})
 	return n, err
 }

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 
@@ -20,36 +21,55 @@ var bucketDistrictQuotas = []byte("district_quotas") // district id -> quota (de
 // are set over those of earlier imports, and stations, when not nil, is
 // the whole registry with its new quotas, replacing the saved one.
 func (db *DB) SaveQuotas(districts map[string]int64, stations []tiendo.Station) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDistrictQuotas)
+	return db.update(func(w *writeTx) error {
 		for id, q := range districts {
-			if err := b.Put([]byte(id), strconv.AppendInt(nil, q, 10)); err != nil {
+			if err := w.put(bucketDistrictQuotas, []byte(id), strconv.AppendInt(nil, q, 10)); err != nil {
 				return err
 			}
 		}
 		if stations == nil {
 			return nil
 		}
-		return putStations(tx, stations)
+		return putStations(w, stations)
 	})
 }
 
-// putStations replaces the saved station registry within tx.
-func putStations(tx *bolt.Tx, stations []tiendo.Station) error {
-	if err := tx.DeleteBucket(bucketStations); err != nil {
-		return err
-	}
-	b, err := tx.CreateBucket(bucketStations)
-	if err != nil {
-		return err
-	}
+// putStations replaces the saved station registry within w: the stations
+// no longer in it are deleted one by one (not the bucket), so that a
+// cluster's other nodes get each deletion; an unchanged station is not
+// written again.
+func putStations(w *writeTx, stations []tiendo.Station) error {
+	keep := make(map[string][]byte, len(stations))
 	for _, s := range stations {
 		v, err := json.Marshal(s)
 		if err != nil {
 			return err
 		}
-		if err := b.Put([]byte(s.ID), v); err != nil {
+		keep[s.ID] = v
+	}
+	b := w.Bucket(bucketStations)
+	var gone [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if nv, ok := keep[string(k)]; !ok {
+			gone = append(gone, bytes.Clone(k))
+		} else if bytes.Equal(nv, v) {
+			delete(keep, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range gone {
+		if err := w.del(bucketStations, k); err != nil {
 			return err
+		}
+	}
+	for _, s := range stations {
+		if v, ok := keep[s.ID]; ok {
+			if err := w.put(bucketStations, []byte(s.ID), v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

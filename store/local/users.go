@@ -1,12 +1,14 @@
 package local
 
 import (
+	"bytes"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,15 +81,14 @@ func (db *DB) PutUser(name string, role tiendo.Role, subject, password string) (
 	u = User{Name: name, Role: role, Subject: subject, Salt: salt, Hash: passwordHash(password, salt, iter), Iter: iter,
 		Created: time.Now().UTC(), Gen: randomString(9)}
 	v, _ := json.Marshal(u)
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		replaced = b.Get([]byte(name)) != nil
+	err = db.update(func(w *writeTx) error {
+		replaced = w.Bucket(bucketUsers).Get([]byte(name)) != nil
 		if replaced {
-			if err := deleteSessions(tx, func(s *Session) bool { return s.User == name }); err != nil {
+			if err := deleteSessions(w, func(s *Session) bool { return s.User == name }); err != nil {
 				return err
 			}
 		}
-		return b.Put([]byte(name), v)
+		return w.put(bucketUsers, []byte(name), v)
 	})
 	return u, replaced, err
 }
@@ -95,15 +96,14 @@ func (db *DB) PutUser(name string, role tiendo.Role, subject, password string) (
 // RemoveUser deletes a user and all of their sessions; ENotFound if there
 // is no such user.
 func (db *DB) RemoveUser(name string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		if b.Get([]byte(name)) == nil {
+	return db.update(func(w *writeTx) error {
+		if w.Bucket(bucketUsers).Get([]byte(name)) == nil {
 			return tiendo.Errorf(tiendo.ENotFound, "no user %q", name)
 		}
-		if err := deleteSessions(tx, func(s *Session) bool { return s.User == name }); err != nil {
+		if err := deleteSessions(w, func(s *Session) bool { return s.User == name }); err != nil {
 			return err
 		}
-		return b.Delete([]byte(name))
+		return w.del(bucketUsers, []byte(name))
 	})
 }
 
@@ -111,8 +111,8 @@ func (db *DB) RemoveUser(name string) error {
 // session past its expiry (nothing else ever removes those). Sessions are
 // keyed by the hash of their id, so finding a user's means a scan: an
 // admin action, rare, over at most a few thousand records.
-func deleteSessions(tx *bolt.Tx, match func(*Session) bool) error {
-	b := tx.Bucket(bucketSessions)
+func deleteSessions(w *writeTx, match func(*Session) bool) error {
+	b := w.Bucket(bucketSessions)
 	now := time.Now()
 	var dead [][]byte
 	err := b.ForEach(func(k, v []byte) error {
@@ -126,7 +126,7 @@ func deleteSessions(tx *bolt.Tx, match func(*Session) bool) error {
 		return err
 	}
 	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
+		if err := w.del(bucketSessions, bytes.Clone(k)); err != nil {
 			return err
 		}
 	}
@@ -176,7 +176,7 @@ type Session struct {
 func (db *DB) NewSession(s Session) (string, error) {
 	id := randomString(32)
 	v, _ := json.Marshal(s)
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Put(hashToken(id), v) })
+	err := db.update(func(w *writeTx) error { return w.put(bucketSessions, hashToken(id), v) })
 	return id, err
 }
 
@@ -223,7 +223,7 @@ func (db *DB) LookupSession(id string) (Session, error) {
 
 // EndSession deletes a session (sign out).
 func (db *DB) EndSession(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(hashToken(id)) })
+	return db.update(func(w *writeTx) error { return w.del(bucketSessions, hashToken(id)) })
 }
 
 // OneTime is a short-lived, single-use code that turns into a session: how a
@@ -237,25 +237,27 @@ type OneTime struct {
 func (db *DB) NewOneTimeCode(o OneTime) (string, error) {
 	code := randomString(24)
 	v, _ := json.Marshal(o)
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOneTime).Put(hashToken(code), v) })
+	err := db.update(func(w *writeTx) error { return w.put(bucketOneTime, hashToken(code), v) })
 	return code, err
 }
 
 // UseOneTimeCode consumes a code and returns the session it grants.
 func (db *DB) UseOneTimeCode(code string) (Session, error) {
 	var o OneTime
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOneTime)
+	err := db.update(func(w *writeTx) error {
 		key := hashToken(code)
-		v := b.Get(key)
+		v := w.Bucket(bucketOneTime).Get(key)
 		if v == nil {
 			return tiendo.Errorf(tiendo.EUnauthorized, "link unknown or already used")
 		}
 		if err := json.Unmarshal(v, &o); err != nil {
 			return err
 		}
-		return b.Delete(key)
+		return w.delOnce(bucketOneTime, key, true)
 	})
+	if errors.Is(err, ErrConflict) {
+		err = tiendo.Errorf(tiendo.EUnauthorized, "link unknown or already used")
+	}
 	if err != nil {
 		return Session{}, err
 	}
