@@ -52,21 +52,23 @@ type Deps struct {
 
 // Server is the running application.
 type Server struct {
-	cfg      Config
-	app      *fiber.App
-	store    tiendo.Store
-	local    *local.DB
-	campaign *tiendo.Campaign
-	registry atomic.Pointer[tiendo.Registry]
-	clock    tiendo.Clock
-	replay   *tiendo.ReplayClock // non-nil in replay mode
-	batcher  *ingest.Batcher
-	flusher  *ingest.Flusher
-	spool    acceptlog.Log  // Local, or Deps.AcceptLog
-	ledger   *ingest.Ledger // prunes old ids, checks late retries against ClickHouse; nil with Deps.AcceptLog
-	conns    connLimiter
-	proxies  proxySet // --trusted-proxies, for clientIP
-	listener *guardedListener
+	cfg   Config
+	app   *fiber.App
+	store tiendo.Store
+	local *local.DB
+	// defaultStations is the registry until an operator imports one.
+	defaultStations []tiendo.Station
+	campaign        *tiendo.Campaign
+	registry        atomic.Pointer[tiendo.Registry]
+	clock           tiendo.Clock
+	replay          *tiendo.ReplayClock // non-nil in replay mode
+	batcher         *ingest.Batcher
+	flusher         *ingest.Flusher
+	spool           acceptlog.Log  // Local, or Deps.AcceptLog
+	ledger          *ingest.Ledger // prunes old ids, checks late retries against ClickHouse; nil with Deps.AcceptLog
+	conns           connLimiter
+	proxies         proxySet // --trusted-proxies, for clientIP
+	listener        *guardedListener
 	// watchers are the open live connections; credGen counts changes to
 	// tokens, sessions, users and the registry, so that each round checks
 	// again only what may have changed (see recheckWatchers).
@@ -122,6 +124,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.defaultStations = d.DefaultStations
 	if len(stations) == 0 {
 		stations = d.DefaultStations
 	}
@@ -416,4 +419,24 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// SharedStateChanged is told, in a cluster, that changes made on other
+// nodes reached this node's state (store/kvstate): a registry or quota
+// import becomes this node's registry, and every open live connection is
+// checked again at the next round (a token revoked, a user reset or
+// removed, a session ended elsewhere closes its sockets here too).
+func (s *Server) SharedStateChanged(buckets map[string]bool) {
+	if buckets["stations"] || buckets["district_quotas"] {
+		stations, err := s.local.Stations()
+		if err != nil {
+			s.log.Error("shared state: the registry from another node is unreadable; keeping this node's", "err", err)
+		} else {
+			if len(stations) == 0 {
+				stations = s.defaultStations
+			}
+			s.setStations(stations)
+		}
+	}
+	s.credentialsChanged()
 }

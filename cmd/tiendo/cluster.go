@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,6 +24,7 @@ import (
 	"tiendo/readmodel"
 	"tiendo/server"
 	"tiendo/store"
+	"tiendo/store/kvstate"
 )
 
 // clusterLog is a node's part of the shared log: its connection, the log,
@@ -31,7 +33,10 @@ type clusterLog struct {
 	nc    *nats.Conn
 	log   *jetstream.Log
 	lease *jetstream.Lease
-	slog  *slog.Logger
+	state *kvstate.State // the shared control-plane state
+	// server is told of shared state changes once it exists.
+	server atomic.Pointer[server.Server]
+	slog   *slog.Logger
 }
 
 // connectNATS connects to the log's servers (--log), failing over between
@@ -148,7 +153,17 @@ func (c *clusterLog) run(ctx context.Context, s *server.Server) (stop func()) {
 	}
 }
 
+// stateChanged passes the shared state's changes to the server.
+func (c *clusterLog) stateChanged(buckets map[string]bool) {
+	if s := c.server.Load(); s != nil {
+		s.SharedStateChanged(buckets)
+	}
+}
+
 func (c *clusterLog) close() {
+	if c.state != nil {
+		_ = c.state.Close()
+	}
 	_ = c.log.Close()
 	c.nc.Close()
 }

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
 
 	"tiendo/store/storetest"
 )
@@ -215,6 +218,57 @@ func TestClusterTwoNodes(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // another phase of the flush cycle
 	}
 	t.Logf("convergence on the other node: slowest of 5 events %v", slowest.Round(time.Millisecond))
+
+	// What one node issues or revokes holds on the other within 2 s, open
+	// WebSockets included: the control-plane state is shared (store/kvstate).
+	out, err := a.cli("token", "issue", "--role", "leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	leaderTok := lines[len(lines)-1]
+	issued := time.Now()
+	waitFor(t, "a token issued on A to read on B", func() bool {
+		st, _ := b.request(t, http.MethodGet, "/api/v1/snapshot?scope=province", leaderTok)
+		return st == http.StatusOK
+	})
+	t.Logf("token issued on A, accepted by B after %v", time.Since(issued).Round(time.Millisecond))
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+leaderTok)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+b.addr+"/ws?scope=province", h)
+	if err != nil {
+		t.Fatalf("WebSocket on B with A's token: %v", err)
+	}
+	defer ws.Close()
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatalf("B's first live message: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+	if _, err := a.cli("token", "revoke", "--token", leaderTok); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	select {
+	case err := <-closed:
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+			t.Errorf("B closed the socket with %v, want close 1008 (policy)", err)
+		}
+		t.Logf("token revoked on A: B closed its WebSocket after %v", time.Since(revoked).Round(time.Millisecond))
+	case <-time.After(2 * time.Second):
+		t.Fatal("token revoked on A: B's WebSocket still open after 2 s")
+	}
+	if st, _ := b.request(t, http.MethodGet, "/api/v1/snapshot?scope=province", leaderTok); st != http.StatusUnauthorized {
+		t.Errorf("the revoked token on B: %d, want 401", st)
+	}
 
 	// Kill -9 the flush leader while events flow: the other node takes
 	// over the lease, and ClickHouse ends with each acknowledged event

@@ -20,6 +20,7 @@ import (
 	"tiendo/store"
 	"tiendo/store/chdb"
 	"tiendo/store/clickhouse"
+	"tiendo/store/kvstate"
 	"tiendo/store/local"
 )
 
@@ -97,11 +98,22 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 		m.cluster.deps(&deps)
+		// The control-plane state every node shares, in step before the
+		// admin token is read or made and before the server loads its
+		// registry from it.
+		if m.cluster.state, err = kvstate.Open(ctx, kvstate.Config{Conn: nc, DB: m.local, Log: m.Log,
+			OnChange: m.cluster.stateChanged}); err != nil {
+			m.cluster.close()
+			return fmt.Errorf("shared state: %w", err)
+		}
 	}
 	if m.AdminToken, err = server.EnsureAdminToken(m.Config.DataDir, m.local); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
 	m.Server, err = server.New(deps)
+	if err == nil && m.cluster != nil {
+		m.cluster.server.Store(m.Server)
+	}
 	return err
 }
 
