@@ -164,50 +164,9 @@ func stripComments(stmt string) string {
 }
 
 // migrate applies the schema files not yet recorded in schema_migrations
-// (those numbered up to upTo, when it is not 0).
-// Every statement is idempotent (IF NOT EXISTS; an ADD COLUMN is skipped when
-// the column exists; a backfill empties its table first), so a migration cut
-// short by a crash is simply run again.
+// (those numbered up to upTo, when it is not 0); replicas.go has the rules.
 func (db *DB) migrate(ctx context.Context, upTo int) error {
-	if err := db.engine.Exec(ctx, db.sql("CREATE DATABASE IF NOT EXISTS {db}")); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	if err := db.engine.Exec(ctx, db.sql(`CREATE TABLE IF NOT EXISTS {db}.schema_migrations
-		(version UInt32, name String, applied DateTime('UTC')) ENGINE = MergeTree ORDER BY version`)); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := db.engine.Query(ctx, db.sql("SELECT toInt64(version) FROM {db}.schema_migrations"))
-	if err != nil {
-		return fmt.Errorf("read schema_migrations: %w", err)
-	}
-	applied := map[int64]bool{}
-	for _, r := range rows {
-		applied[r[0].(int64)] = true
-	}
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if applied[int64(m.version)] || upTo > 0 && m.version > upTo {
-			continue
-		}
-		for _, stmt := range m.statements {
-			if skip, err := db.columnExists(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
-			} else if skip {
-				continue
-			}
-			if err := db.engine.Exec(ctx, db.sql(stmt)); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
-			}
-		}
-		if err := db.engine.Insert(ctx, db.database+".schema_migrations", []string{"version", "name", "applied"},
-			[][]any{{uint32(m.version), m.name, time.Now().UTC()}}); err != nil {
-			return fmt.Errorf("record migration %s: %w", m.name, err)
-		}
-	}
-	return nil
+	return migrateReplicas(ctx, []*DB{db}, upTo)
 }
 
 var addColumnPattern = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) ADD COLUMN (\w+) `)

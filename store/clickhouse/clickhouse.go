@@ -184,3 +184,23 @@ func wrap(err error) error {
 	}
 	return err
 }
+
+// Hosts splits a DSN that lists several servers (tcp://R1:9000,R2:9000/DB,
+// the replicas of a replicated ClickHouse) into one DSN per server, in
+// order; a DSN naming one server comes back as it is.
+func Hosts(dsn string) ([]string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse clickhouse dsn %q: %v", RedactDSN(dsn), err)
+	}
+	var out []string
+	for _, h := range strings.Split(u.Host, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			return nil, fmt.Errorf("clickhouse dsn %q: an empty host in the list", RedactDSN(dsn))
+		}
+		one := *u
+		one.Host = h
+		out = append(out, one.String())
+	}
+	return out, nil
+}
