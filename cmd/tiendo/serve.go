@@ -70,6 +70,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	migrate := func() (err error) {
+		if _, err = migrateReplicas(ctx, m.Config.ClickHouse); err != nil {
+			return err
+		}
 		m.store, err = store.Open(ctx, engine, database)
 		return err
 	}
