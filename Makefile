@@ -5,7 +5,7 @@ GO ?= go
 DATA ?= $(CURDIR)/.cache/demo
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: deps build test test-unit lint fuzz demo bench-ingest clean
+.PHONY: deps build test test-unit lint fuzz demo cluster chaos-cluster bench-ingest clean
 
 deps:
 	@scripts/install-deps.sh
@@ -65,6 +65,13 @@ $(STATICCHECK):
 demo: build
 	@scripts/demo.sh "$(DATA)" "$(ADDR)"
 
+# The cluster on this machine (deploy/cluster/README.md): 3 nodes behind
+# haproxy, 3 log servers, ZooKeeper, 2 ClickHouse replicas, the campaign
+# replayed through the proxy; Ctrl-C stops it, the data stays in CLUSTER.
+CLUSTER ?= $(CURDIR)/.cache/cluster
+cluster: deps
+	@scripts/cluster.sh demo "$(CLUSTER)"
+
 # Events/s for 200 concurrent stations posting small batches, on both engines.
 bench-ingest: deps
 	$(GO) test -run '^$$' -bench BenchmarkIngest -benchtime 1x -timeout 20m ./cmd/tiendo/
@@ -122,6 +129,15 @@ replay-check: deps
 chaos: deps build
 	CGO_ENABLED=0 $(GO) build -o bin/tiendo-chaos ./cmd/tiendo-chaos
 	bin/tiendo-chaos --tiendo bin/tiendo $(CHAOSFLAGS)
+
+# Faults in the whole cluster (issue 14): scripts/cluster.sh starts it,
+# 200 stations post through haproxy while a tiendo node, the flush leader,
+# a NATS server and a ClickHouse replica are killed -9 and restarted;
+# acknowledged = stored on both replicas = every node's snapshot, rollups =
+# raw, nothing twice. Some minutes.
+chaos-cluster: deps build
+	CGO_ENABLED=0 $(GO) build -o bin/tiendo-chaos ./cmd/tiendo-chaos
+	bin/tiendo-chaos --cluster-script scripts/cluster.sh $(CHAOSFLAGS)
 
 # The unattended screen, for days (issue 10, findings/screens.md C9): a
 # real server with the simulator, /screen in headless Chromium for HOURS

@@ -21,6 +21,13 @@ start)
   sed -e "s#@DATA@#$dir#g" -e "s#@TCP_PORT@#$tcp#g" -e "s#@HTTP_PORT@#$http#g" \
     "$here/deploy/clickhouse/config.xml" > "$dir/conf/config.xml"
   cp "$here/deploy/clickhouse/users.xml" "$dir/conf/users.xml"
+  # A replica of the cluster (scripts/cluster.sh): CH_REPLICA names it,
+  # CH_ZK_PORT is ZooKeeper's port, CH_INTERSERVER_PORT its replication port.
+  if [ -n "${CH_REPLICA:-}" ]; then
+    mkdir -p "$dir/conf/config.d"
+    sed -e "s#@REPLICA@#$CH_REPLICA#g" -e "s#@ZK_PORT@#${CH_ZK_PORT:?}#g" -e "s#@INTERSERVER_PORT@#${CH_INTERSERVER_PORT:?}#g" \
+      "$here/deploy/cluster/clickhouse-replica.xml" > "$dir/conf/config.d/replica.xml"
+  fi
   nohup clickhouse-server --config-file="$dir/conf/config.xml" >"$dir/log/stdout.log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 100); do
@@ -31,7 +38,7 @@ start)
     sleep 0.2
   done
   echo "clickhouse-server did not answer within 20 s; log:" >&2
-  tail -20 "$dir/log/"*.log >&2 || true
+  tail -n 20 "$dir/log/"*.log >&2 || true
   exit 1 ;;
 stop)
   if running; then
