@@ -13,6 +13,7 @@
 //
 //	make chaos   (or: tiendo-chaos --tiendo bin/tiendo --kills 20 --outage 2m)
 //	tiendo-chaos --phases hostile   (one phase alone)
+//	make chaos-cluster   (or: tiendo-chaos --cluster-script scripts/cluster.sh; cluster.go)
 package main
 
 import (
@@ -47,7 +48,15 @@ func main() {
 	hostileRSS := flag.Int64("hostile-max-rss", 1536<<20, "bytes of server RSS in all (with state.db's mapped pages) the hostile phase may reach")
 	eventTimes := flag.String("event-time", "now", "ts of the stations' events: now (live stations), or campaign (2021, one second apart: the ledger's late path, see campaignTimes)")
 	keep := flag.Bool("keep", false, "keep the work directory (server log, state, ClickHouse data) and print its path")
+	cluster := flag.String("cluster-script", "", "run the cluster's chaos instead (make chaos-cluster): scripts/cluster.sh starts the whole cluster, the stations post through its proxy while a node, the flush leader, a log server and a ClickHouse replica are killed")
 	flag.Parse()
+	if *cluster != "" {
+		if err := runCluster(*cluster, *stations, *seed, *keep); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos-cluster:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	switch *eventTimes {
 	case "now":
 	case "campaign":
