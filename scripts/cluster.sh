@@ -67,6 +67,7 @@ ports() {
   if [ -f "$dir/ports.env" ]; then . "$dir/ports.env"; return; fi
   {
     echo "CLOCK=${TIENDO_CLOCK:-wall}" # the nodes' --clock (make cluster replays: replay)
+    printf 'SERVE_FLAGS=%q\n' "${TIENDO_SERVE_FLAGS:-}" # more serve flags for every node (make bench: no rate limits)
     echo "PROXY=$(freeport)"
     echo "ZK=$(freeport)"
     for i in $(seq 0 $((NATS - 1))); do echo "NATS_$i=$(freeport)"; echo "ROUTE_$i=$(freeport)"; done
@@ -120,7 +121,7 @@ start_node() {
   alive "$d/pid" && return 0
   mkdir -p "$d"
   "$bin" serve --data "$d" --addr "127.0.0.1:$(port NODE "$i")" --clickhouse "$(ch_dsn)" --log "$(nats_urls)" \
-    --node-name "node-$i" --trusted-proxies 127.0.0.1 --clock "$CLOCK" >>"$d/serve.log" 2>&1 &
+    --node-name "node-$i" --trusted-proxies 127.0.0.1 --clock "$CLOCK" $SERVE_FLAGS >>"$d/serve.log" 2>&1 &
   echo $! > "$d/pid"
 }
 node_ready() { curl -fs "http://127.0.0.1:$(port NODE "$1")/readyz"; }

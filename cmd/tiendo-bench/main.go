@@ -134,7 +134,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.perToken, "per-token", 50, "fan-out: clients per screen token (the server's cap on live connections per account)")
 	fs.StringVar(&cfg.simSpeed, "sim-speed", "1440", "fan-out background: tiendo simulate --speed")
 	fs.StringVar(&cfg.simFrom, "sim-from", "2021-03-22T09:00", "fan-out background: tiendo simulate --from (a Monday's working hours: the night before is sent at once)")
-	parts := fs.String("parts", "ingest,cold,fanout", "which parts to run")
+	parts := fs.String("parts", "ingest,cold,fanout,cluster", "which parts to run (cluster: once, after the engines; scripts/cluster.sh)")
 	fs.StringVar(&cfg.updates, "updates", "patch", "live updates the server sends: patch, whole (before patches) or \"\" (its default)")
 	fs.BoolVar(&cfg.decode, "decode", true, "fan-out: every client decodes every message (false: scans the seq only)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the work directory")
@@ -218,6 +218,14 @@ func runBench(ctx context.Context, args []string) error {
 				return err
 			}
 			fmt.Printf("!! engine %s: %v\n\n", e, err)
+		}
+	}
+	if cfg.parts["cluster"] {
+		if err := clusterPart(ctx, &cfg); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			fmt.Printf("!! cluster: %v\n\n", err)
 		}
 	}
 	fmt.Println("== Targets (issue 6) ==")
