@@ -50,7 +50,13 @@ type Config struct {
 	// often does nothing (default 1 s; the publisher may run two rounds a
 	// second under load, and each evaluation reads the province).
 	MinInterval time.Duration
-	Log         *slog.Logger
+	// Leading (nil: always) says whether this node evaluates the alerts.
+	// In a cluster only the flush leader does; the others, whose store is
+	// a copy of the shared one (store/kvstate), take the open alerts from
+	// it each round, so that every node shows the same alerts with the
+	// same acknowledgements, and the webhook posts each once.
+	Leading func() bool
+	Log     *slog.Logger
 }
 
 // entry is an open alert and, once its condition stopped holding, since when.
@@ -65,6 +71,7 @@ type Engine struct {
 
 	roundMu   sync.Mutex // one evaluation at a time
 	lastRound time.Time  // wall clock, under roundMu
+	led       bool       // the last round evaluated (under roundMu)
 
 	mu     sync.RWMutex
 	open   map[tiendo.AlertKey]*entry
@@ -114,22 +121,58 @@ func New(cfg Config) (*Engine, error) {
 			}
 		}
 	}
-	stored, err := cfg.Store.OpenAlerts()
-	if err != nil {
-		return nil, fmt.Errorf("load open alerts: %w", err)
+	if err := e.load(); err != nil {
+		return nil, err
 	}
+	return e, nil
+}
+
+// load replaces the open alerts in memory with the store's (at start, and
+// on a node that does not evaluate them); an alert kept open keeps when
+// its condition stopped holding.
+func (e *Engine) load() error {
+	stored, err := e.cfg.Store.OpenAlerts()
+	if err != nil {
+		return fmt.Errorf("load open alerts: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.open
+	e.open, e.byID = map[tiendo.AlertKey]*entry{}, map[string]tiendo.AlertKey{}
 	for _, a := range stored {
 		key := tiendo.AlertKey{Kind: a.Kind, Subject: a.Subject()}
 		if prev, dup := e.open[key]; dup && prev.alert.Since.After(a.Since) {
 			continue
 		}
-		e.open[key] = &entry{alert: a}
+		en := &entry{alert: a}
+		if o := old[key]; o != nil && o.alert.ID == a.ID {
+			en.clearSince = o.clearSince
+		}
+		e.open[key] = en
 		e.byID[a.ID] = key
 		e.lastID[key] = a.ID
 	}
 	e.countOpen()
-	return e, nil
+	return nil
 }
+
+// takeAcks copies into the open alerts the acknowledgements that other
+// nodes stored (a cluster's shared store), which this node's Ack did not see.
+func (e *Engine) takeAcks() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, en := range e.open {
+		if en.alert.AckedAt != nil {
+			continue
+		}
+		if st, err := e.cfg.Store.Alert(en.alert.ID); err == nil && st.AckedAt != nil {
+			en.alert.AckedBy, en.alert.AckedAt = st.AckedBy, st.AckedAt
+		}
+	}
+}
+
+// leading reports whether this node evaluates the alerts now.
+func (e *Engine) leading() bool { return e.cfg.Leading == nil || e.cfg.Leading() }
 
 // MaybeRound runs Round unless one ran less than MinInterval ago (on the
 // wall clock wall). The publisher's before-round hook calls it, so that
@@ -159,6 +202,19 @@ const roundTimeout = 10 * time.Second
 func (e *Engine) Round(ctx context.Context) error {
 	e.roundMu.Lock()
 	defer e.roundMu.Unlock()
+	lead := e.leading()
+	if !lead || !e.led {
+		// Not evaluating, or just become the one that does: the store
+		// (the shared one, in a cluster) has the alerts as they are.
+		e.led = lead
+		if err := e.load(); err != nil {
+			e.roundFails.Inc()
+			return err
+		}
+		if !lead {
+			return nil
+		}
+	}
 	start := time.Now()
 	defer func() { e.roundTime.Observe(time.Since(start).Seconds()) }()
 	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
@@ -171,6 +227,9 @@ func (e *Engine) Round(ctx context.Context) error {
 	}
 	if snap.Storage.Partial {
 		return nil
+	}
+	if e.cfg.Leading != nil {
+		e.takeAcks()
 	}
 	reg := e.cfg.Registry()
 	if err := e.apply(reg.Campaign, snap); err != nil {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -489,5 +490,59 @@ func TestDuringDay(t *testing.T) {
 	}
 	if next, _ := f.e.During(tiendo.ProvinceScope, c.DayStart(day+1), c.DayEnd(day+1)); len(next) != 1 || next[0].Station != "S1" {
 		t.Errorf("day 21: %v, want only S1's alert, still open", kinds(next))
+	}
+}
+
+// In a cluster only the flush leader evaluates; another node shows the
+// alerts of the shared store, acknowledges them there (the leader takes
+// the acknowledgement), and carries on the same alerts when it becomes
+// the leader. Both engines here read one state.db, which stands for the
+// shared state every node's copy follows (store/kvstate, tested there).
+func TestOnlyTheLeaderEvaluates(t *testing.T) {
+	f := newFixture(t, at(20, 20, 0))
+	var aLeads atomic.Bool
+	aLeads.Store(true)
+	engine := func(leading func() bool) *alerting.Engine {
+		e, err := alerting.New(alerting.Config{Figures: f.p, Store: f.db, Registry: func() *tiendo.Registry { return f.reg },
+			Metrics: prometheus.NewRegistry(), MinInterval: time.Hour, Leading: leading})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	a, b := engine(aLeads.Load), engine(func() bool { return !aLeads.Load() })
+	round := func(e *alerting.Engine, when time.Time) []tiendo.Alert {
+		t.Helper()
+		f.p.at(when)
+		if err := e.Round(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return e.Of(tiendo.ProvinceScope)
+	}
+	f.p.heartbeat("S1", at(20, 20, 0), tiendo.StatusOpen, 3)
+	if got := round(b, at(20, 20, 20)); len(got) != 0 {
+		t.Fatalf("the follower evaluated: %v", kinds(got))
+	}
+	opened := round(a, at(20, 20, 20))
+	if len(opened) != 1 {
+		t.Fatalf("the leader: %v, want the silent station", kinds(opened))
+	}
+	id := opened[0].ID
+	if got := round(b, at(20, 20, 21)); len(got) != 1 || got[0].ID != id {
+		t.Fatalf("the follower shows %+v, want the leader's alert %s", got, id)
+	}
+	if _, acked, err := b.Ack(id, "user:lan", at(20, 20, 22)); err != nil || !acked {
+		t.Fatalf("ack on the follower: %v, %v", acked, err)
+	}
+	if got := round(a, at(20, 20, 23)); len(got) != 1 || got[0].AckedBy != "user:lan" {
+		t.Fatalf("the leader after the follower's ack: %+v", got)
+	}
+	aLeads.Store(false) // the lease moves to b
+	got := round(b, at(20, 20, 24))
+	if len(got) != 1 || got[0].ID != id || got[0].AckedBy != "user:lan" || got[0].Value != 24 {
+		t.Fatalf("b leading: %+v, want the same alert, acknowledged, evaluated now", got)
+	}
+	if marks, _ := f.db.AlertsToNotify(); len(marks) != 1 {
+		t.Errorf("%d webhook marks, want 1: the alert opened once", len(marks))
 	}
 }

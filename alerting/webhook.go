@@ -56,8 +56,11 @@ type WebhookConfig struct {
 	MaxBackoff time.Duration
 	// MaxPending is how many undelivered alerts are kept (default 1,000).
 	MaxPending int
-	Metrics    prometheus.Registerer // may be nil
-	Log        *slog.Logger
+	// Leading (nil: always) says whether this node posts: in a cluster
+	// the flush leader alone, from the shared queue.
+	Leading func() bool
+	Metrics prometheus.Registerer // may be nil
+	Log     *slog.Logger
 }
 
 // Webhook delivers opened alerts; Run is its worker.
@@ -133,6 +136,16 @@ func (w *Webhook) Wake() {
 // the next start.
 func (w *Webhook) Run(ctx context.Context) {
 	for {
+		if w.cfg.Leading != nil && !w.cfg.Leading() {
+			// Another node posts (a cluster's flush leader): look again soon.
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+			case <-time.After(time.Second):
+			}
+			continue
+		}
 		pending, err := w.cfg.Store.AlertsToNotify()
 		if err != nil {
 			w.cfg.Log.Error("alert webhook: read the queue", "err", err)

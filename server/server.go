@@ -183,13 +183,20 @@ func New(d Deps) (*Server, error) {
 	s.figures = readmodel.New(readmodel.Sources{Store: d.Store, Overlay: overlay,
 		Notes:    s.scopeNotes,
 		Registry: s.Registry, Now: s.Now, MoveAnswers: d.Local.MoveAnswers, Alerts: s.scopeAlerts})
+	// In a cluster the flush leader alone raises alerts and posts them; the
+	// other nodes show them from the shared state.
+	var leading func() bool
+	if d.AcceptLog != nil {
+		leading = s.flusher.Leading
+	}
 	if d.Config.AlertWebhook != "" {
 		if s.webhook, err = alerting.NewWebhook(alerting.WebhookConfig{URL: d.Config.AlertWebhook, Store: d.Local,
-			Registry: s.Registry, Metrics: s.metrics, Log: d.Log}); err != nil {
+			Registry: s.Registry, Metrics: s.metrics, Log: d.Log, Leading: leading}); err != nil {
 			return nil, err
 		}
 	}
-	alertCfg := alerting.Config{Figures: s.figures, Store: d.Local, Registry: s.Registry, Metrics: s.metrics, Log: d.Log}
+	alertCfg := alerting.Config{Figures: s.figures, Store: d.Local, Registry: s.Registry, Metrics: s.metrics, Log: d.Log,
+		Leading: leading}
 	if s.webhook != nil {
 		alertCfg.Notify = s.webhook.Wake
 	}

@@ -47,8 +47,8 @@ func (db *DB) SaveAlerts(alerts []tiendo.Alert, notify []string) error {
 	if len(alerts) == 0 && len(notify) == 0 {
 		return nil
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		all, open, days, hook := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertsOpen), tx.Bucket(bucketAlertDays), tx.Bucket(bucketAlertHook)
+	return db.update(func(w *writeTx) error {
+		all := w.Bucket(bucketAlerts)
 		for _, a := range alerts {
 			if old := all.Get([]byte(a.ID)); old != nil && a.AckedAt == nil {
 				var prev tiendo.Alert
@@ -61,26 +61,28 @@ func (db *DB) SaveAlerts(alerts []tiendo.Alert, notify []string) error {
 			if err != nil {
 				return err
 			}
-			if err := all.Put([]byte(a.ID), v); err != nil {
+			if err := w.put(bucketAlerts, []byte(a.ID), v); err != nil {
 				return err
 			}
 			last := a.Since
 			if a.Resolved == nil {
-				err = open.Put([]byte(a.ID), nil)
+				err = w.put(bucketAlertsOpen, []byte(a.ID), []byte{})
 			} else {
-				last, err = *a.Resolved, open.Delete([]byte(a.ID))
+				last, err = *a.Resolved, w.del(bucketAlertsOpen, []byte(a.ID))
 			}
 			if err != nil {
 				return err
 			}
 			for d := utcDay(a.Since); d <= utcDay(last); d++ {
-				if err := days.Put(dayKey(d, a.ID), nil); err != nil {
-					return err
+				if k := dayKey(d, a.ID); w.Bucket(bucketAlertDays).Get(k) == nil {
+					if err := w.put(bucketAlertDays, k, []byte{}); err != nil {
+						return err
+					}
 				}
 			}
 		}
 		for _, id := range notify {
-			if err := hook.Put([]byte(id), nil); err != nil {
+			if err := w.put(bucketAlertHook, []byte(id), []byte{}); err != nil {
 				return err
 			}
 		}
@@ -114,7 +116,7 @@ func (db *DB) AlertsToNotify() ([]tiendo.Alert, error) {
 
 // AlertNotified clears an alert's webhook mark: delivered, or given up.
 func (db *DB) AlertNotified(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAlertHook).Delete([]byte(id)) })
+	return db.update(func(w *writeTx) error { return w.del(bucketAlertHook, []byte(id)) })
 }
 
 // alertsOf loads the alerts whose ids are the keys of set.
@@ -153,9 +155,8 @@ func (db *DB) Alert(id string) (tiendo.Alert, error) {
 // alert as stored. The first acknowledgement stands: acking again changes
 // nothing and acked is false. ENotFound if there is no such alert.
 func (db *DB) AckAlert(id, by string, at time.Time) (a tiendo.Alert, acked bool, err error) {
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAlerts)
-		v := b.Get([]byte(id))
+	err = db.update(func(w *writeTx) error {
+		v := w.Bucket(bucketAlerts).Get([]byte(id))
 		if v == nil {
 			return tiendo.Errorf(tiendo.ENotFound, "no alert %q", id)
 		}
@@ -171,7 +172,7 @@ func (db *DB) AckAlert(id, by string, at time.Time) (a tiendo.Alert, acked bool,
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(id), nv)
+		return w.put(bucketAlerts, []byte(id), nv)
 	})
 	return a, acked, err
 }

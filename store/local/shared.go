@@ -17,14 +17,14 @@ import (
 // which the node applies to its copy (ApplyShared).
 //
 // What is shared: the station registry and the district quotas, tokens,
-// users, sessions, one-time screen links, notes and answers to moves. What
-// is not: the spool and the ledger (the cluster's acceptance log replaces
-// them), alerts (raised by the flush leader; see the cluster notes in the
-// README).
+// users, sessions, one-time screen links, notes, answers to moves, and the
+// alerts (raised by the flush leader alone, acknowledged on any node) with
+// the webhook's queue. What is not: the spool and the ledger (the
+// cluster's acceptance log replaces them).
 
 // SharedBuckets are the buckets of state.db that a cluster shares.
 var SharedBuckets = [][]byte{bucketStations, bucketDistrictQuotas, bucketTokens, bucketUsers, bucketSessions, bucketOneTime,
-	bucketNotes, bucketMoveAnswers}
+	bucketNotes, bucketMoveAnswers, bucketAlerts, bucketAlertsOpen, bucketAlertDays, bucketAlertHook}
 
 func isShared(bucket []byte) bool {
 	for _, b := range SharedBuckets {
