@@ -269,6 +269,19 @@ func TestClusterTwoNodes(t *testing.T) {
 	if st, _ := b.request(t, http.MethodGet, "/api/v1/snapshot?scope=province", leaderTok); st != http.StatusUnauthorized {
 		t.Errorf("the revoked token on B: %d, want 401", st)
 	}
+	// tiendo admin init issues an admin token for the whole cluster,
+	// through the log servers alone.
+	initOut, err := exec.Command(a.bin, "admin", "init", "--log", strings.Join(urls, ",")).Output()
+	if err != nil {
+		t.Fatalf("tiendo admin init: %v", err)
+	}
+	clusterAdmin := strings.TrimSpace(string(initOut))
+	for name, n := range map[string]*serverProc{"A": a, "B": b} {
+		waitFor(t, "the admin init token to work on "+name, func() bool {
+			st, _ := n.request(t, http.MethodGet, "/api/v1/admin/tokens", clusterAdmin)
+			return st == http.StatusOK
+		})
+	}
 
 	// Kill -9 the flush leader while events flow: the other node takes
 	// over the lease, and ClickHouse ends with each acknowledged event

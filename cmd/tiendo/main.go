@@ -19,6 +19,7 @@ const usage = `tiendo — live dashboard of an enrolment campaign
 Usage:
   tiendo serve --data DIR [--clickhouse tcp://HOST:9000/DB] [--addr :8080] [--clock wall|replay] [--log nats://H1:P1,H2:P2,...]
   tiendo migrate --clickhouse tcp://R1:9000[,R2:9000,...]/DB
+  tiendo admin init --log nats://H1:P1,H2:P2,...   (an admin token for every node of a cluster)
   tiendo log-server --data DIR [--addr 127.0.0.1:4222] [--cluster HOST:PORT --routes nats://HOST:PORT,...]
   tiendo token issue (--station ID | --role ROLE [--subject ID]) [client flags]
   tiendo token revoke (--id ID | --token SECRET) [client flags]
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLogServer(ctx, rest, stdout, stderr)
 	case cmd == "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
+	case cmd == "admin" && sub == "init":
+		return runAdminInit(ctx, rest[1:], stdout, stderr)
 	case cmd == "token" && sub == "issue":
 		return runTokenIssue(ctx, rest[1:], stdout)
 	case cmd == "token" && sub == "revoke":
