@@ -306,7 +306,7 @@ func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	p.mu.Lock()
 	prev := p.topics[name]
 	p.mu.Unlock()
-	next, upd, err := p.nextState(prev, snap, charts)
+	next, msgs, err := p.nextState(prev, snap, charts)
 	if err != nil {
 		p.cfg.Log.Error("live message", "topic", name, "err", err)
 		return
@@ -314,18 +314,36 @@ func (p *Publisher) publish(t Topic, snap *tiendo.Snapshot, charts dashboards.Ch
 	p.mu.Lock()
 	p.topics[name] = next
 	p.mu.Unlock()
-	p.cfg.Hub.Publish(name, upd)
+	for _, m := range msgs {
+		p.cfg.Hub.Publish(name, m)
+	}
 }
 
-// nextState is the topic's state after this round and the message that
-// takes its clients there: the full snapshot for a new topic (subscribers
+// nextState is the topic's state after this round and the messages that
+// take its clients there: the full snapshot for a new topic (subscribers
 // that came before the first round wait for it), else an update. Should a
 // patch be impossible (data with a member the patch format reserves), the
 // message is the full snapshot, which every client takes at any seq.
-func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts dashboards.Charts) (*topicState, []byte, error) {
+//
+// When the figures and the charts both changed, they go as two updates,
+// the figures first (seq N) and the charts after (seq N+1, its snapshot
+// patch empty): a chart round's patch is most of a round's bytes, and a
+// screen (or 10,000) reads and shows the new figures before it has
+// decoded it.
+func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts dashboards.Charts) (*topicState, [][]byte, error) {
+	next, upd, chartUpd, err := p.nextStateParts(prev, snap, charts)
+	if err != nil || chartUpd == nil {
+		return next, [][]byte{upd}, err
+	}
+	return next, [][]byte{upd, chartUpd}, nil
+}
+
+// nextStateParts is nextState's work: the message, and the charts' own
+// update when it goes apart (then next.seq is the charts').
+func (p *Publisher) nextStateParts(prev *topicState, snap *tiendo.Snapshot, charts dashboards.Charts) (*topicState, []byte, []byte, error) {
 	snapJSON, err := json.Marshal(snap)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	next := &topicState{seq: 1}
 	if prev != nil {
@@ -335,7 +353,8 @@ func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts da
 	now := p.cfg.Now()
 	chartsDue := prev == nil || now.Sub(prev.chartsAt) >= chartEvery
 	if p.cfg.Updates == UpdatesWhole {
-		return p.wholeState(prev, next, snap, snapJSON, charts, chartsDue, now)
+		next, upd, err := p.wholeState(prev, next, snap, snapJSON, charts, chartsDue, now)
+		return next, upd, nil, err
 	}
 	var treeErr error
 	if chartsDue {
@@ -365,15 +384,15 @@ func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts da
 			p.cfg.Log.Warn("live update sent as a snapshot", "err", treeErr)
 			next.snap = nil // the next round starts over from a snapshot too
 		}
-		return next, next.snapshot, nil
+		return next, next.snapshot, nil, nil
 	}
-	sp, _ := diffTree(prev.snap, next.snap)
+	sp, figuresChanged := diffTree(prev.snap, next.snap)
 	if sp == nil {
 		sp = map[string]any{}
 	}
 	patch, err := json.Marshal(sp)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var chartPatch json.RawMessage
 	if chartsDue {
@@ -398,13 +417,30 @@ func (p *Publisher) nextState(prev *topicState, snap *tiendo.Snapshot, charts da
 		}
 		if len(cp) > 0 {
 			if chartPatch, err = json.Marshal(cp); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
+	if chartPatch == nil || !figuresChanged {
+		upd, err := json.Marshal(liveMessage{Type: "update", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+			Snapshot: patch, Charts: chartPatch})
+		return next, upd, nil, err
+	}
 	upd, err := json.Marshal(liveMessage{Type: "update", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
-		Snapshot: patch, Charts: chartPatch})
-	return next, upd, err
+		Snapshot: patch})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	next.seq++
+	chartUpd, err := json.Marshal(liveMessage{Type: "update", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: json.RawMessage("{}"), Charts: chartPatch})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The snapshot a new client gets is the state after both.
+	next.snapshot, _ = json.Marshal(liveMessage{Type: "snapshot", Seq: next.seq, Build: p.cfg.Build, Storage: snap.Storage.State,
+		Snapshot: snapJSON, Charts: chartJSON})
+	return next, upd, chartUpd, nil
 }
 
 // Round computes one round now, as Run does on each wake: for tests and

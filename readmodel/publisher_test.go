@@ -85,6 +85,13 @@ func (h *recordingHub) last(t *testing.T, topic string) []byte {
 	return msgs[len(msgs)-1]
 }
 
+// since returns the messages published on topic after the first n.
+func (h *recordingHub) since(topic string, n int) [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][]byte(nil), h.got[topic][n:]...)
+}
+
 func (h *recordingHub) count(topic string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -235,22 +242,42 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 
 	// chartEvery after the snapshot, the charts that changed go out, as
 	// patches of the charts last sent.
+	// The figures go first (seq 4, no charts), the charts after (seq 5,
+	// an empty snapshot patch).
 	figs.events = append(figs.events, completion("c3", "S1", 1, evening.Add(-time.Minute)))
 	wall = evening.Add(chartEvery)
+	before := hub.count(topic)
 	p.round(context.Background())
-	withCharts, _ := decode(t, hub.last(t, topic))
-	if withCharts.Seq != 4 || len(withCharts.Charts["progress"]) == 0 {
-		t.Errorf("update at +%v: seq %d, charts %d; want seq 4 with the progress chart", chartEvery, withCharts.Seq, len(withCharts.Charts))
+	round := hub.since(topic, before)
+	if len(round) != 2 {
+		t.Fatalf("a round with new figures and charts sent %d messages, want 2", len(round))
+	}
+	figures, _ := decode(t, round[0])
+	withCharts, raw := decode(t, round[1])
+	if figures.Seq != 4 || len(figures.Charts) != 0 {
+		t.Errorf("first message at +%v: seq %d, %d charts; want seq 4, the figures alone", chartEvery, figures.Seq, len(figures.Charts))
+	}
+	if withCharts.Seq != 5 || len(withCharts.Charts["progress"]) == 0 || string(raw["snapshot"]) != "{}" {
+		t.Errorf("second message at +%v: seq %d, charts %d, snapshot %s; want seq 5 with the progress chart and an empty snapshot patch",
+			chartEvery, withCharts.Seq, len(withCharts.Charts), raw["snapshot"])
 	}
 	if len(withCharts.Charts["progress"]) >= len(first.Charts["progress"]) {
 		t.Errorf("the progress chart's patch has %d bytes, the chart %d", len(withCharts.Charts["progress"]), len(first.Charts["progress"]))
 	}
-	feed(hub.last(t, topic))
+	// Between the two the client holds the new figures with the charts
+	// before them; after the second, what a new client gets.
+	if _, err := follow.Feed(round[0]); err != nil || follow.Seq != 4 {
+		t.Fatalf("the figures' update: %v, seq %d", err, follow.Seq)
+	}
+	feed(round[1])
+	if resync, _ := decode(t, p.SnapshotFor(topic)); resync.Seq != 5 {
+		t.Errorf("the snapshot after the chart round is at seq %d, want 5 (after both)", resync.Seq)
+	}
 	if len(rounds) != 4 || !rounds[3].Equal(wall) {
 		t.Errorf("BeforeRound ran at %v, want once per round with the wall clock", rounds)
 	}
 
-	// A client that missed seq 5 is told to resync at seq 6, and the
+	// A client that missed seq 6 is told to resync at seq 7, and the
 	// snapshot it then gets takes it on.
 	for range 2 {
 		figs.events = append(figs.events, completion(fmt.Sprint("g", len(figs.events)), "S2", 1, evening.Add(-time.Minute)))
@@ -261,8 +288,8 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 		t.Fatalf("an update after a gap: %v, want ErrResync", err)
 	}
 	feed(p.SnapshotFor(topic))
-	if follow.Seq != 6 {
-		t.Errorf("after the resync the follower is at seq %d, want 6", follow.Seq)
+	if follow.Seq != 7 {
+		t.Errorf("after the resync the follower is at seq %d, want 7", follow.Seq)
 	}
 }
 
