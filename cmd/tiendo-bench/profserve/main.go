@@ -53,6 +53,8 @@ func run(args []string) error {
 	fs.Int64Var(&cfg.SpoolMax, "spool-max", cfg.SpoolMax, "spool limit")
 	fs.Float64Var(&cfg.RatePerSec, "rate", cfg.RatePerSec, "requests/s per token")
 	fs.Float64Var(&cfg.RateBurst, "burst", cfg.RateBurst, "burst per token")
+	fs.Float64Var(&cfg.EventsPerSec, "events-rate", cfg.EventsPerSec, "events/s per station token (-1: no limit)")
+	fs.IntVar(&cfg.MaxConnsPerAddr, "max-conns-per-addr", cfg.MaxConnsPerAddr, "open connections per client address (0: no cap)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
