@@ -192,10 +192,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		cfg.Bucket = DefaultBucket
 	}
 	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-		if cfg.Conn.ConnectedClusterName() != "" {
-			cfg.Replicas = 3
-		}
+		cfg.Replicas = Replicas(cfg.Conn)
 	}
 	if cfg.Duplicates <= 0 {
 		cfg.Duplicates = DefaultDuplicates

@@ -99,10 +99,7 @@ func OpenLease(ctx context.Context, cfg LeaseConfig) (*Lease, error) {
 		cfg.Settle = DefaultLeaseSettle
 	}
 	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-		if cfg.Conn.ConnectedClusterName() != "" {
-			cfg.Replicas = 3
-		}
+		cfg.Replicas = Replicas(cfg.Conn)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -251,4 +248,13 @@ func isWrongSequence(err error) bool {
 		errors.Is(err, jetstream.ErrKeyNotFound) ||
 		(errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant))
+}
+
+// Replicas is how many copies the log's streams and buckets keep: 3 on a
+// NATS cluster (a quorum survives one server), 1 on a server alone.
+func Replicas(nc *nats.Conn) int {
+	if nc.ConnectedClusterName() != "" {
+		return 3
+	}
+	return 1
 }

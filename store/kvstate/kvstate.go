@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	logjs "tiendo/acceptlog/jetstream"
 	"tiendo/store/local"
 )
 
@@ -78,10 +79,7 @@ func Open(ctx context.Context, cfg Config) (*State, error) {
 		cfg.Bucket = DefaultBucket
 	}
 	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-		if cfg.Conn.ConnectedClusterName() != "" {
-			cfg.Replicas = 3
-		}
+		cfg.Replicas = logjs.Replicas(cfg.Conn)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
