@@ -44,15 +44,19 @@ func parseClientMessage(msg []byte) clientMessage {
 	return clientIgnored
 }
 
-// wsConn adapts a contrib/websocket connection to live.Conn.
+// wsConn adapts a contrib/websocket connection to live.Conn. It holds the
+// fasthttp/websocket connection itself, not contrib's wrapper: the wrapper
+// goes back to a pool when wsHandler returns and serves the next upgrade,
+// while the hub may still close or write to this one (a revocation racing
+// a disconnect), which must reach this connection and no other.
 type wsConn struct {
-	c   *websocket.Conn
+	c   *fws.Conn
 	raw *guardedConn // the accepted socket beneath (nil in app.Test)
 }
 
 func (w wsConn) Write(msg []byte) error {
 	_ = w.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return w.c.WriteMessage(websocket.TextMessage, msg)
+	return w.c.WriteMessage(fws.TextMessage, msg)
 }
 
 // Close ends the connection for real. The socket was taken over from
@@ -96,7 +100,7 @@ func (w wsConn) Close() error {
 // sees this code reloads, and the server then sends it to sign-in or says
 // what it may not see, instead of retrying the stream for ever.
 func (w wsConn) closeForPolicy(reason string) {
-	_ = w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, reason),
+	_ = w.c.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(fws.ClosePolicyViolation, reason),
 		time.Now().Add(time.Second))
 }
 
@@ -163,7 +167,7 @@ func langOf(s string) string {
 func (s *Server) wsHandler(c *websocket.Conn) {
 	w, _ := c.Locals("watch").(*liveWatcher)
 	c.SetReadLimit(maxClientMessage)
-	w.conn = wsConn{c: c, raw: w.raw}
+	w.conn = wsConn{c: c.Conn, raw: w.raw}
 	w.client = s.hub.Subscribe(w.topic, w.conn, s.publisher.SnapshotFor(w.topic))
 	s.watchers.add(w)
 	for {
