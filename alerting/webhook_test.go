@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,5 +259,37 @@ func TestWebhookURLChecked(t *testing.T) {
 	}
 	if err := alerting.ValidWebhookURL("https://hooks.example.vn/tiendo?k=1"); err != nil {
 		t.Error(err)
+	}
+}
+
+// In a cluster the flush leader alone posts: a webhook whose node does not
+// lead posts nothing and leaves the marks; once it leads, it posts each.
+func TestWebhookPostsOnlyWhileLeading(t *testing.T) {
+	f := newFixture(t, at(20, 20, 0))
+	rcv := newReceiver(t, func(string, int) int { return http.StatusOK })
+	var leads atomic.Bool
+	w, err := alerting.NewWebhook(alerting.WebhookConfig{URL: rcv.srv.URL, Store: f.db, Registry: func() *tiendo.Registry { return f.reg },
+		Backoff: 10 * time.Millisecond, Leading: leads.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.notify = w.Wake
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	openThree(f)
+	time.Sleep(300 * time.Millisecond)
+	if ids, _ := rcv.count(rcv.attempts); ids != 0 {
+		t.Fatalf("a node that does not lead posted %d alerts", ids)
+	}
+	if marks, _ := f.db.AlertsToNotify(); len(marks) != 3 {
+		t.Fatalf("%d marks while not leading, want the 3 kept for the leader", len(marks))
+	}
+	leads.Store(true)
+	eventually(t, "the three posted once the node leads", func() bool { ids, _ := rcv.count(rcv.delivered); return ids == 3 })
+	if ids, total := rcv.count(rcv.delivered); ids != 3 || total != 3 {
+		t.Errorf("delivered %d posts of %d alerts, want each of 3 once", total, ids)
 	}
 }
