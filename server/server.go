@@ -430,11 +430,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 
 // SharedStateChanged is told, in a cluster, that changes made on other
 // nodes reached this node's state (store/kvstate): a registry or quota
-// import becomes this node's registry, and every open live connection is
-// checked again at the next round (a token revoked, a user reset or
-// removed, a session ended elsewhere closes its sockets here too).
+// import becomes this node's registry, and a change to who may read what
+// (tokens, users, sessions, the registry) has every open live connection
+// checked again at the next round: a token revoked, a user reset or
+// removed, a session ended elsewhere closes its sockets here too. Alerts,
+// notes and answers to moves need no re-check, only a round soon: each
+// round reads them.
 func (s *Server) SharedStateChanged(buckets map[string]bool) {
-	if buckets["stations"] || buckets["district_quotas"] {
+	registry := buckets["stations"] || buckets["district_quotas"]
+	if registry {
 		stations, err := s.local.Stations()
 		if err != nil {
 			s.log.Error("shared state: the registry from another node is unreadable; keeping this node's", "err", err)
@@ -445,5 +449,9 @@ func (s *Server) SharedStateChanged(buckets map[string]bool) {
 			s.setStations(stations)
 		}
 	}
-	s.credentialsChanged()
+	if registry || buckets["tokens"] || buckets["users"] || buckets["sessions"] {
+		s.credentialsChanged()
+		return
+	}
+	s.publisher.Wake() // an acknowledgement or a note made elsewhere: on screens within a round
 }

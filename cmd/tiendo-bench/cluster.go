@@ -104,25 +104,17 @@ func postLoad(ctx context.Context, url string, m *simulate.Model, stations []loa
 	return out
 }
 
-func issueStationTokens(ctx context.Context, url, admin string, n int) ([]loadStation, error) {
+// issueStationTokens issues tokens for the campaign's first n stations
+// through target (a node, or the cluster's proxy).
+func issueStationTokens(ctx context.Context, target *server, n int) ([]loadStation, error) {
 	all := langson2021.Stations()
-	client := &http.Client{Timeout: 30 * time.Second}
 	var out []loadStation
 	for i := 0; i < n && i < len(all); i++ {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/admin/tokens", strings.NewReader(`{"station":"`+all[i].ID+`"}`))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
+		tok, err := target.issueToken(ctx, all[i].ID)
 		if err != nil {
 			return nil, err
 		}
-		var t struct{ Token string }
-		err = json.NewDecoder(resp.Body).Decode(&t)
-		resp.Body.Close()
-		if err != nil || t.Token == "" {
-			return nil, fmt.Errorf("token for %s: status %d", all[i].ID, resp.StatusCode)
-		}
-		out = append(out, loadStation{idx: i, id: all[i].ID, token: t.Token})
+		out = append(out, loadStation{idx: i, id: all[i].ID, token: tok})
 	}
 	return out, nil
 }
@@ -146,7 +138,7 @@ func clusterPart(ctx context.Context, cfg *benchConfig) error {
 		ch.stop()
 		return err
 	}
-	stations, err := issueStationTokens(ctx, srv.url, srv.admin, n)
+	stations, err := issueStationTokens(ctx, srv, n)
 	if err != nil {
 		srv.stop(30 * time.Second)
 		ch.stop()
@@ -173,7 +165,8 @@ func clusterPart(ctx context.Context, cfg *benchConfig) error {
 	if err := json.Unmarshal(b, &cl); err != nil {
 		return err
 	}
-	stations, err = issueStationTokens(ctx, cl.Proxy, cl.AdminToken, n+1)
+	proxy := &server{url: cl.Proxy, admin: cl.AdminToken, client: &http.Client{Timeout: 30 * time.Second}}
+	stations, err = issueStationTokens(ctx, proxy, n+1)
 	if err != nil {
 		return err
 	}
