@@ -191,6 +191,11 @@ func AlertInScope(reg *Registry, scope Scope, a *Alert) bool {
 			return st.District == scope.ID
 		}
 		return a.District == scope.ID
+	case ScopeUnit:
+		if st := reg.Station(a.Station); a.Station != "" && st != nil {
+			return reg.Within(Scope{Kind: ScopeStation, ID: st.ID}, scope.ID)
+		}
+		return reg.Within(Scope{Kind: ScopeDistrict, ID: a.District}, scope.ID)
 	}
 	return false
 }

@@ -63,10 +63,20 @@ type Campaign struct {
 	// holding before the alert resolves (default 5), so that a figure
 	// wavering at its threshold does not open and resolve it by turns.
 	AlertClearMinutes float64 `json:"alert_clear_minutes,omitempty"`
+	// Level is the campaign's own level, the top of its tree: province
+	// (the default) or nation.
+	Level UnitLevel `json:"level,omitempty"`
+	// Units are the campaign's tree below its top (provinces, districts,
+	// communes), each with its quota. A province campaign may give its
+	// districts only (Districts); Validate fills each from the other.
+	Units []Unit `json:"units,omitempty"`
 	// Districts are the district-level units, each with its quota.
-	Districts []District `json:"districts"`
+	Districts []District `json:"districts,omitempty"`
 
 	loc *time.Location
+	// unitsOfDistricts: the file listed districts only and Units was made
+	// from them, so a later Validate makes it again from Districts.
+	unitsOfDistricts bool
 }
 
 // ParseCampaign decodes and validates a campaign file.
@@ -158,6 +168,9 @@ func (c *Campaign) Validate() error {
 	}
 	if h := c.LateClose(); h < 0 || h > 23 || h >= c.DayBoundaryHour && h <= c.OpenHour {
 		return bad("late_close_hour", "must be an hour after opening, or after midnight before the day boundary")
+	}
+	if err := c.validateUnits(bad); err != nil {
+		return err
 	}
 	if len(c.Districts) == 0 {
 		return bad("districts", "at least one district is required")

@@ -12,6 +12,7 @@ const (
 	RoleAdmin    Role = "admin"    // everything, and the admin API
 	RoleLeader   Role = "leader"   // reads everything
 	RoleDistrict Role = "district" // one district and its stations
+	RoleOfficer  Role = "officer"  // one unit of any level (a province) and everything under it
 	RoleChief    Role = "chief"    // one station, on a phone
 	RoleScreen   Role = "screen"   // a command-room screen: the province and district views
 	RoleStation  Role = "station"  // an agent: posts its own station's events, reads nothing
@@ -24,6 +25,7 @@ const (
 	SubjectNone     SubjectKind = iota // the whole campaign
 	SubjectDistrict                    // a district id
 	SubjectStation                     // a station id
+	SubjectUnit                        // a unit id, of any level
 )
 
 // String is the kind's name as messages write it ("unknown district X").
@@ -33,6 +35,8 @@ func (k SubjectKind) String() string {
 		return "district"
 	case SubjectStation:
 		return "station"
+	case SubjectUnit:
+		return "unit"
 	}
 	return "none"
 }
@@ -53,7 +57,7 @@ const (
 	readsNothing    reach = iota
 	readsEverything       // province, every district, every station
 	readsAggregates       // province and districts, no single station
-	readsOwn              // its subject's scope, and a district's stations
+	readsOwn              // its subject's scope and everything under it
 )
 
 // rolePolicy is everything the server decides by role, in one row, so that
@@ -80,6 +84,7 @@ var policies = map[Role]rolePolicy{
 	RoleAdmin:    {reads: readsEverything, subject: SubjectNone, home: HomeOverview, person: true},
 	RoleLeader:   {reads: readsEverything, subject: SubjectNone, home: HomeOverview, person: true},
 	RoleDistrict: {reads: readsOwn, subject: SubjectDistrict, home: HomeSubject, person: true},
+	RoleOfficer:  {reads: readsOwn, subject: SubjectUnit, home: HomeSubject, person: true},
 	RoleChief:    {reads: readsOwn, subject: SubjectStation, home: HomeSubject, person: true},
 	RoleScreen:   {reads: readsAggregates, subject: SubjectNone, home: HomeScreen, screenView: true, person: true},
 	RoleStation:  {reads: readsNothing, subject: SubjectStation, home: HomeOverview, postsEvents: true},
@@ -87,7 +92,7 @@ var policies = map[Role]rolePolicy{
 
 // Roles lists every role, in the order messages and help texts name them.
 func Roles() []Role {
-	return []Role{RoleAdmin, RoleLeader, RoleDistrict, RoleChief, RoleScreen, RoleStation}
+	return []Role{RoleAdmin, RoleLeader, RoleOfficer, RoleDistrict, RoleChief, RoleScreen, RoleStation}
 }
 
 // PersonRoles lists the roles a user account may have, in Roles' order.
@@ -150,6 +155,8 @@ func (r Role) CheckSubject(reg *Registry, subject string) (string, bool) {
 		return "", false
 	case p.subject == SubjectDistrict:
 		return subject, reg.District(subject) != nil
+	case p.subject == SubjectUnit:
+		return subject, reg.Unit(subject) != nil
 	case p.subject == SubjectStation:
 		return subject, reg.Station(subject) != nil
 	}
@@ -164,6 +171,8 @@ func (r Role) HomeScope(subject string) Scope {
 		switch p.subject {
 		case SubjectDistrict:
 			return Scope{Kind: ScopeDistrict, ID: subject}
+		case SubjectUnit:
+			return Scope{Kind: ScopeUnit, ID: subject}
 		case SubjectStation:
 			return Scope{Kind: ScopeStation, ID: subject}
 		}
@@ -172,27 +181,21 @@ func (r Role) HomeScope(subject string) Scope {
 }
 
 // CanRead reports whether an account of role r tied to subject may watch
-// scope. Whether the district or station of scope exists is not its
-// question: an unknown one is a 404 for whoever may ask for it. A station
-// belongs to a district account while reg files it under that district,
-// so an import that moves it moves who may see it.
+// scope. Whether the unit or station of scope exists is not its question:
+// an unknown one is a 404 for whoever may ask for it. A station belongs to
+// a unit's account while reg files it under that unit, so an import that
+// moves it moves who may see it.
 func (r Role) CanRead(reg *Registry, subject string, scope Scope) bool {
 	p := policies[r]
 	switch p.reads {
 	case readsEverything:
 		return true
 	case readsAggregates:
-		return scope.Kind == ScopeProvince || scope.Kind == ScopeDistrict
+		return scope.Kind != ScopeStation
 	case readsOwn:
 		switch p.subject {
-		case SubjectDistrict:
-			switch scope.Kind {
-			case ScopeDistrict:
-				return scope.ID == subject
-			case ScopeStation:
-				st := reg.Station(scope.ID)
-				return st != nil && st.District == subject
-			}
+		case SubjectDistrict, SubjectUnit:
+			return scope.Kind != ScopeProvince && reg.Within(scope, subject)
 		case SubjectStation:
 			return scope.Kind == ScopeStation && scope.ID == subject
 		}

@@ -170,7 +170,7 @@ func TestRoleForms(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"role":"screen"}`), &back); err != nil || back.Role != tiendo.RoleScreen {
 		t.Errorf("decoded %q, %v", back.Role, err)
 	}
-	all := []tiendo.Role{"admin", "leader", "district", "chief", "screen", "station"}
+	all := []tiendo.Role{"admin", "leader", "officer", "district", "chief", "screen", "station"}
 	if got := tiendo.Roles(); !reflect.DeepEqual(got, all) {
 		t.Errorf("Roles() = %v", got)
 	}
@@ -179,13 +179,13 @@ func TestRoleForms(t *testing.T) {
 			t.Errorf("%q is not Valid", r)
 		}
 	}
-	if got := tiendo.PersonRoles(); !reflect.DeepEqual(got, all[:5]) {
+	if got := tiendo.PersonRoles(); !reflect.DeepEqual(got, all[:6]) {
 		t.Errorf("PersonRoles() = %v, want all but station", got)
 	}
-	if got := tiendo.JoinRoles(tiendo.Roles(), ", "); got != "admin, leader, district, chief, screen, station" {
+	if got := tiendo.JoinRoles(tiendo.Roles(), ", "); got != "admin, leader, officer, district, chief, screen, station" {
 		t.Errorf("JoinRoles(Roles, \", \") = %q", got)
 	}
-	if got := tiendo.JoinRoles(tiendo.PersonRoles(), " or "); got != "admin, leader, district, chief or screen" {
+	if got := tiendo.JoinRoles(tiendo.PersonRoles(), " or "); got != "admin, leader, officer, district, chief or screen" {
 		t.Errorf("JoinRoles(PersonRoles, \" or \") = %q", got)
 	}
 	if got := tiendo.JoinRoles([]tiendo.Role{tiendo.RoleChief}, " or "); got != "chief" {

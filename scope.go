@@ -9,10 +9,14 @@ const (
 	ScopeProvince ScopeKind = "province"
 	ScopeDistrict ScopeKind = "district"
 	ScopeStation  ScopeKind = "station"
+	// ScopeUnit is a unit of the campaign's tree at any level; a
+	// registry resolves one at district level to ScopeDistrict.
+	ScopeUnit ScopeKind = "unit"
 )
 
 // Scope is what a page or WebSocket subscription watches: the whole
-// province, one district, or one station.
+// campaign ("province", kept for the links of a province campaign), one
+// unit of its tree, one district, or one station.
 type Scope struct {
 	Kind ScopeKind
 	ID   string // empty for the province
@@ -21,7 +25,8 @@ type Scope struct {
 // ProvinceScope is the scope of the whole campaign.
 var ProvinceScope = Scope{Kind: ScopeProvince}
 
-// ParseScope parses "province", "district:<id>" or "station:<id>".
+// ParseScope parses "province", "unit:<id>", "district:<id>" or
+// "station:<id>".
 // It returns an EInvalid *Error for anything else.
 func ParseScope(s string) (Scope, error) {
 	if s == "" || s == "province" {
@@ -30,12 +35,12 @@ func ParseScope(s string) (Scope, error) {
 	kind, id, ok := strings.Cut(s, ":")
 	if ok && id != "" && ValidStationID(id) {
 		switch ScopeKind(kind) {
-		case ScopeDistrict, ScopeStation:
+		case ScopeDistrict, ScopeStation, ScopeUnit:
 			return Scope{Kind: ScopeKind(kind), ID: id}, nil
 		}
 	}
 	return Scope{}, &Error{Code: EInvalid, Message: "invalid scope",
-		Fields: []FieldError{{Index: -1, Field: "scope", Reason: "want province, district:<id> or station:<id>"}}}
+		Fields: []FieldError{{Index: -1, Field: "scope", Reason: "want province, unit:<id>, district:<id> or station:<id>"}}}
 }
 
 func (s Scope) String() string {

@@ -22,7 +22,11 @@ type Snapshot struct {
 	Pace      *Pace           `json:"pace"` // of the scope's target; null without one
 	Stations  []StationState  `json:"stations"`
 	Districts []DistrictState `json:"districts,omitempty"`
-	Attention Attention       `json:"attention"`
+	// Units are the units right under a scope above province level (the
+	// provinces of the nation), most urgent first (RankUnits); a scope at
+	// province level lists its districts in Districts, in file order.
+	Units     []UnitState `json:"units,omitempty"`
+	Attention Attention   `json:"attention"`
 	// Moves are the staff moves suggested now: of every district in the
 	// scope, or, for a station, those that send to or from it.
 	Moves []StaffMove `json:"moves"`
@@ -32,6 +36,10 @@ type Snapshot struct {
 	// the server has seen the scope for an hour (the read model adds it).
 	HourChange *HourChange  `json:"hour_change"`
 	Storage    StorageState `json:"storage"`
+
+	// unlisted: the scope is above province level, where pages get the
+	// units and not the stations' own records (Sent).
+	unlisted bool
 }
 
 // Attention lists the stations that need someone's attention now, each
@@ -155,20 +163,28 @@ type StationState struct {
 	Pace             *Pace      `json:"pace"`         // of its quota; null without one
 }
 
-// DistrictState is one district's progress against its quota.
-type DistrictState struct {
-	ID             string  `json:"id"`
-	Name           string  `json:"name"`
-	Quota          int64   `json:"quota"`
-	Completed      int64   `json:"completed"`
-	CompletedToday int64   `json:"completed_today"`
-	Queue          int     `json:"queue"`       // people waiting (not home-visit lists)
-	ListVisits     int     `json:"list_visits"` // households left on home-visit lists
-	PerHour        int64   `json:"per_hour"`
-	PercentDone    float64 `json:"percent_done"`
-	IdleStaff      int     `json:"idle_staff"`
-	StationsLate   int     `json:"stations_late"`
-	Pace           *Pace   `json:"pace"`
+// DistrictState is a district's UnitState.
+type DistrictState = UnitState
+
+// UnitState is one unit's progress against its quota: a district of the
+// province, a province of the nation.
+type UnitState struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Short          string    `json:"short,omitempty"`
+	Level          UnitLevel `json:"level"`
+	Quota          int64     `json:"quota"`
+	Completed      int64     `json:"completed"`
+	CompletedToday int64     `json:"completed_today"`
+	Queue          int       `json:"queue"`       // people waiting (not home-visit lists)
+	ListVisits     int       `json:"list_visits"` // households left on home-visit lists
+	PerHour        int64     `json:"per_hour"`
+	PercentDone    float64   `json:"percent_done"`
+	IdleStaff      int       `json:"idle_staff"`
+	StationsLate   int       `json:"stations_late"`
+	Stations       int       `json:"stations"`
+	StationsOpen   int       `json:"stations_open"`
+	Pace           *Pace     `json:"pace"`
 }
 
 // ForScreen is the snapshot as a command-room screen receives it: the
@@ -179,6 +195,18 @@ func (s *Snapshot) ForScreen() *Snapshot {
 	out := *s
 	out.Stations = []StationState{}
 	return &out
+}
+
+// Sent is the snapshot as the API and the live stream send it: for a
+// command-room screen ForScreen's; above province level without the
+// stations' own records (some ten thousand of them for the nation; the
+// units and the attention lists carry what its pages show). The read model
+// and the alerts keep the whole snapshot.
+func (s *Snapshot) Sent(screen bool) *Snapshot {
+	if screen || s.unlisted {
+		return s.ForScreen()
+	}
+	return s
 }
 
 // BuildSnapshot combines the registry with the stored figures into the
@@ -211,16 +239,20 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	}
 	snap.Totals.Target = reg.Target(scope)
 	var retries, recent int64
-	districts := map[string]*DistrictState{}
-	districtRecent := map[string]int64{}
-	if scope.Kind == ScopeProvince {
-		for _, d := range reg.Districts() {
-			snap.Districts = append(snap.Districts, DistrictState{ID: d.ID, Name: d.Name, Quota: d.Quota})
-		}
-		for i := range snap.Districts {
-			districts[snap.Districts[i].ID] = &snap.Districts[i]
-		}
+	// The units right under the scope, each station summed into the one
+	// it belongs to: a province-level scope's districts, the nation's
+	// provinces.
+	level := reg.LevelOf(scope)
+	var units []UnitState
+	for _, u := range reg.Children(scope) {
+		units = append(units, UnitState{ID: u.ID, Name: u.Name, Short: u.Short, Level: u.Level, Quota: u.Quota})
 	}
+	unitOf := make(map[string]*UnitState, len(units))
+	for i := range units {
+		unitOf[units[i].ID] = &units[i]
+	}
+	unitRecent := map[string]int64{}
+	snap.unlisted = !reg.ListsStations(scope)
 	for _, st := range reg.StationsIn(scope) {
 		s := StationState{ID: st.ID, Name: st.Name, District: st.District, Commune: st.Commune, Kind: st.Kind,
 			Status: StatusOffline, Lanes: st.Lanes, Quota: st.Quota, Lat: st.Lat, Lon: st.Lon}
@@ -282,7 +314,11 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		if s.Late {
 			t.StationsLate++
 		}
-		if d := districts[s.District]; d != nil {
+		if d := unitAmong(reg, st, unitOf); d != nil {
+			d.Stations++
+			if s.Status == StatusOpen {
+				d.StationsOpen++
+			}
 			d.Completed += s.Completed
 			d.CompletedToday += s.CompletedToday
 			d.Queue += queue
@@ -292,23 +328,43 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 			if s.Late {
 				d.StationsLate++
 			}
-			districtRecent[s.District] += stRecent
+			unitRecent[d.ID] += stRecent
 		}
 	}
 	if snap.Totals.Completed > 0 {
 		snap.Totals.RetriesPerRec = round2(float64(retries) / float64(snap.Totals.Completed))
 	}
 	snap.Totals.PercentDone = percent(snap.Totals.Completed, snap.Totals.Target)
-	for i := range snap.Districts {
-		d := &snap.Districts[i]
+	for i := range units {
+		d := &units[i]
 		d.PercentDone = percent(d.Completed, d.Quota)
-		d.Pace = paceOf(d.Quota, d.Completed, districtRecent[d.ID])
+		d.Pace = paceOf(d.Quota, d.Completed, unitRecent[d.ID])
+	}
+	switch {
+	case level == LevelProvince:
+		snap.Districts = units
+	case level.Above(LevelProvince):
+		RankUnits(units)
+		snap.Units = units
 	}
 	snap.Pace = paceOf(snap.Totals.Target, snap.Totals.Completed, recent)
 	snap.Attention = attentionOf(snap.Stations)
 	snap.Moves = []StaffMove{} // the read model plans them, with the chiefs' answers
 	snap.Alerts = []Alert{}    // and adds the open alerts
 	return snap
+}
+
+// unitAmong is the unit of units that station st belongs to, or nil.
+func unitAmong(reg *Registry, st *Station, units map[string]*UnitState) *UnitState {
+	if len(units) == 0 {
+		return nil
+	}
+	for _, id := range reg.unitsOf(st) {
+		if u := units[id]; u != nil {
+			return u
+		}
+	}
+	return nil
 }
 
 // attentionOf picks the stations each attention list names.

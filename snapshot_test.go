@@ -122,9 +122,9 @@ func TestBuildSnapshotProvince(t *testing.T) {
 	}
 
 	wantDistricts := []tiendo.DistrictState{
-		{ID: "LS-TP", Name: "TP Lạng Sơn", Quota: 81274, Completed: 1500, CompletedToday: 170, Queue: 20, PerHour: 30, PercentDone: 1.85},
-		{ID: "LS-BS", Name: "Bắc Sơn", Quota: 56813, Completed: 300, CompletedToday: 40, Queue: 8, PerHour: 12, PercentDone: 0.53},
-		{ID: "LS-DL", Name: "Đình Lập", Quota: 22883},
+		{ID: "LS-TP", Name: "TP Lạng Sơn", Level: tiendo.LevelDistrict, Quota: 81274, Completed: 1500, CompletedToday: 170, Queue: 20, PerHour: 30, PercentDone: 1.85, Stations: 2, StationsOpen: 1},
+		{ID: "LS-BS", Name: "Bắc Sơn", Level: tiendo.LevelDistrict, Quota: 56813, Completed: 300, CompletedToday: 40, Queue: 8, PerHour: 12, PercentDone: 0.53, Stations: 1},
+		{ID: "LS-DL", Name: "Đình Lập", Level: tiendo.LevelDistrict, Quota: 22883, Stations: 1},
 	}
 	wantDistricts[0].StationsLate = 1
 	for i := range snap.Districts {

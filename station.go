@@ -41,6 +41,9 @@ type Station struct {
 	Lat      float64     `json:"lat"`
 	Lon      float64     `json:"lon"`
 	Quota    int64       `json:"quota"`
+	// Unit is the unit the station hangs under when that is below its
+	// district (a commune); "" for a station filed under its district.
+	Unit string `json:"unit,omitempty"`
 	// Synthetic marks made-up names (the simulator's communes beyond the source's).
 	Synthetic bool `json:"synthetic,omitempty"`
 }
@@ -144,7 +147,9 @@ func unneutraliseCell(s string) string {
 }
 
 // StationCSVHeader is the column order of a station registry file.
-var StationCSVHeader = []string{"id", "name", "district", "commune", "kind", "lanes", "lat", "lon", "quota", "synthetic"}
+// The last two are optional: synthetic, and unit (the commune unit a
+// station hangs under, below its district; Campaign.CheckStationUnits).
+var StationCSVHeader = []string{"id", "name", "district", "commune", "kind", "lanes", "lat", "lon", "quota", "synthetic", "unit"}
 
 // ParseStationsCSV reads a station registry in StationCSVHeader's columns
 // (a header row is required; column order may differ). Every row is checked
@@ -165,7 +170,7 @@ func ParseStationsCSV(r io.Reader, districts []District) ([]Station, error) {
 	)
 	t.each(&bad, func(row int, get func(string) string) {
 		s := Station{ID: get("id"), Name: unneutraliseCell(get("name")), District: get("district"),
-			Commune: unneutraliseCell(get("commune")), Kind: StationKind(get("kind"))}
+			Commune: unneutraliseCell(get("commune")), Kind: StationKind(get("kind")), Unit: get("unit")}
 		unparsed := map[string]bool{}
 		num := func(field string, dst any) {
 			v := get(field)
@@ -225,26 +230,33 @@ func WriteStationsCSV(w io.Writer, stations []Station) error {
 		}
 		_ = cw.Write([]string{s.ID, neutraliseCell(s.Name), s.District, neutraliseCell(s.Commune), string(s.Kind), strconv.Itoa(s.Lanes),
 			strconv.FormatFloat(s.Lat, 'f', 5, 64), strconv.FormatFloat(s.Lon, 'f', 5, 64),
-			strconv.FormatInt(s.Quota, 10), syn})
+			strconv.FormatInt(s.Quota, 10), syn, s.Unit})
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// Registry is an immutable view of a campaign's districts and stations,
+// Registry is an immutable view of a campaign's units and stations,
 // indexed for the lookups ingest and the live state do on every event.
 type Registry struct {
 	Campaign  *Campaign
 	districts []District
 	stations  []Station
+	units     []Unit
 	byID      map[string]*Station
 	byDist    map[string][]*Station
 	distByID  map[string]*District
+	unitByID  map[string]*Unit
+	children  map[string][]*Unit    // by parent id; "" the units under the campaign's top
+	under     map[string][]*Station // by unit id: every station of its subtree
 }
 
-// NewRegistry indexes districts and stations; stations are sorted by district then id.
+// NewRegistry indexes units and stations; stations are sorted by district
+// then id. districts are the district quotas in force (the campaign's, or
+// an import's): they replace the quotas of the campaign's district units.
 func NewRegistry(c *Campaign, districts []District, stations []Station) *Registry {
-	r := &Registry{Campaign: c, byID: map[string]*Station{}, byDist: map[string][]*Station{}, distByID: map[string]*District{}}
+	r := &Registry{Campaign: c, byID: map[string]*Station{}, byDist: map[string][]*Station{}, distByID: map[string]*District{},
+		unitByID: map[string]*Unit{}, children: map[string][]*Unit{}, under: map[string][]*Station{}}
 	r.districts = append([]District(nil), districts...)
 	r.stations = append([]Station(nil), stations...)
 	sort.SliceStable(r.stations, func(i, j int) bool {
@@ -256,12 +268,47 @@ func NewRegistry(c *Campaign, districts []District, stations []Station) *Registr
 	for i := range r.districts {
 		r.distByID[r.districts[i].ID] = &r.districts[i]
 	}
+	r.units = append([]Unit(nil), c.Units...)
+	for i := range r.units {
+		u := &r.units[i]
+		if d := r.distByID[u.ID]; d != nil {
+			u.Quota = d.Quota
+		}
+		r.unitByID[u.ID] = u
+	}
+	for i := range r.units {
+		u := &r.units[i]
+		r.children[u.Parent] = append(r.children[u.Parent], u)
+	}
 	for i := range r.stations {
 		s := &r.stations[i]
 		r.byID[s.ID] = s
 		r.byDist[s.District] = append(r.byDist[s.District], s)
+		for _, id := range r.unitsOf(s) {
+			r.under[id] = append(r.under[id], s)
+		}
 	}
 	return r
+}
+
+// unitsOf lists the units a station belongs to, its own first, then each
+// parent up to the campaign's top (which is no unit). A district the tree
+// does not know (an import's) is its only unit.
+func (r *Registry) unitsOf(s *Station) []string {
+	id := s.Unit
+	if id == "" {
+		id = s.District
+	}
+	var out []string
+	for depth := 0; id != "" && depth < len(levelDepth); depth++ {
+		out = append(out, id)
+		u := r.unitByID[id]
+		if u == nil {
+			break
+		}
+		id = u.Parent
+	}
+	return out
 }
 
 // Station returns the station with the given id, or nil.
@@ -285,8 +332,11 @@ func (r *Registry) StationsIn(s Scope) []*Station {
 			out[i] = &r.stations[i]
 		}
 		return out
-	case ScopeDistrict:
-		return r.byDist[s.ID]
+	case ScopeDistrict, ScopeUnit:
+		if r.unitByID[s.ID] == nil {
+			return r.byDist[s.ID]
+		}
+		return r.under[s.ID]
 	case ScopeStation:
 		if st := r.byID[s.ID]; st != nil {
 			return []*Station{st}
@@ -296,12 +346,15 @@ func (r *Registry) StationsIn(s Scope) []*Station {
 }
 
 // Target returns the quota of a scope: the campaign target for the province,
-// the district's quota, or the station's.
+// the unit's quota, or the station's.
 func (r *Registry) Target(s Scope) int64 {
 	switch s.Kind {
 	case ScopeProvince:
 		return r.Campaign.Target
-	case ScopeDistrict:
+	case ScopeDistrict, ScopeUnit:
+		if u := r.unitByID[s.ID]; u != nil {
+			return u.Quota
+		}
 		if d := r.distByID[s.ID]; d != nil {
 			return d.Quota
 		}

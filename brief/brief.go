@@ -159,8 +159,8 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 	}
 	b := &Brief{Campaign: snap.Campaign, Scope: r.Scope, Day: day, AsOf: snap.Now, Live: live, Storage: worse(snap.Storage, storage),
 		Location: c.Location(), LateFrom: c.LateNightHour, DayEndHour: c.DayBoundaryHour}
-	if d := reg.District(r.Scope.ID); r.Scope.Kind == tiendo.ScopeDistrict && d != nil {
-		b.ScopeName = d.Name
+	if u := reg.Unit(r.Scope.ID); r.Scope.Kind != tiendo.ScopeProvince && r.Scope.Kind != tiendo.ScopeStation && u != nil {
+		b.ScopeName = u.Name
 	}
 	byStation := make(map[string]tiendo.StationWindows, len(counts))
 	for _, w := range counts {

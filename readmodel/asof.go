@@ -153,12 +153,10 @@ func AddPendingWindows(stored []tiendo.StationWindows, pending []tiendo.Event, q
 }
 
 // scopeStations are the registry's stations of scope, or ENotFound for an
-// unknown district or station, as Snapshot answers.
+// unknown unit or station.
 func scopeStations(reg *tiendo.Registry, scope tiendo.Scope) ([]*tiendo.Station, error) {
-	stations := reg.StationsIn(scope)
-	if scope.Kind != tiendo.ScopeProvince && len(stations) == 0 &&
-		(scope.Kind == tiendo.ScopeStation || reg.District(scope.ID) == nil) {
+	if !reg.Known(scope) {
 		return nil, tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
 	}
-	return stations, nil
+	return reg.StationsIn(scope), nil
 }

@@ -56,11 +56,9 @@ const queryTimeout = 10 * time.Second
 // figures of the scope are cached.
 func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
 	reg := m.src.Registry()
-	stations := reg.StationsIn(scope)
-	if scope.Kind != tiendo.ScopeProvince && len(stations) == 0 {
-		if scope.Kind == tiendo.ScopeStation || reg.District(scope.ID) == nil {
-			return nil, tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
-		}
+	stations, err := scopeStations(reg, scope)
+	if err != nil {
+		return nil, err
 	}
 	now := m.src.Now()
 	c := reg.Campaign

@@ -259,11 +259,7 @@ func (p *Publisher) round(ctx context.Context) {
 				p.cfg.Log.Error("build charts", "topic", t.String(), "err", cerr)
 				continue
 			}
-			snap := in.Snapshot
-			if t.Screen {
-				snap = snap.ForScreen()
-			}
-			p.publish(t, snap, charts)
+			p.publish(t, in.Snapshot.Sent(t.Screen), charts)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,7 +17,6 @@ import (
 	"tiendo/readmodel"
 	"tiendo/simulate"
 	"tiendo/store"
-	"tiendo/store/chdb"
 )
 
 // noPending is the overlay of a store that every event was written to
@@ -59,15 +57,12 @@ func TestReplayFiguresAgree(t *testing.T) {
 		to = d
 	}
 	ctx := context.Background()
-	engine, err := chdb.Open(filepath.Join(t.TempDir(), "chdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := testEngine(t)
 	db, err := store.Open(ctx, engine, "replay")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	// The engine is shared: TestMain closes it.
 	c, stations := langson2021.Campaign(), langson2021.Stations()
 	db.SetStations(stations)
 	reg := tiendo.NewRegistry(c, c.Districts, stations)

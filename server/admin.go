@@ -121,6 +121,9 @@ func (s *Server) importStations(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.campaign.CheckStationUnits(stations); err != nil {
+		return err
+	}
 	if err := s.local.SaveStations(stations); err != nil {
 		return err
 	}

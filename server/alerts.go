@@ -40,7 +40,7 @@ type alertList struct {
 // default), or every alert open at any time of a working day (state=all;
 // day defaults to the current one), the daily brief's history.
 func (s *Server) listAlerts(c *fiber.Ctx) error {
-	scope, err := tiendo.ParseScope(c.Query("scope"))
+	scope, err := s.scopeQuery(c)
 	if err != nil {
 		return err
 	}
@@ -52,8 +52,7 @@ func (s *Server) listAlerts(c *fiber.Ctx) error {
 			Fields: []tiendo.FieldError{{Index: -1, Field: field, Reason: reason}}}
 	}
 	reg := s.Registry()
-	if scope.Kind == tiendo.ScopeStation && reg.Station(scope.ID) == nil ||
-		scope.Kind == tiendo.ScopeDistrict && reg.District(scope.ID) == nil {
+	if !reg.Known(scope) {
 		return tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
 	}
 	out := alertList{Scope: scope, State: c.Query("state", "open")}

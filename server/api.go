@@ -47,7 +47,7 @@ func (s *Server) serveMetrics(ctx context.Context, ln net.Listener) {
 }
 
 func (s *Server) getSnapshot(c *fiber.Ctx) error {
-	scope, err := tiendo.ParseScope(c.Query("scope"))
+	scope, err := s.scopeQuery(c)
 	if err != nil {
 		return err
 	}
@@ -59,9 +59,17 @@ func (s *Server) getSnapshot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if who.Role.ScreenView() {
-		snap = snap.ForScreen()
-	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(snap)
+	return c.JSON(snap.Sent(who.Role.ScreenView()))
+}
+
+// scopeQuery reads the request's scope parameter in its canonical form
+// (Registry.Resolve): unit:LS-TP and district:LS-TP are one scope, with
+// one topic, one cache entry and one set of alerts.
+func (s *Server) scopeQuery(c *fiber.Ctx) (tiendo.Scope, error) {
+	scope, err := tiendo.ParseScope(c.Query("scope"))
+	if err != nil {
+		return scope, err
+	}
+	return s.Registry().Resolve(scope), nil
 }

@@ -112,8 +112,8 @@ func TestAdminChecksRoleAndSubject(t *testing.T) {
 		field, why    string // of the 400's one item
 		role, subject string // of the 201's record
 	}{
-		{"tokens", `{"role":"root"}`, 400, "role", "must be one of admin, leader, district, chief, screen, station", "", ""},
-		{"tokens", `{}`, 400, "role", "must be one of admin, leader, district, chief, screen, station", "", ""},
+		{"tokens", `{"role":"root"}`, 400, "role", "must be one of admin, leader, officer, district, chief, screen, station", "", ""},
+		{"tokens", `{}`, 400, "role", "must be one of admin, leader, officer, district, chief, screen, station", "", ""},
 		{"tokens", `{"station":"NOPE"}`, 400, "station", "unknown station NOPE", "", ""},
 		{"tokens", `{"role":"chief","subject":"NOPE"}`, 400, "station", "unknown station NOPE", "", ""},
 		{"tokens", `{"role":"chief","subject":"D1"}`, 400, "station", "unknown station D1", "", ""},
@@ -122,7 +122,7 @@ func TestAdminChecksRoleAndSubject(t *testing.T) {
 		{"tokens", `{"role":"chief","subject":"S2"}`, 201, "", "", "chief", "S2"},
 		{"tokens", `{"role":"district","subject":"D2"}`, 201, "", "", "district", "D2"},
 		{"tokens", `{"role":"screen","subject":"D1"}`, 201, "", "", "screen", ""},
-		{"users", `{"name":"u1","role":"station","subject":"S1"}`, 400, "role", "must be admin, leader, district, chief or screen", "", ""},
+		{"users", `{"name":"u1","role":"station","subject":"S1"}`, 400, "role", "must be admin, leader, officer, district, chief or screen", "", ""},
 		{"users", `{"name":"u2","role":"chief","subject":"NOPE"}`, 400, "subject", "unknown station NOPE", "", ""},
 		{"users", `{"name":"u3","role":"district","subject":"S1"}`, 400, "subject", "unknown district S1", "", ""},
 		{"users", `{"name":"u4","role":"chief","subject":"S1"}`, 201, "", "", "chief", "S1"},

@@ -28,7 +28,7 @@ var briefTypes = map[string]string{
 // rows). The day defaults to today's working day, the format to html, the
 // language to the one the pages were last shown in.
 func (s *Server) getBrief(c *fiber.Ctx) error {
-	scope, err := tiendo.ParseScope(c.Query("scope"))
+	scope, err := s.scopeQuery(c)
 	if err != nil {
 		return err
 	}

@@ -181,7 +181,7 @@ func (s *Server) noteOf(reg *tiendo.Registry, req noteRequest) (tiendo.Note, []t
 // listNotes answers GET /api/v1/notes?scope=…: the scope's notes (see
 // notesIn) for whoever may read the scope, by start time.
 func (s *Server) listNotes(c *fiber.Ctx) error {
-	scope, err := tiendo.ParseScope(c.Query("scope"))
+	scope, err := s.scopeQuery(c)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) listNotes(c *fiber.Ctx) error {
 		return err
 	}
 	reg := s.Registry()
-	if (scope.Kind == tiendo.ScopeDistrict && reg.District(scope.ID) == nil) || (scope.Kind == tiendo.ScopeStation && reg.Station(scope.ID) == nil) {
+	if !reg.Known(scope) {
 		return tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
 	}
 	all, err := s.local.Notes()
@@ -246,6 +246,8 @@ func notesIn(reg *tiendo.Registry, all []tiendo.Note, scope tiendo.Scope) []tien
 			in = true
 		case tiendo.ScopeDistrict:
 			in = district == scope.ID
+		case tiendo.ScopeUnit:
+			in = reg.Within(tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: district}, scope.ID)
 		case tiendo.ScopeStation:
 			st := reg.Station(scope.ID)
 			in = n.Station == scope.ID || (n.Station == "" && st != nil && n.District == st.District)

@@ -110,7 +110,7 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return tiendo.Errorf(tiendo.EInvalid, "this endpoint speaks WebSocket only")
 	}
-	scope, err := tiendo.ParseScope(c.Query("scope"))
+	scope, err := s.scopeQuery(c)
 	if err != nil {
 		return err
 	}
@@ -124,8 +124,7 @@ func (s *Server) wsUpgrade(c *fiber.Ctx) error {
 		return err
 	}
 	reg := s.Registry()
-	if scope.Kind == tiendo.ScopeStation && reg.Station(scope.ID) == nil ||
-		scope.Kind == tiendo.ScopeDistrict && reg.District(scope.ID) == nil {
+	if !reg.Known(scope) {
 		return tiendo.Errorf(tiendo.ENotFound, "no %s with id %q", scope.Kind, scope.ID)
 	}
 	if !s.originAllowed(c, who) {

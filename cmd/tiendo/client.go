@@ -106,7 +106,7 @@ func runTokenIssue(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
 	station := fs.String("station", "", "station id: a token that posts that station's events")
 	role := fs.String("role", "", "role: "+tiendo.JoinRoles(tiendo.Roles(), ", "))
-	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
+	subject := fs.String("subject", "", "unit id (role officer: a province, district or commune), district id (role district) or station id (role chief)")
 	client := clientFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -321,7 +321,7 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	name := fs.String("name", "", "user name (letters, digits, '.', '_', '-')")
 	role := fs.String("role", "", tiendo.JoinRoles(tiendo.PersonRoles(), " or "))
-	subject := fs.String("subject", "", "district id (role district) or station id (role chief)")
+	subject := fs.String("subject", "", "unit id (role officer: a province, district or commune), district id (role district) or station id (role chief)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
 	client := clientFlags(fs)
 	if err := fs.Parse(args); err != nil {
