@@ -359,7 +359,7 @@ func unitAmong(reg *Registry, st *Station, units map[string]*UnitState) *UnitSta
 	if len(units) == 0 {
 		return nil
 	}
-	for _, id := range reg.unitsOf(st) {
+	for _, id := range reg.chain[st.ID] {
 		if u := units[id]; u != nil {
 			return u
 		}

@@ -249,6 +249,7 @@ type Registry struct {
 	unitByID  map[string]*Unit
 	children  map[string][]*Unit    // by parent id; "" the units under the campaign's top
 	under     map[string][]*Station // by unit id: every station of its subtree
+	chain     map[string][]string   // by station id: its units, its own first (unitsOf)
 }
 
 // NewRegistry indexes units and stations; stations are sorted by district
@@ -256,7 +257,8 @@ type Registry struct {
 // an import's): they replace the quotas of the campaign's district units.
 func NewRegistry(c *Campaign, districts []District, stations []Station) *Registry {
 	r := &Registry{Campaign: c, byID: map[string]*Station{}, byDist: map[string][]*Station{}, distByID: map[string]*District{},
-		unitByID: map[string]*Unit{}, children: map[string][]*Unit{}, under: map[string][]*Station{}}
+		unitByID: map[string]*Unit{}, children: map[string][]*Unit{}, under: map[string][]*Station{},
+		chain: map[string][]string{}}
 	r.districts = append([]District(nil), districts...)
 	r.stations = append([]Station(nil), stations...)
 	sort.SliceStable(r.stations, func(i, j int) bool {
@@ -284,7 +286,8 @@ func NewRegistry(c *Campaign, districts []District, stations []Station) *Registr
 		s := &r.stations[i]
 		r.byID[s.ID] = s
 		r.byDist[s.District] = append(r.byDist[s.District], s)
-		for _, id := range r.unitsOf(s) {
+		r.chain[s.ID] = r.unitsOf(s)
+		for _, id := range r.chain[s.ID] {
 			r.under[id] = append(r.under[id], s)
 		}
 	}

@@ -198,9 +198,7 @@ func (r *Registry) Children(s Scope) []*Unit {
 func (r *Registry) Within(s Scope, id string) bool {
 	switch s.Kind {
 	case ScopeStation:
-		if st := r.byID[s.ID]; st != nil {
-			return slices.Contains(r.unitsOf(st), id)
-		}
+		return slices.Contains(r.chain[s.ID], id)
 	case ScopeDistrict, ScopeUnit:
 		for at, depth := s.ID, 0; at != "" && depth < len(levelDepth); depth++ {
 			if at == id {
