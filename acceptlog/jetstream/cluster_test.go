@@ -283,7 +283,10 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 			<-n.done
 		}
 	})
-	reader := nodes[1].log
+	// The overlay is read on the accepting node, which never flushes and
+	// is never cut: reading on a flusher would lose the reader with the
+	// leader whenever that flusher is the one cut.
+	reader := acceptor
 
 	var mu sync.Mutex
 	var accepted []tiendo.Event
@@ -369,9 +372,9 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 			// Kill the leader: its connection cut, its flusher keeps
 			// trying; the other node wins the lease after the TTL.
 			moved = true
-			for _, n := range nodes {
+			for i, n := range nodes {
 				if term, _, ok := n.lease.Term(); ok {
-					t.Logf("cutting the leader's connection (term %d) after %d reads", term, reads)
+					t.Logf("cutting the leader's connection (flusher%d, term %d) after %d reads", i+1, term, reads)
 					n.conn.Close()
 					cut = n
 					break
