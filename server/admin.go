@@ -115,6 +115,14 @@ func (s *Server) exportStations(c *fiber.Ctx) error {
 	return c.Send(b.Bytes())
 }
 
+// exportCampaign answers the campaign this server serves, its tree and
+// settings, as a campaign file (tiendo.ParseCampaign reads it back): what
+// the simulator and an operator's tools model, rather than a copy of their
+// own that could differ.
+func (s *Server) exportCampaign(c *fiber.Ctx) error {
+	return c.JSON(s.Registry().Campaign)
+}
+
 // importStations replaces the registry with a CSV upload, all or nothing.
 func (s *Server) importStations(c *fiber.Ctx) error {
 	stations, err := tiendo.ParseStationsCSV(bytes.NewReader(c.Body()), s.campaign.Districts)

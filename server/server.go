@@ -310,6 +310,7 @@ func (s *Server) routes(events *ingest.Handler) {
 	admin.Post("/tokens", s.issueToken)
 	admin.Get("/tokens", s.listTokens)
 	admin.Post("/tokens/revoke", s.revokeToken)
+	admin.Get("/campaign", s.exportCampaign)
 	admin.Get("/stations", s.exportStations)
 	admin.Post("/stations", s.importStations)
 	admin.Post("/users", s.addUser)

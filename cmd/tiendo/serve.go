@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"tiendo"
-	"tiendo/cmd/tiendo/langson2021"
+	"tiendo/cmd/tiendo/shipped"
 	"tiendo/server"
 	"tiendo/store"
 	"tiendo/store/chdb"
@@ -42,9 +42,11 @@ type Main struct {
 
 // Open opens the state, the ClickHouse engine (a server when Config.ClickHouse
 // is set, embedded chDB in DATA/chdb otherwise), migrates, and builds the server.
-func (m *Main) Open(ctx context.Context) error {
+func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Campaign == nil {
-		m.Campaign, m.Stations = langson2021.Campaign(), langson2021.Stations()
+		if m.Campaign, m.Stations, err = shipped.Lookup(shipped.Default); err != nil {
+			return err
+		}
 	}
 	if m.Log == nil {
 		m.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -55,8 +57,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	var err error
 	if m.local, err = local.Open(m.Config.DataDir); err != nil {
+		return err
+	}
+	if err = m.local.BindCampaign(m.Campaign.ID, shipped.Default); err != nil {
 		return err
 	}
 	var engine store.Engine
@@ -153,6 +157,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (state, admin token, embedded ClickHouse files)")
+	campaign := fs.String("campaign", envOr("TIENDO_CAMPAIGN", shipped.Default), "the campaign served: "+strings.Join(shipped.IDs(), " or ")+" (a data directory keeps the one it was first served with)")
 	fs.StringVar(&cfg.ClickHouse, "clickhouse", os.Getenv("TIENDO_CLICKHOUSE"), "ClickHouse server DSN tcp://HOST:9000/DB (default: embedded chDB)")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.AcceptLog, "log", os.Getenv("TIENDO_LOG"), "acceptance log: empty, the local spool in DIR/state.db; nats://H1:P1,H2:P2,... a JetStream log shared by the nodes of a cluster (tiendo log-server; needs --clickhouse)")
@@ -181,6 +186,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	cfg.TrustedProxies, cfg.AllowedOrigins = splitList(*proxies), splitList(*origins)
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(stderr, nil))}
+	var err error
+	if m.Campaign, m.Stations, err = shipped.Lookup(*campaign); err != nil {
+		return usageError{"--campaign: " + err.Error()}
+	}
 	start := time.Now()
 	if err := m.Open(ctx); err != nil {
 		m.Close()
@@ -196,7 +205,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		acceptLog = "JetStream " + cfg.AcceptLog
 	}
 	version, _ := m.store.Version(ctx)
-	m.Log.Info("tiendo ready", "engine", engine, "log", acceptLog, "clickhouse", version, "data", cfg.DataDir,
+	m.Log.Info("tiendo ready", "campaign", m.Campaign.ID, "stations", len(m.Stations), "engine", engine, "log", acceptLog, "clickhouse", version, "data", cfg.DataDir,
 		"admin_token_file", filepath.Join(cfg.DataDir, server.AdminTokenFile), "open_took", time.Since(start).Round(time.Millisecond))
 	return m.Run(ctx, nil)
 }
@@ -209,4 +218,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// envOr is the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"tiendo"
-	"tiendo/cmd/tiendo/langson2021"
+	"tiendo/cmd/tiendo/shipped"
 	"tiendo/simulate"
 )
 
@@ -23,13 +23,13 @@ import (
 // tokens from its admin API. Progress goes to stderr; the last line of stdout
 // is the run's JSON summary.
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := langson2021.Campaign()
 	def := simulate.DefaultParams()
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := clientFlags(fs)
-	from := fs.String("from", c.Start.String(), "first working day to simulate; with --speed N also DAYTHH:MM, the local time of that day at which the paced clock starts (what comes before is sent at once)")
-	to := fs.String("to", c.Deadline.String(), "stop at the start of this working day (live: default never)")
+	campaign := fs.String("campaign", "", "the campaign the server must be serving ("+strings.Join(shipped.IDs(), ", ")+"); default: whichever it serves, read from its admin API")
+	from := fs.String("from", "", "first working day to simulate (default: the campaign's first); with --speed N also DAYTHH:MM, the local time of that day at which the paced clock starts (what comes before is sent at once)")
+	to := fs.String("to", "", "stop at the start of this working day (default: the campaign's deadline; live: never)")
 	speed := fs.String("speed", "1440", "simulated seconds per real second, or max (as fast as the server acknowledges); 1440: a day a minute")
 	live := fs.Bool("live", false, "follow the wall clock: stations report today's work as it happens")
 	seed := fs.Uint64("seed", 1, "seed of the model: the same seed gives the same events and ids")
@@ -48,11 +48,32 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
+	ac, err := client()
+	if err != nil {
+		return err
+	}
+	// Model the campaign the server serves, as it serves it.
+	var file bytes.Buffer
+	if err := ac.do(ctx, http.MethodGet, "/api/v1/admin/campaign", "", nil, &file); err != nil {
+		return fmt.Errorf("read the server's campaign: %w", err)
+	}
+	c, err := tiendo.ParseCampaign(file.Bytes())
+	if err != nil {
+		return fmt.Errorf("read the server's campaign: %w", err)
+	}
+	if *campaign != "" && *campaign != c.ID {
+		return usageError{fmt.Sprintf("--campaign %s: the server at %s serves %s", *campaign, ac.server, c.ID)}
+	}
+	if *from == "" {
+		*from = c.Start.String()
+	}
+	if *to == "" {
+		*to = c.Deadline.String()
+	}
 	cfg := simulate.Config{Campaign: c, Live: *live, Seed: *seed, LoseAckRate: *loseAck, MaxStep: *step, BatchMax: *batch,
 		Params: def, Progress: stderr, ProgressInPlace: isTerminal(stderr)}
 	cfg.Params.OfflineRate = *offline
 	cfg.Params.Heartbeat = *heartbeat
-	var err error
 	if !*live || set["from"] {
 		day, clock, timed := strings.Cut(*from, "T")
 		if cfg.From, err = tiendo.ParseDay(day); err != nil {
@@ -87,10 +108,6 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg.Marks = simulate.CalibrationMarks(c, cfg.Params)
 
-	ac, err := client()
-	if err != nil {
-		return err
-	}
 	cfg.Server, cfg.AdminToken = ac.server, ac.token
 	// Simulate the stations the server knows (an operator may have imported others).
 	var csv bytes.Buffer

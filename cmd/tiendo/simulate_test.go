@@ -140,6 +140,7 @@ func TestSimulateCommandAgainstTheServer(t *testing.T) {
 		{"--live", "--speed", "10"},
 		{"--from", "10/03/2021"},
 		{"extra"},
+		{"--campaign", "vietnam-2021"}, // the server serves langson-2021
 	} {
 		err := run(context.Background(), append([]string{"simulate", "--server", url, "--admin-token", m.AdminToken}, args...), io.Discard, io.Discard)
 		var ue usageError

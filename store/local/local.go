@@ -226,3 +226,35 @@ func (db *DB) Tokens() ([]Token, error) {
 	})
 	return out, err
 }
+
+var keyCampaign = []byte("campaign")
+
+// BindCampaign ties the data directory to one campaign: the first call
+// records id; a later one with another id fails, naming both. A directory
+// holds one campaign's tokens, ledger and events, and serving it as
+// another would count the other campaign's events under this one's
+// stations (and the other way round). A directory written before the
+// binding (it has tokens or a ledger but no campaign) holds legacy, the
+// one campaign the binary served then.
+func (db *DB) BindCampaign(id, legacy string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		had := meta.Get(keyCampaign)
+		if had == nil {
+			if k, _ := tx.Bucket(bucketTokens).Cursor().First(); k == nil {
+				if k, _ := tx.Bucket(bucketLedger).Cursor().First(); k == nil {
+					return meta.Put(keyCampaign, []byte(id))
+				}
+			}
+			had = []byte(legacy)
+			if err := meta.Put(keyCampaign, had); err != nil {
+				return err
+			}
+		}
+		if string(had) != id {
+			return tiendo.Errorf(tiendo.EInvalid, "this data directory holds the campaign %q, not %q: serve it with --campaign %s, or give another --data for %s",
+				had, id, had, id)
+		}
+		return nil
+	})
+}
