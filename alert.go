@@ -14,16 +14,18 @@ const (
 	AlertLongWait  AlertKind = "long_wait"  // a wait over the campaign's long wait
 	AlertLateClose AlertKind = "late_close" // a queue that clears after the late hour
 	AlertSlowdown  AlertKind = "slowdown"   // the last hour under half of the same hour yesterday, with a queue
-	AlertBehind    AlertKind = "behind"     // a district's pace turned behind
+	AlertBehind    AlertKind = "behind"     // a district's or a province's pace turned behind
 )
 
-// Alert is one alert, open or resolved. Station or District names what it
-// is about (District alone for a district's pace).
+// Alert is one alert, open or resolved. Station, District or Unit names
+// what it is about (District alone for a district's pace, Unit alone for
+// the pace of a unit above the districts: a province of the nation).
 type Alert struct {
 	ID       string    `json:"id"`
 	Kind     AlertKind `json:"kind"`
 	Station  string    `json:"station,omitempty"`
 	District string    `json:"district,omitempty"`
+	Unit     string    `json:"unit,omitempty"`
 	Since    time.Time `json:"since"`
 	// Severity is "warning" or "critical".
 	Severity string `json:"severity"`

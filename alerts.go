@@ -53,22 +53,27 @@ type AlertCondition struct {
 	Kind     AlertKind
 	Station  string
 	District string
+	Unit     string // a unit above the districts, for its pace
 	Severity string
 	Value    float64
 }
 
 // Subject is the id an alert is about: its station's, or its district's
-// for a district's alert. Kind and Subject name one alert at a time.
-func (a AlertCondition) Subject() string { return alertSubject(a.Station, a.District) }
+// or unit's for the pace of one. Kind and Subject name one alert at a
+// time (ids of stations and units never meet: the registry checks).
+func (a AlertCondition) Subject() string { return alertSubject(a.Station, a.District, a.Unit) }
 
 // Subject is the id the alert is about (see AlertCondition.Subject).
-func (a *Alert) Subject() string { return alertSubject(a.Station, a.District) }
+func (a *Alert) Subject() string { return alertSubject(a.Station, a.District, a.Unit) }
 
-func alertSubject(station, district string) string {
-	if station != "" {
+func alertSubject(station, district, unit string) string {
+	switch {
+	case station != "":
 		return station
+	case district != "":
+		return district
 	}
-	return district
+	return unit
 }
 
 // AlertKey names an alert's kind and subject, the pair of which at most
@@ -141,14 +146,26 @@ func (c *Campaign) AlertConditions(snap *Snapshot, open func(AlertKey) bool) []A
 		}
 	}
 
-	// Behind: a district's pace says it will not make its deadline.
-	for i := range snap.Districts {
-		d := &snap.Districts[i]
-		if d.Pace == nil || d.Pace.State != PaceBehind {
-			continue
+	// Behind: a district's pace says it will not make its deadline; in a
+	// national snapshot, a province's.
+	behind := func(u *UnitState) (AlertCondition, bool) {
+		if u.Pace == nil || u.Pace.State != PaceBehind {
+			return AlertCondition{}, false
 		}
-		critical := d.Pace.ExpectedToDate > 0 && float64(-d.Pace.Gap) > criticalGapShare*float64(d.Pace.ExpectedToDate)
-		out = append(out, AlertCondition{Kind: AlertBehind, District: d.ID, Severity: severity(critical), Value: float64(d.Pace.Gap)})
+		critical := u.Pace.ExpectedToDate > 0 && float64(-u.Pace.Gap) > criticalGapShare*float64(u.Pace.ExpectedToDate)
+		return AlertCondition{Kind: AlertBehind, Severity: severity(critical), Value: float64(u.Pace.Gap)}, true
+	}
+	for i := range snap.Districts {
+		if a, ok := behind(&snap.Districts[i]); ok {
+			a.District = snap.Districts[i].ID
+			out = append(out, a)
+		}
+	}
+	for i := range snap.Units {
+		if a, ok := behind(&snap.Units[i]); ok {
+			a.Unit = snap.Units[i].ID
+			out = append(out, a)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
@@ -178,6 +195,15 @@ func severity(critical bool) string {
 // under it (a station reg no longer knows by the district it had); a
 // station its own.
 func AlertInScope(reg *Registry, scope Scope, a *Alert) bool {
+	if a.Unit != "" && a.Station == "" && a.District == "" {
+		switch scope.Kind {
+		case ScopeProvince:
+			return true
+		case ScopeUnit:
+			return reg.Within(Scope{Kind: ScopeUnit, ID: a.Unit}, scope.ID)
+		}
+		return false
+	}
 	switch scope.Kind {
 	case ScopeProvince:
 		return true

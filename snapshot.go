@@ -185,6 +185,10 @@ type UnitState struct {
 	Stations       int       `json:"stations"`
 	StationsOpen   int       `json:"stations_open"`
 	Pace           *Pace     `json:"pace"`
+	// Alerts and AlertsCritical count the open alerts of the unit's
+	// subtree, its stations' included (Snapshot.SetAlerts).
+	Alerts         int `json:"alerts"`
+	AlertsCritical int `json:"alerts_critical"`
 }
 
 // ForScreen is the snapshot as a command-room screen receives it: the
@@ -352,6 +356,64 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	snap.Moves = []StaffMove{} // the read model plans them, with the chiefs' answers
 	snap.Alerts = []Alert{}    // and adds the open alerts
 	return snap
+}
+
+// SetAlerts puts the open alerts of the snapshot's scope in it and counts
+// them on its districts or units. Above the province level the list keeps
+// only the alerts about its units (a province behind its pace): a nation
+// has thousands of stations, and on a quiet night thousands of their
+// alerts, which no one in a national room calls about; the counts per
+// province say where they are, and the province's page lists them.
+func (s *Snapshot) SetAlerts(reg *Registry, alerts []Alert) {
+	units := s.Units
+	if len(units) == 0 {
+		units = s.Districts
+	}
+	byID := make(map[string]*UnitState, len(units))
+	for i := range units {
+		byID[units[i].ID] = &units[i]
+	}
+	s.Alerts = make([]Alert, 0, min(len(alerts), 64))
+	for i := range alerts {
+		a := &alerts[i]
+		if !s.unlisted || (a.Station == "" && a.District == "" && a.Unit != "") {
+			s.Alerts = append(s.Alerts, *a)
+		}
+		if u := byID[reg.unitOfAlert(a, byID)]; u != nil {
+			u.Alerts++
+			if a.Severity == SeverityCritical {
+				u.AlertsCritical++
+			}
+		}
+	}
+}
+
+// unitOfAlert is the id, among units, of the unit alert a lies in: its
+// station's units, or those above its district or unit; "" if none.
+func (r *Registry) unitOfAlert(a *Alert, units map[string]*UnitState) string {
+	if chain, ok := r.chain[a.Station]; ok && a.Station != "" {
+		for _, id := range chain {
+			if units[id] != nil {
+				return id
+			}
+		}
+		return ""
+	}
+	at := a.District
+	if at == "" {
+		at = a.Unit
+	}
+	for depth := 0; at != "" && depth < len(levelDepth); depth++ {
+		if units[at] != nil {
+			return at
+		}
+		u := r.unitByID[at]
+		if u == nil {
+			break
+		}
+		at = u.Parent
+	}
+	return ""
 }
 
 // unitAmong is the unit of units that station st belongs to, or nil.

@@ -1,7 +1,9 @@
 package tiendo_test
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"tiendo"
 	"tiendo/cmd/tiendo/langson2021"
@@ -175,5 +177,68 @@ func TestCheckStationUnits(t *testing.T) {
 	}
 	if err := c.CheckStationUnits([]tiendo.Station{good, {ID: "T", District: "HN-H01"}}); err != nil {
 		t.Errorf("good stations: %v", err)
+	}
+}
+
+// A national snapshot opens "behind" on a province whose pace is behind,
+// and lists only the alerts about provinces, counting the others on the
+// province they lie in; a province's snapshot lists its stations' alerts.
+func TestNationAlertsAreAboutProvinces(t *testing.T) {
+	reg := nationRegistry()
+	c := reg.Campaign
+	now := time.Date(2021, 5, 20, 12, 0, 0, 0, c.Location())
+	var stats []tiendo.StationStats
+	for _, st := range reg.StationsIn(mustScope(t, "unit:HN")) {
+		stats = append(stats, tiendo.StationStats{Station: st.ID, Completed: 10, RecentRecords: 1})
+	}
+	for _, st := range reg.StationsIn(mustScope(t, "unit:LS")) {
+		stats = append(stats, tiendo.StationStats{Station: st.ID, Completed: st.Quota, RecentRecords: st.Quota / 10})
+	}
+	nation := tiendo.BuildSnapshot(reg, tiendo.ProvinceScope, stats, c.ConfiguredProfile(), now)
+	var behind []string
+	for _, a := range c.AlertConditions(nation, nil) {
+		if a.Kind == tiendo.AlertBehind {
+			if a.Unit == "" || a.District != "" || a.Station != "" {
+				t.Fatalf("a national behind alert is not about a unit: %+v", a)
+			}
+			behind = append(behind, a.Unit)
+		}
+	}
+	if !slices.Contains(behind, "HN") || slices.Contains(behind, "LS") {
+		t.Fatalf("provinces behind: %v (want HN, not LS)", behind)
+	}
+	province := tiendo.Alert{ID: "behind~HN~1", Kind: tiendo.AlertBehind, Unit: "HN", Severity: tiendo.SeverityCritical}
+	station := tiendo.Alert{ID: "silent~LS-BS-VULE~1", Kind: tiendo.AlertSilent, Station: "LS-BS-VULE", District: "LS-BS", Severity: tiendo.SeverityWarning}
+	district := tiendo.Alert{ID: "behind~LS-BS~1", Kind: tiendo.AlertBehind, District: "LS-BS", Severity: tiendo.SeverityCritical}
+	all := []tiendo.Alert{province, station, district}
+	for _, a := range all {
+		if !tiendo.AlertInScope(reg, tiendo.ProvinceScope, &a) {
+			t.Errorf("the nation does not see %s", a.ID)
+		}
+	}
+	if tiendo.AlertInScope(reg, mustScope(t, "unit:LS"), &province) || !tiendo.AlertInScope(reg, mustScope(t, "unit:HN"), &province) ||
+		tiendo.AlertInScope(reg, mustScope(t, "district:HN-H01"), &province) {
+		t.Error("a province's alert is seen outside the province, or not in it")
+	}
+	nation.SetAlerts(reg, all)
+	if len(nation.Alerts) != 1 || nation.Alerts[0].ID != province.ID {
+		t.Fatalf("the nation lists %v, want the province's alert only", nation.Alerts)
+	}
+	counts := map[string][2]int{}
+	for _, u := range nation.Units {
+		counts[u.ID] = [2]int{u.Alerts, u.AlertsCritical}
+	}
+	if counts["HN"] != [2]int{1, 1} || counts["LS"] != [2]int{2, 1} || counts["HCM"] != [2]int{0, 0} {
+		t.Fatalf("alerts per province (open, critical): HN %v, LS %v, HCM %v", counts["HN"], counts["LS"], counts["HCM"])
+	}
+	ls := tiendo.BuildSnapshot(reg, mustScope(t, "unit:LS"), stats, c.ConfiguredProfile(), now)
+	ls.SetAlerts(reg, []tiendo.Alert{station, district})
+	if len(ls.Alerts) != 2 {
+		t.Fatalf("Lạng Sơn lists %v, want its station's and district's", ls.Alerts)
+	}
+	for _, d := range ls.Districts {
+		if want := map[bool]int{true: 2, false: 0}[d.ID == "LS-BS"]; d.Alerts != want {
+			t.Errorf("district %s counts %d alerts, want %d", d.ID, d.Alerts, want)
+		}
 	}
 }

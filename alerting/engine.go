@@ -257,7 +257,7 @@ func (e *Engine) apply(c *tiendo.Campaign, snap *tiendo.Snapshot) error {
 			en.alert.Severity, en.alert.Value, en.clearSince = cond.Severity, cond.Value, time.Time{}
 			continue
 		}
-		a := tiendo.Alert{ID: e.newID(key, now), Kind: cond.Kind, Station: cond.Station, District: cond.District,
+		a := tiendo.Alert{ID: e.newID(key, now), Kind: cond.Kind, Station: cond.Station, District: cond.District, Unit: cond.Unit,
 			Since: now, Severity: cond.Severity, Value: cond.Value}
 		e.open[key] = &entry{alert: a}
 		e.byID[a.ID] = key
@@ -282,7 +282,7 @@ func (e *Engine) apply(c *tiendo.Campaign, snap *tiendo.Snapshot) error {
 	}
 	for _, a := range opened {
 		e.opened.WithLabelValues(string(a.Kind)).Inc()
-		e.cfg.Log.Info("alert opened", "id", a.ID, "kind", a.Kind, "station", a.Station, "district", a.District,
+		e.cfg.Log.Info("alert opened", "id", a.ID, "kind", a.Kind, "station", a.Station, "district", a.District, "unit", a.Unit,
 			"severity", a.Severity, "value", a.Value)
 	}
 	e.countOpen()

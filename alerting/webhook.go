@@ -77,6 +77,7 @@ type Notice struct {
 	Alert        tiendo.Alert `json:"alert"`
 	StationName  string       `json:"station_name,omitempty"`
 	DistrictName string       `json:"district_name,omitempty"`
+	UnitName     string       `json:"unit_name,omitempty"`
 }
 
 // ValidWebhookURL checks an --alert-webhook value: an absolute http or
@@ -249,6 +250,9 @@ func (w *Webhook) notice(a tiendo.Alert) Notice {
 	}
 	if d := reg.District(a.District); d != nil {
 		n.DistrictName = d.Name
+	}
+	if u := reg.Unit(a.Unit); u != nil {
+		n.UnitName = u.Name
 	}
 	return n
 }

@@ -105,7 +105,7 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 		return nil, err
 	}
 	if m.src.Alerts != nil {
-		snap.Alerts = m.src.Alerts(scope)
+		snap.SetAlerts(reg, m.src.Alerts(scope))
 	}
 	m.hours.note(c, snap)
 	return snap, nil

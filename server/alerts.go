@@ -119,11 +119,14 @@ func (s *Server) ackAlert(c *fiber.Ctx) error {
 }
 
 // alertScope is the scope an alert belongs to, for who may acknowledge
-// it: its station's, or its district's for a district's alert and for a
-// station the registry no longer has.
+// it: its station's, its unit's for a province's pace, or its district's
+// for a district's alert and for a station the registry no longer has.
 func (s *Server) alertScope(a *tiendo.Alert) tiendo.Scope {
 	if a.Station != "" && s.Registry().Station(a.Station) != nil {
 		return tiendo.Scope{Kind: tiendo.ScopeStation, ID: a.Station}
+	}
+	if a.Station == "" && a.District == "" && a.Unit != "" {
+		return tiendo.Scope{Kind: tiendo.ScopeUnit, ID: a.Unit}
 	}
 	return tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: a.District}
 }
