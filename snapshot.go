@@ -206,6 +206,10 @@ func (s *Snapshot) ForScreen() *Snapshot {
 // stations' own records (some ten thousand of them for the nation; the
 // units and the attention lists carry what its pages show). The read model
 // and the alerts keep the whole snapshot.
+// ListsStations reports whether pages get the scope's stations one by one
+// (Registry.ListsStations): at province level and below.
+func (s *Snapshot) ListsStations() bool { return !s.unlisted }
+
 func (s *Snapshot) Sent(screen bool) *Snapshot {
 	if screen || s.unlisted {
 		return s.ForScreen()

@@ -47,6 +47,10 @@ type Unit struct {
 	// Synthetic marks made-up names ("giả lập"): units the project cannot
 	// ship real names for.
 	Synthetic bool `json:"synthetic,omitempty"`
+	// Lat and Lon place the unit (a province's capital), for the tile
+	// grid of the units above it; zero: not placed.
+	Lat float64 `json:"lat,omitempty"`
+	Lon float64 `json:"lon,omitempty"`
 }
 
 // TopLevel is the campaign's own level: province unless the file says.

@@ -72,10 +72,18 @@ func Build(in Input) (Charts, error) {
 		build func(*view) (json.RawMessage, error)
 	}{
 		{ChartProgress, buildProgress},
-		{ChartThroughput, buildThroughput},
 		{ChartThroughputTrend, buildThroughputTrend},
-		{ChartQueue, buildQueue},
 		{ChartLateNight, buildLateNight},
+	}
+	// Above the province level (the nation's ~12,700 stations) the
+	// charts of stations one by one say nothing a room can act on: the
+	// provinces' page has them.
+	perStation := in.Snapshot.ListsStations()
+	if perStation {
+		builders = append(builders, []struct {
+			name  string
+			build func(*view) (json.RawMessage, error)
+		}{{ChartThroughput, buildThroughput}, {ChartQueue, buildQueue}}...)
 	}
 	if in.Snapshot.Scope.Kind == tiendo.ScopeProvince && len(in.Snapshot.Districts) > 0 {
 		builders = append(builders, struct {
@@ -83,7 +91,7 @@ func Build(in Input) (Charts, error) {
 			build func(*view) (json.RawMessage, error)
 		}{ChartDistricts, buildDistricts})
 	}
-	if in.Snapshot.Scope.Kind != tiendo.ScopeStation {
+	if in.Snapshot.Scope.Kind != tiendo.ScopeStation && perStation {
 		builders = append(builders, struct {
 			name  string
 			build func(*view) (json.RawMessage, error)

@@ -183,13 +183,16 @@ func (m *Model) ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.
 	if m.src.Notes != nil {
 		in.Notes = m.src.Notes(scope)
 	}
-	for _, series := range []struct {
+	type series struct {
 		q   tiendo.SeriesQuery
 		dst *[]tiendo.HourCount
-	}{
-		{tiendo.SeriesQuery{Stations: ids, From: c.StartTime(), To: end}, &in.Hours},
-		{tiendo.SeriesQuery{Stations: ids, From: c.DayStart(snap.Day), To: end, ByStation: true}, &in.StationHours},
-	} {
+	}
+	queries := []series{{tiendo.SeriesQuery{Stations: ids, From: c.StartTime(), To: end}, &in.Hours}}
+	if snap.ListsStations() {
+		// Per station only where the charts draw stations one by one.
+		queries = append(queries, series{tiendo.SeriesQuery{Stations: ids, From: c.DayStart(snap.Day), To: end, ByStation: true}, &in.StationHours})
+	}
+	for _, series := range queries {
 		q := series.q
 		key := fmt.Sprintf("hours|%s|%v|%d", scope, q.ByStation, q.From.Unix())
 		_, err := m.withPending(ctx, key, func(ctx context.Context) (any, error) {

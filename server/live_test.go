@@ -63,6 +63,14 @@ func startTestServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 // It returns the server and its state.
 func bootTestServer(t *testing.T, prefix string, log io.Writer, prepare func(*local.DB), opts ...func(*server.Config)) (*testServer, *local.DB) {
 	t.Helper()
+	c, stations := testCampaign(t)
+	return bootCampaignServer(t, prefix, log, prepare, c, stations, opts...)
+}
+
+// bootCampaignServer is bootTestServer with another campaign.
+func bootCampaignServer(t *testing.T, prefix string, log io.Writer, prepare func(*local.DB), c *tiendo.Campaign, stations []tiendo.Station,
+	opts ...func(*server.Config)) (*testServer, *local.DB) {
+	t.Helper()
 	ctx := context.Background()
 	engine, _, err := clickhouse.Open(ctx, chServer.DSN)
 	if err != nil {
@@ -84,7 +92,6 @@ func bootTestServer(t *testing.T, prefix string, log io.Writer, prepare func(*lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, stations := testCampaign(t)
 	cfg := server.Default()
 	cfg.DataDir, cfg.Clock, cfg.Linger = dir, "replay", 20*time.Millisecond
 	for _, o := range opts {

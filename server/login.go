@@ -225,6 +225,8 @@ func scopePath(scope tiendo.Scope) string {
 		return "/district/" + scope.ID
 	case tiendo.ScopeStation:
 		return "/station/" + scope.ID
+	case tiendo.ScopeUnit:
+		return "/unit/" + scope.ID
 	}
 	return "/"
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"tiendo"
+	"tiendo/dashboards"
 	"tiendo/static"
 )
 
@@ -30,6 +31,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (s *Server) pageRoutes() {
 	s.app.Get("/static/*", s.staticAsset)
 	s.app.Get("/", s.overviewPage)
+	s.app.Get("/unit/:id", s.unitPage)
 	s.app.Get("/district/:id", s.districtPage)
 	s.app.Get("/station/:id", s.stationPage)
 	s.app.Get("/screen", s.screenPage)
@@ -128,12 +130,60 @@ func tr(lang, vi, en string) string {
 	return vi
 }
 
-func provinceCrumb(lang string, here bool) static.Crumb {
+// topCrumb is the first step of every breadcrumb: the campaign's top,
+// the nation or the province.
+func (s *Server) topCrumb(lang string, here bool) static.Crumb {
 	cr := static.Crumb{Label: tr(lang, "Toàn tỉnh", "Province"), Href: "/"}
+	if s.Registry().Campaign.TopLevel() == tiendo.LevelNation {
+		cr.Label = tr(lang, "Toàn quốc", "Nation")
+	}
 	if here {
 		cr.Href = ""
 	}
 	return cr
+}
+
+// unitCrumbs are the breadcrumb from the top down to unit id: the units
+// above it as links, the unit itself, a link too unless it is the page.
+func (s *Server) unitCrumbs(lang, id string, here bool) []static.Crumb {
+	reg := s.Registry()
+	var chain []*tiendo.Unit
+	for at, depth := reg.Unit(id), 0; at != nil && depth < 8; at, depth = reg.Unit(at.Parent), depth+1 {
+		chain = append(chain, at)
+	}
+	out := []static.Crumb{s.topCrumb(lang, false)}
+	for i := len(chain) - 1; i >= 0; i-- {
+		u := chain[i]
+		cr := static.Crumb{Label: u.Name, Href: unitPath(reg, u)}
+		if i == 0 && here {
+			cr.Href = ""
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+// unitPath is the page of a unit: a district's is /district/<id>, the
+// page old links know; any other unit's /unit/<id>.
+func unitPath(reg *tiendo.Registry, u *tiendo.Unit) string {
+	if reg.District(u.ID) != nil {
+		return "/district/" + u.ID
+	}
+	return "/unit/" + u.ID
+}
+
+// withTiles gives an overview whose units have places the tile grid
+// they are drawn on (the provinces of the nation).
+func (s *Server) withTiles(p *static.Page, scope tiendo.Scope) {
+	reg := s.Registry()
+	if !reg.LevelOf(scope).Above(tiendo.LevelProvince) {
+		return
+	}
+	var units []tiendo.Unit
+	for _, u := range reg.Children(scope) {
+		units = append(units, *u)
+	}
+	p.Tiles = dashboards.TileGrid(units)
 }
 
 func (s *Server) overviewPage(c *fiber.Ctx) error {
@@ -142,7 +192,34 @@ func (s *Server) overviewPage(c *fiber.Ctx) error {
 		return err
 	}
 	p.Title = p.Campaign
-	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, true)}
+	p.Crumbs = []static.Crumb{s.topCrumb(p.Lang, true)}
+	s.withTiles(&p, tiendo.ProvinceScope)
+	return s.renderPage(c, fiber.StatusOK, p)
+}
+
+// unitPage is a unit's page: a province (or any unit above the districts)
+// gets the overview, its districts ranked as the province campaign's are;
+// a district or a commune the district page of its stations.
+func (s *Server) unitPage(c *fiber.Ctx) error {
+	id := utils.CopyString(c.Params("id"))
+	p := s.pageBase(c, static.KindOverview, false)
+	scope := tiendo.Scope{Kind: tiendo.ScopeUnit, ID: id}
+	if done, err := s.pageAccess(c, p, scope); done {
+		return err
+	}
+	reg := s.Registry()
+	u := reg.Unit(id)
+	if u == nil {
+		return s.notFound(c, p, tr(p.Lang, "Không có đơn vị mã ", "There is no unit with id ")+strconv.Quote(id)+".")
+	}
+	if u.Level == tiendo.LevelDistrict || u.Level == tiendo.LevelCommune {
+		p.Kind = static.KindDistrict
+	}
+	p.Scope = scope.String()
+	p.Title = u.Name
+	p.Subtitle = p.Campaign
+	p.Crumbs = s.unitCrumbs(p.Lang, u.ID, true)
+	s.withTiles(&p, scope)
 	return s.renderPage(c, fiber.StatusOK, p)
 }
 
@@ -162,7 +239,7 @@ func (s *Server) districtPage(c *fiber.Ctx) error {
 	}
 	p.Scope = string(tiendo.ScopeDistrict) + ":" + d.ID
 	p.Title = d.Name
-	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: d.Name}}
+	p.Crumbs = s.unitCrumbs(p.Lang, d.ID, true)
 	return s.renderPage(c, fiber.StatusOK, p)
 }
 
@@ -179,9 +256,14 @@ func (s *Server) stationPage(c *fiber.Ctx) error {
 	}
 	p.Scope = string(tiendo.ScopeStation) + ":" + st.ID
 	p.Title = st.Name
-	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false)}
-	if d := reg.District(st.District); d != nil {
-		p.Crumbs = append(p.Crumbs, static.Crumb{Label: d.Name, Href: "/district/" + d.ID})
+	unit := st.Unit
+	if unit == "" || reg.Unit(unit) == nil {
+		unit = st.District
+	}
+	p.Crumbs = s.unitCrumbs(p.Lang, unit, false)
+	if reg.Unit(unit) == nil && reg.District(st.District) != nil {
+		// A district the tree does not know (an operator's import).
+		p.Crumbs = append(p.Crumbs, static.Crumb{Label: reg.District(st.District).Name, Href: "/district/" + st.District})
 	}
 	p.Crumbs = append(p.Crumbs, static.Crumb{Label: st.Name})
 	return s.renderPage(c, fiber.StatusOK, p)
@@ -209,7 +291,7 @@ func (s *Server) reportPage(c *fiber.Ctx) error {
 	if id := c.Query("station"); tiendo.ValidStationID(id) {
 		p.Station = utils.CopyString(id)
 	}
-	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: p.Title}}
+	p.Crumbs = []static.Crumb{s.topCrumb(p.Lang, false), {Label: p.Title}}
 	return s.renderPage(c, fiber.StatusOK, p)
 }
 
@@ -217,6 +299,6 @@ func (s *Server) notFound(c *fiber.Ctx, p static.Page, msg string) error {
 	p.Kind = static.KindNotFound
 	p.Title = tr(p.Lang, "Không tìm thấy", "Not found")
 	p.Message = msg
-	p.Crumbs = []static.Crumb{provinceCrumb(p.Lang, false), {Label: p.Title}}
+	p.Crumbs = []static.Crumb{s.topCrumb(p.Lang, false), {Label: p.Title}}
 	return s.renderPage(c, fiber.StatusNotFound, p)
 }

@@ -1,10 +1,13 @@
 package static
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"net/url"
+
+	"tiendo/dashboards"
 )
 
 // Kind is which page a shell is for; the page's module reads it from
@@ -53,6 +56,9 @@ type Page struct {
 	Viewer      string
 	Role        string
 	WritesNotes bool
+	// Tiles, on the overview of a unit above the provinces (the nation),
+	// place its units on the tile map (dashboards.TileGrid).
+	Tiles []dashboards.Tile
 }
 
 // entries are the module each kind of page runs.
@@ -135,6 +141,8 @@ type view struct {
 	LangHref map[string]string
 	ThemeAlt string // the other theme
 	ThemeURL string
+	// TilesJSON is Tiles for <body data-tiles>, read by the page's module.
+	TilesJSON string
 }
 
 // Render writes the HTML shell of p. It loads only our own hashed assets:
@@ -151,6 +159,13 @@ func Render(w io.Writer, p Page) error {
 	}
 	v := view{Page: p, T: shellText[p.Lang], Entry: entries[p.Kind], ECharts: HasECharts(),
 		LangHref: map[string]string{}}
+	if len(p.Tiles) > 0 {
+		b, err := json.Marshal(p.Tiles)
+		if err != nil {
+			return err
+		}
+		v.TilesJSON = string(b)
+	}
 	v.Charts = p.Kind == KindOverview || p.Kind == KindDistrict || p.Kind == KindStation || p.Kind == KindScreen
 	for _, l := range []string{"vi", "en"} {
 		q := url.Values{"lang": {l}}

@@ -109,6 +109,12 @@ const TEXT = {
     noneIdle: 'Không điểm nào có cán bộ rảnh.',
     district: 'Quận/huyện',
     districtsSorted: 'Quận/huyện (thấp nhất trước)',
+    unitsSorted: 'Các tỉnh, thành phố (cần chú ý nhất trước)',
+    province: 'Tỉnh/thành phố',
+    gapCol: 'Chênh lệch',
+    alertsCol: 'Cảnh báo',
+    tiles: 'Bản đồ ô: tiến độ các tỉnh',
+    tilesNote: 'Mỗi ô một tỉnh, đặt gần vị trí thật; màu theo tiến độ. Bấm để xem tỉnh.',
     stationsSorted: 'Điểm cấp (chờ lâu nhất trước)',
     paceCol: 'Tiến độ',
     finishCol: 'Dự báo xong',
@@ -287,6 +293,12 @@ const TEXT = {
     noneIdle: 'No station has idle staff.',
     district: 'District',
     districtsSorted: 'Districts (lowest first)',
+    unitsSorted: 'Provinces (most urgent first)',
+    province: 'Province',
+    gapCol: 'Gap',
+    alertsCol: 'Alerts',
+    tiles: 'Tile map: the provinces\' pace',
+    tilesNote: 'One tile per province, near where it lies; coloured by pace. Click to open a province.',
     stationsSorted: 'Stations (longest wait first)',
     paceCol: 'Pace',
     finishCol: 'Finish',
@@ -672,6 +684,7 @@ export function namesOf(snap) {
   if (!snap) return names;
   for (const s of snap.stations || []) add(s.id, s.name);
   for (const d of snap.districts || []) add(d.id, d.name);
+  for (const u of snap.units || []) add(u.id, u.name);
   const att = snap.attention || {};
   for (const k of ['waits', 'late', 'idle']) for (const s of att[k] || []) add(s.id, s.name);
   for (const m of movesOf(snap)) { add(m.from, m.from_name); add(m.to, m.to_name); }
@@ -700,7 +713,7 @@ function whenWords(at, snap) {
 export function alertWords(a, snap, names, short) {
   names = names || namesOf(snap);
   const vk = short ? 'al.short.' : 'al.value.';
-  const id = a.station || a.district || '';
+  const id = a.station || a.district || a.unit || '';
   const where = a.station_name || a.district_name || names.get(id) || id;
   const kindText = t('al.kind.' + a.kind) === 'al.kind.' + a.kind ? a.kind : t('al.kind.' + a.kind);
   let value = '';
@@ -820,6 +833,7 @@ export function autoFit(el) {
 
 export const stationURL = (id) => '/station/' + encodeURIComponent(id);
 export const districtURL = (id) => '/district/' + encodeURIComponent(id);
+export const unitURL = (id) => '/unit/' + encodeURIComponent(id);
 
 // ---------------------------------------------------------------- charts
 

@@ -8,7 +8,7 @@
 import {
   page, t, num, pct, dec1, dec2, minutes, waitShort, ago, dayNum, dayStr, hhmm, h, setText, bar,
   stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText, autoFit,
-  stationURL, districtURL, ChartSet, Live, showStatus,
+  stationURL, districtURL, unitURL, signed, ChartSet, Live, showStatus,
   moveSentence, moveParts, movesOf, alertsOf, alertWords, namesOf, postJSON,
 } from './core.js';
 import { notesPanel, notesSnapshot } from './notes.js';
@@ -72,6 +72,18 @@ let charts;
 
 function skeletonScope() {
   const progressBar = h('div', { class: 'kpi-bar', 'data-bar': 'completed' });
+  const table = h('section', { class: 'panel table-panel', 'aria-labelledby': 'tbl-h' },
+    h('h2', { class: 'panel-title', id: 'tbl-h', text: kind === 'overview' ? t('districtsSorted') : t('stationsSorted') }),
+    h('div', { class: 'table-wrap', id: 'table' }));
+  const attention = h('section', { class: 'panel attention', 'aria-labelledby': 'att-h' },
+    h('h2', { class: 'panel-title', id: 'att-h', text: t('attention') }),
+    h('div', { class: 'att-cols' },
+      h('div', null, h('h3', { text: t('longestWaits') }), h('ol', { class: 'att-list', id: 'att-waits' })),
+      h('div', null, h('h3', { id: 'att-late-h', text: t('lateList') }), h('ol', { class: 'att-list', id: 'att-late' })),
+      h('div', null, h('h3', { text: t('idle') }), h('ol', { class: 'att-list', id: 'att-idle' }))));
+  // The nation's answer is which provinces: the tile map and their ranking
+  // side by side, right under the alerts; the stations' lists come after.
+  const nation = tiles.length > 0;
   app.replaceChildren(
     h('section', { class: 'kpis', 'aria-label': t('completed'), 'aria-live': 'polite' },
       kpi('completed', t('completed'), progressBar),
@@ -82,18 +94,10 @@ function skeletonScope() {
       kpi('finish', t('finish'))),
     alertsPanel(),
     ...(kind === 'district' ? [movesPanel()] : []),
+    ...(nation ? [h('div', { class: 'nation-grid' }, tilesPanel(), table)] : []),
     h('section', { class: 'chart-grid', id: 'charts' }),
     notesPanel(),
-    h('div', { class: 'lower' },
-      h('section', { class: 'panel attention', 'aria-labelledby': 'att-h' },
-        h('h2', { class: 'panel-title', id: 'att-h', text: t('attention') }),
-        h('div', { class: 'att-cols' },
-          h('div', null, h('h3', { text: t('longestWaits') }), h('ol', { class: 'att-list', id: 'att-waits' })),
-          h('div', null, h('h3', { id: 'att-late-h', text: t('lateList') }), h('ol', { class: 'att-list', id: 'att-late' })),
-          h('div', null, h('h3', { text: t('idle') }), h('ol', { class: 'att-list', id: 'att-idle' })))),
-      h('section', { class: 'panel table-panel', 'aria-labelledby': 'tbl-h' },
-        h('h2', { class: 'panel-title', id: 'tbl-h', text: kind === 'overview' ? t('districtsSorted') : t('stationsSorted') }),
-        h('div', { class: 'table-wrap', id: 'table' }))));
+    h('div', { class: 'lower' + (nation ? ' single' : '') }, attention, nation ? null : table));
   app.removeAttribute('aria-busy');
   const grid = $('#charts');
   charts = new ChartSet({
@@ -198,8 +202,80 @@ function renderScope(snap) {
     t('noneLate'));
   list('#att-idle', att.idle.map((st) => item(st, t('idleN', { n: num(st.idle_staff) }), 'info')), t('noneIdle'));
 
-  if (kind === 'overview') renderDistricts(snap);
+  if (kind === 'overview' && snap.units && snap.units.length) renderUnits(snap);
+  else if (kind === 'overview') renderDistricts(snap);
   else renderStations(snap);
+}
+
+// ---------------------------------------------------------------- units
+
+// A unit above the provinces (the nation): its provinces on a tile map
+// placed by the server (<body data-tiles>, dashboards.TileGrid) and in a
+// table in the server's order (tiendo.RankUnits: behind first, then by
+// gap). The colours are the pace states the server judged.
+const tiles = (() => {
+  try { return JSON.parse(page.tiles || '[]'); } catch (e) { return []; }
+})();
+
+function tilesPanel() {
+  const cols = Math.max(1, ...tiles.map((x) => x.col + 1));
+  const grid = h('div', { class: 'tile-grid', id: 'tile-grid', role: 'list', style: '--cols:' + cols });
+  for (const x of tiles) {
+    grid.append(h('a', { class: 'tile muted', role: 'listitem', 'data-unit': x.id, href: unitURL(x.id),
+      style: 'grid-row:' + (x.row + 1) + ';grid-column:' + (x.col + 1) },
+    h('span', { class: 'tile-id', text: x.id }), h('span', { class: 'tile-pct', text: '—' })));
+  }
+  return h('section', { class: 'panel tiles-panel', 'aria-labelledby': 'tiles-h' },
+    h('h2', { class: 'panel-title', id: 'tiles-h', text: t('tiles') }),
+    h('p', { class: 'muted tiles-note', text: t('tilesNote') }),
+    grid);
+}
+
+function renderTiles(snap) {
+  const grid = $('#tile-grid');
+  if (!grid) return;
+  const byID = new Map((snap.units || []).map((u) => [u.id, u]));
+  for (const el of grid.children) {
+    const u = byID.get(el.dataset.unit);
+    if (!u) continue;
+    const s = stateWords(u.pace);
+    el.className = 'tile ' + s.cls;
+    el.dataset.state = s.state;
+    setText(el.querySelector('.tile-id'), u.short || u.id);
+    setText(el.querySelector('.tile-pct'), pct(u.percent_done));
+    const label = u.name + ': ' + s.text + ', ' + pct(u.percent_done) + (u.alerts ? ', ' + t('alertsCol').toLowerCase() + ' ' + num(u.alerts) : '');
+    el.setAttribute('aria-label', label);
+    el.title = label;
+  }
+}
+
+function renderUnits(snap) {
+  renderTiles(snap);
+  setText($('#tbl-h'), t('unitsSorted'));
+  const table = h('table', { class: 'data units' },
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col', text: t('province') }),
+      h('th', { scope: 'col', text: t('paceCol') }),
+      h('th', { scope: 'col', class: 'num', text: t('gapCol') }),
+      h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }),
+      h('th', { scope: 'col', class: 'wide-only', text: t('finishCol') }),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('neededCol') }),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('todayCol') }),
+      h('th', { scope: 'col', class: 'num wide-only', text: t('alertsCol') }))),
+    h('tbody', null, snap.units.map((u) => {
+      const s = stateWords(u.pace);
+      const f = finishWords(u.pace);
+      return h('tr', { 'data-unit': u.id, 'data-state': s.state, 'data-finish': f.day },
+        h('th', { scope: 'row' }, h('a', { href: unitURL(u.id), text: u.name })),
+        h('td', null, stateCell(u.pace)),
+        h('td', { class: 'num ' + (u.pace && u.pace.gap < 0 ? s.cls : ''), text: u.pace ? signed(u.pace.gap) : '—' }),
+        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(u.percent_done) }), planBar(u.percent_done, u.pace)),
+        h('td', { class: 'finish wide-only ' + s.cls, text: f.short, title: f.text || null }),
+        h('td', { class: 'num wide-only', text: u.pace && u.pace.needed_per_day != null ? num(u.pace.needed_per_day) : '—' }),
+        h('td', { class: 'num wide-only', text: num(u.completed_today) }),
+        h('td', { class: 'num wide-only' + (u.alerts_critical ? ' bad' : ''), text: u.alerts ? num(u.alerts) : '—' }));
+    })));
+  $('#table').replaceChildren(table);
 }
 
 function renderDistricts(snap) {
@@ -531,7 +607,7 @@ function fillAlert(li, a, snap, names) {
   set('[data-kind]', w.kind);
   const where = li.querySelector('[data-where]');
   setText(where, w.where);
-  const href = a.station ? stationURL(a.station) : a.district ? districtURL(a.district) : '';
+  const href = a.station ? stationURL(a.station) : a.district ? districtURL(a.district) : a.unit ? unitURL(a.unit) : '';
   if (href && href !== location.pathname) where.setAttribute('href', href);
   else where.removeAttribute('href');
   set('[data-value]', w.value);

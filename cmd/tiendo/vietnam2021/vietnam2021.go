@@ -125,12 +125,12 @@ func build() {
 	k := 0
 	for _, p := range provinces {
 		if p.Code == "LS" {
-			c.Units = append(c.Units, tiendo.Unit{ID: "LS", Name: p.Name, Level: tiendo.LevelProvince, Quota: lsQuota, Short: "LSN"})
+			c.Units = append(c.Units, tiendo.Unit{ID: "LS", Name: p.Name, Level: tiendo.LevelProvince, Quota: lsQuota, Short: "LSN", Lat: p.Lat, Lon: p.Lon})
 			c.Units = append(c.Units, lsUnits...)
 			out = append(out, lsStations...)
 			continue
 		}
-		c.Units = append(c.Units, tiendo.Unit{ID: p.Code, Name: p.Name, Level: tiendo.LevelProvince, Quota: quotas[k]})
+		c.Units = append(c.Units, tiendo.Unit{ID: p.Code, Name: p.Name, Level: tiendo.LevelProvince, Quota: quotas[k], Lat: p.Lat, Lon: p.Lon})
 		units, sts := synthetic(p, quotas[k], int(max(3, districtCounts[k])), int(max(districtCounts[k], communeCounts[k])))
 		c.Units = append(c.Units, units...)
 		out = append(out, sts...)
