@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 export CHDB_LIB_PATH := $(CURDIR)/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 GO ?= go
-DATA ?= $(CURDIR)/.cache/demo
+# make demo CAMPAIGN=vietnam-2021: the national campaign (its own data dir).
+CAMPAIGN ?= langson-2021
+DATA ?= $(CURDIR)/.cache/demo$(if $(filter-out langson-2021,$(CAMPAIGN)),-$(CAMPAIGN))
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-unit lint fuzz demo cluster chaos-cluster bench-ingest clean
@@ -63,7 +65,7 @@ $(STATICCHECK):
 	mv bin/.staticcheck/staticcheck $@ && rmdir bin/.staticcheck
 
 demo: build
-	@scripts/demo.sh "$(DATA)" "$(ADDR)"
+	@scripts/demo.sh "$(DATA)" "$(ADDR)" "$(CAMPAIGN)"
 
 # The cluster on this machine (deploy/cluster/README.md): 3 nodes behind
 # haproxy, 3 log servers, ZooKeeper, 2 ClickHouse replicas, the campaign

@@ -249,7 +249,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        512,
 			MaxIdleConnsPerHost: 512,
-			IdleConnTimeout:     90 * time.Second,
+			// All the stations post from this one address, which the server
+			// lets hold 1,000 connections (--max-conns-per-addr): the
+			// national campaign's 12,700 would be refused past that and
+			// retry; they wait for a connection here instead.
+			MaxConnsPerHost: 512,
+			IdleConnTimeout: 90 * time.Second,
 		}}
 	}
 
