@@ -275,6 +275,7 @@ func (s *Server) screenPage(c *fiber.Ctx) error {
 		return err
 	}
 	p.Title = tr(p.Lang, "Phòng chỉ huy", "Command room") + " — " + p.Campaign
+	s.withTiles(&p, tiendo.ProvinceScope)
 	if r, err := strconv.Atoi(c.Query("rotate")); err == nil && r >= 3 && r <= int((24*time.Hour)/time.Second) {
 		p.Rotate = r
 	}

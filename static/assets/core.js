@@ -113,6 +113,7 @@ const TEXT = {
     province: 'Tỉnh/thành phố',
     gapCol: 'Chênh lệch',
     alertsCol: 'Cảnh báo',
+    alertsN: '{n} cảnh báo',
     tiles: 'Bản đồ ô: tiến độ các tỉnh',
     tilesNote: 'Mỗi ô một tỉnh, đặt gần vị trí thật; màu theo tiến độ. Bấm để xem tỉnh.',
     stationsSorted: 'Điểm cấp (chờ lâu nhất trước)',
@@ -297,6 +298,7 @@ const TEXT = {
     province: 'Province',
     gapCol: 'Gap',
     alertsCol: 'Alerts',
+    alertsN: '{n} alerts',
     tiles: 'Tile map: the provinces\' pace',
     tilesNote: 'One tile per province, near where it lies; coloured by pace. Click to open a province.',
     stationsSorted: 'Stations (longest wait first)',
@@ -834,6 +836,44 @@ export function autoFit(el) {
 export const stationURL = (id) => '/station/' + encodeURIComponent(id);
 export const districtURL = (id) => '/district/' + encodeURIComponent(id);
 export const unitURL = (id) => '/unit/' + encodeURIComponent(id);
+
+// ---------------------------------------------------------------- tile map
+
+/** pageTiles are the cells the server placed the page's units in (<body data-tiles>, dashboards.TileGrid). */
+export function pageTiles() {
+  try { return JSON.parse(page.tiles || '[]'); } catch (e) { return []; }
+}
+
+/** tileGrid builds the tile map: one link per unit, in the server's cell. */
+export function tileGrid(tiles) {
+  const cols = Math.max(1, ...tiles.map((x) => x.col + 1));
+  const rows = Math.max(1, ...tiles.map((x) => x.row + 1));
+  const grid = h('div', { class: 'tile-grid', id: 'tile-grid', role: 'list', style: '--cols:' + cols + ';--rows:' + rows });
+  for (const x of tiles) {
+    grid.append(h('a', { class: 'tile muted', role: 'listitem', 'data-unit': x.id, href: unitURL(x.id),
+      style: 'grid-row:' + (x.row + 1) + ';grid-column:' + (x.col + 1) },
+    h('span', { class: 'tile-id', text: x.id }), h('span', { class: 'tile-pct', text: '—' })));
+  }
+  return grid;
+}
+
+/** fillTiles colours each tile by its unit's pace state as the server judged it, words beside the colour. */
+export function fillTiles(grid, snap) {
+  if (!grid) return;
+  const byID = new Map((snap.units || []).map((u) => [u.id, u]));
+  for (const el of grid.children) {
+    const u = byID.get(el.dataset.unit);
+    if (!u) continue;
+    const s = stateWords(u.pace);
+    el.className = 'tile ' + s.cls;
+    el.dataset.state = s.state;
+    setText(el.querySelector('.tile-id'), u.short || u.id);
+    setText(el.querySelector('.tile-pct'), pct(u.percent_done));
+    const label = u.name + ': ' + s.text + ', ' + pct(u.percent_done) + (u.alerts ? ', ' + t('alertsN', { n: num(u.alerts) }) : '');
+    el.setAttribute('aria-label', label);
+    el.title = label;
+  }
+}
 
 // ---------------------------------------------------------------- charts
 

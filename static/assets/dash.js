@@ -8,7 +8,7 @@
 import {
   page, t, num, pct, dec1, dec2, minutes, waitShort, ago, dayNum, dayStr, hhmm, h, setText, bar,
   stateWords, finishWords, rateNote, showState, lateBadge, lateHour, fitText, autoFit,
-  stationURL, districtURL, unitURL, signed, ChartSet, Live, showStatus,
+  stationURL, districtURL, unitURL, signed, pageTiles, tileGrid, fillTiles, ChartSet, Live, showStatus,
   moveSentence, moveParts, movesOf, alertsOf, alertWords, namesOf, postJSON,
 } from './core.js';
 import { notesPanel, notesSnapshot } from './notes.js';
@@ -209,45 +209,19 @@ function renderScope(snap) {
 
 // ---------------------------------------------------------------- units
 
-// A unit above the provinces (the nation): its provinces on a tile map
-// placed by the server (<body data-tiles>, dashboards.TileGrid) and in a
-// table in the server's order (tiendo.RankUnits: behind first, then by
-// gap). The colours are the pace states the server judged.
-const tiles = (() => {
-  try { return JSON.parse(page.tiles || '[]'); } catch (e) { return []; }
-})();
+// A unit above the provinces (the nation): its provinces on the tile map
+// (core.js tileGrid) and in a table in the server's order
+// (tiendo.RankUnits: behind first, then by gap).
+const tiles = pageTiles();
 
 function tilesPanel() {
-  const cols = Math.max(1, ...tiles.map((x) => x.col + 1));
-  const grid = h('div', { class: 'tile-grid', id: 'tile-grid', role: 'list', style: '--cols:' + cols });
-  for (const x of tiles) {
-    grid.append(h('a', { class: 'tile muted', role: 'listitem', 'data-unit': x.id, href: unitURL(x.id),
-      style: 'grid-row:' + (x.row + 1) + ';grid-column:' + (x.col + 1) },
-    h('span', { class: 'tile-id', text: x.id }), h('span', { class: 'tile-pct', text: '—' })));
-  }
   return h('section', { class: 'panel tiles-panel', 'aria-labelledby': 'tiles-h' },
     h('h2', { class: 'panel-title', id: 'tiles-h', text: t('tiles') }),
     h('p', { class: 'muted tiles-note', text: t('tilesNote') }),
-    grid);
+    tileGrid(tiles));
 }
 
-function renderTiles(snap) {
-  const grid = $('#tile-grid');
-  if (!grid) return;
-  const byID = new Map((snap.units || []).map((u) => [u.id, u]));
-  for (const el of grid.children) {
-    const u = byID.get(el.dataset.unit);
-    if (!u) continue;
-    const s = stateWords(u.pace);
-    el.className = 'tile ' + s.cls;
-    el.dataset.state = s.state;
-    setText(el.querySelector('.tile-id'), u.short || u.id);
-    setText(el.querySelector('.tile-pct'), pct(u.percent_done));
-    const label = u.name + ': ' + s.text + ', ' + pct(u.percent_done) + (u.alerts ? ', ' + t('alertsCol').toLowerCase() + ' ' + num(u.alerts) : '');
-    el.setAttribute('aria-label', label);
-    el.title = label;
-  }
-}
+const renderTiles = (snap) => fillTiles($('#tile-grid'), snap);
 
 function renderUnits(snap) {
   renderTiles(snap);

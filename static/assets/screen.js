@@ -8,17 +8,18 @@
 import {
   page, lang, t, num, pct, minutes, waitShort, dayStr, calendarDay, hhmm, h, setText, bar, stateWords, finishWords, recentWords, recentLabel,
   showState, signed, lateHour, fitText, autoFit, ChartSet, Live, showStatus,
-  moveParts, movesOf, alertsOf, alertWords, namesOf, whoWords,
+  moveParts, movesOf, alertsOf, alertWords, namesOf, whoWords, pageTiles, tileGrid, fillTiles,
 } from './core.js';
 
 const TEXT = {
   vi: {
-    views: { overview: 'Tổng quan tiến độ', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', moves: 'Đề xuất điều cán bộ', map: 'Bản đồ điểm cấp', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
+    views: { overview: 'Tổng quan tiến độ', provinces: 'Các tỉnh, thành phố', districts: 'Quận/huyện', queues: 'Hàng chờ và cán bộ', moves: 'Đề xuất điều cán bộ', map: 'Bản đồ điểm cấp', throughput: 'Năng suất', latenight: 'Làm việc ban đêm', other: 'Biểu đồ khác' },
     pace: 'Tiến độ',
     finish: 'Dự kiến hoàn thành',
     deadline: 'Hạn chót',
     perDay: '{n}/ngày',
     districtsHead: 'Tiến độ từng huyện (thấp nhất trước)',
+    provincesHead: 'Cần chú ý nhất',
     idleHead: 'Cán bộ rảnh',
     idleCount: '{n} cán bộ ở {s} điểm',
     staffBig: 'cán bộ',
@@ -26,12 +27,13 @@ const TEXT = {
     since: 'từ {t}',
   },
   en: {
-    views: { overview: 'Progress overview', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', map: 'Station map', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
+    views: { overview: 'Progress overview', provinces: 'Provinces', districts: 'Districts', queues: 'Queues and staff', moves: 'Suggested staff moves', map: 'Station map', throughput: 'Throughput', latenight: 'Late-night workload', other: 'Other charts' },
     pace: 'Pace',
     finish: 'Projected finish',
     deadline: 'Deadline',
     perDay: '{n}/day',
     districtsHead: 'Districts (lowest first)',
+    provincesHead: 'Most urgent',
     idleHead: 'Idle staff',
     idleCount: '{n} at {s} stations',
     staffBig: 'staff',
@@ -44,7 +46,7 @@ const q = new URLSearchParams(location.search);
 const rotateSec = Math.max(3, parseInt(q.get('rotate'), 10) || parseInt(page.rotate, 10) || 20);
 const pinned = q.get('view');
 
-const VIEWS = ['overview', 'districts', 'queues', 'moves', 'map', 'throughput', 'latenight', 'other'];
+const VIEWS = ['overview', 'provinces', 'districts', 'queues', 'moves', 'map', 'throughput', 'latenight', 'other'];
 const CHART_VIEW = { progress: 'overview', districts: 'districts', queue: 'queues', map: 'map', throughput: 'throughput', throughput_trend: 'throughput', latenight: 'latenight' };
 
 const app = document.getElementById('app');
@@ -64,6 +66,11 @@ for (const v of VIEWS) {
 }
 panes.overview.append(h('div', { class: 'pane-side pace-card', id: 'pace' }));
 panes.districts.append(h('div', { class: 'pane-side', id: 'districts' }));
+// The nation's provinces: the tile map, and the most urgent in the
+// server's order (tiendo.RankUnits).
+const tiles = pageTiles();
+const PROVINCES_SHOWN = 8;
+if (tiles.length) panes.provinces.replaceChildren(tileGrid(tiles), h('div', { class: 'pane-side', id: 'provinces' }));
 panes.queues.append(h('div', { class: 'pane-side', id: 'queues' }));
 panes.moves.replaceChildren(h('div', { class: 'pane-side moves-side', id: 'moves' }));
 
@@ -111,7 +118,8 @@ let current = -1;
 let moveCount = 0;
 
 function available() {
-  return VIEWS.filter((v) => panes[v].querySelector('[data-chart]') || v === 'overview' || (v === 'moves' && moveCount > 0));
+  return VIEWS.filter((v) => panes[v].querySelector('[data-chart]') || v === 'overview' || (v === 'moves' && moveCount > 0) ||
+    (v === 'provinces' && tiles.length > 0));
 }
 
 function dots() {
@@ -227,6 +235,21 @@ function render(snap) {
     fact(t('planLabel'), num(p.expected_to_date), '', pct(100 * p.plan_share)),
     fact(t('gapLabel'), signed(p.gap), p.gap < 0 ? 'bad' : ''),
   ] : []));
+
+  if (tiles.length) {
+    fillTiles(panes.provinces.querySelector('.tile-grid'), snap);
+    document.getElementById('provinces').replaceChildren(
+      h('h3', { text: TEXT.provincesHead }),
+      h('ol', { class: 'scr-list dist-list' }, (snap.units || []).slice(0, PROVINCES_SHOWN).map((u) => {
+        const us = stateWords(u.pace);
+        return h('li', { 'data-unit': u.id, 'data-state': us.state },
+          h('span', { class: 'name', text: u.name }),
+          h('span', { class: 'state ' + us.cls, text: us.text }),
+          h('span', { class: 'finish ' + us.cls, text: u.pace ? signed(u.pace.gap) : '—' }),
+          h('span', { class: 'val', text: pct(u.percent_done) }),
+          bar(u.percent_done, u.pace ? 100 * u.pace.plan_share : null, us.cls === 'muted' ? '' : us.cls));
+      })));
+  }
 
   const ds = [...(snap.districts || [])].sort((a, b) => a.percent_done - b.percent_done);
   document.getElementById('districts').replaceChildren(

@@ -43,9 +43,10 @@ export async function freePort() {
 
 /** Server is one `tiendo serve` process on the embedded engine, replay clock. */
 export class Server {
-  constructor({ dataDir, port } = {}) {
+  constructor({ dataDir, port, campaign } = {}) {
     this.dataDir = dataDir || mkdtempSync(path.join(os.tmpdir(), 'tiendo-e2e-'));
     this.port = port;
+    this.campaign = campaign || 'langson-2021';
     this.proc = null;
     this.log = '';
   }
@@ -54,7 +55,7 @@ export class Server {
 
   async start() {
     if (!this.port) this.port = await freePort();
-    const proc = spawn(BIN, ['serve', '--data', this.dataDir, '--addr', `127.0.0.1:${this.port}`, '--clock', 'replay'],
+    const proc = spawn(BIN, ['serve', '--campaign', this.campaign, '--data', this.dataDir, '--addr', `127.0.0.1:${this.port}`, '--clock', 'replay'],
       { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const onData = (b) => { this.log += b.toString(); };
