@@ -130,6 +130,10 @@ func (c *Campaign) validateUnits(bad func(field, reason string) error) error {
 // Unit returns the unit with the given id, or nil.
 func (r *Registry) Unit(id string) *Unit { return r.unitByID[id] }
 
+// UnitsOf lists the units station id belongs to, its own first, then each
+// one up to the campaign's top (shared: the caller must not change it).
+func (r *Registry) UnitsOf(id string) []string { return r.chain[id] }
+
 // Units returns every unit, in campaign-file order (district quotas as in
 // force).
 func (r *Registry) Units() []Unit { return r.units }

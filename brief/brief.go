@@ -58,9 +58,16 @@ type Brief struct {
 	Location   *time.Location
 	LateFrom   int // clock hour the late night starts (the campaign's LateNightHour)
 	DayEndHour int // clock hour the working day ends (the campaign's day boundary)
-	// Districts are the province's districts (empty for a district brief);
-	// Stations the scope's stations, without the Aggregates; Total the scope.
+	// TopLevel is the campaign's own level (the nation or a province), for
+	// naming a brief of the whole campaign.
+	TopLevel tiendo.UnitLevel
+	// Districts are the units right under the scope, at UnitLevel: a
+	// province's districts, the nation's provinces (empty for a district
+	// brief). Stations are the scope's stations, without the Aggregates
+	// and above the province level (the nation's would be some 12,700
+	// rows: each province's brief has them); Total is the scope.
 	Districts []Row
+	UnitLevel tiendo.UnitLevel
 	Stations  []Row
 	Total     Row
 }
@@ -158,7 +165,7 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 		return nil, err
 	}
 	b := &Brief{Campaign: snap.Campaign, Scope: r.Scope, Day: day, AsOf: snap.Now, Live: live, Storage: worse(snap.Storage, storage),
-		Location: c.Location(), LateFrom: c.LateNightHour, DayEndHour: c.DayBoundaryHour}
+		Location: c.Location(), LateFrom: c.LateNightHour, DayEndHour: c.DayBoundaryHour, TopLevel: c.TopLevel()}
 	if u := reg.Unit(r.Scope.ID); r.Scope.Kind != tiendo.ScopeProvince && r.Scope.Kind != tiendo.ScopeStation && u != nil {
 		b.ScopeName = u.Name
 	}
@@ -170,13 +177,34 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 	for _, d := range reg.Districts() {
 		districtNames[d.ID] = d.Name
 	}
+	// The rows under the scope: its districts, or above the province
+	// level its units; each station counts in the one it lies in.
+	groups := snap.Districts
+	if len(snap.Units) > 0 {
+		groups = snap.Units
+	}
+	inGroup := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		inGroup[g.ID] = true
+		b.UnitLevel = g.Level
+	}
+	groupOf := func(st *tiendo.StationState) string {
+		for _, id := range reg.UnitsOf(st.ID) {
+			if inGroup[id] {
+				return id
+			}
+		}
+		return st.District // a district the tree does not know (an import's)
+	}
+	stationRows := !r.Aggregates && snap.ListsStations()
 	// The night's figures, summed over any set of stations.
 	type night struct{ day, late, toDate, retries int64 }
 	var total night
 	districts := map[string]*night{}
 	past := map[string]int{}
 	pastTotal := 0
-	for _, st := range snap.Stations {
+	for i := range snap.Stations {
+		st := &snap.Stations[i]
 		w := byStation[st.ID]
 		if w.Records == nil {
 			continue
@@ -186,15 +214,16 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 			to.day, to.late, to.toDate, to.retries = to.day+n.day, to.late+n.late, to.toDate+n.toDate, to.retries+n.retries
 		}
 		add(&total)
-		if districts[st.District] == nil {
-			districts[st.District] = &night{}
+		g := groupOf(st)
+		if districts[g] == nil {
+			districts[g] = &night{}
 		}
-		add(districts[st.District])
+		add(districts[g])
 		if w.Records[winPast] > 0 {
-			past[st.District]++
+			past[g]++
 			pastTotal++
 		}
-		if r.Aggregates {
+		if !stationRows {
 			continue
 		}
 		row := Row{ID: st.ID, Name: st.Name, District: districtNames[st.District], Quota: st.Quota, Completed: st.Completed,
@@ -208,7 +237,7 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 		}
 		b.Stations = append(b.Stations, row)
 	}
-	for _, d := range snap.Districts {
+	for _, d := range groups {
 		n := districts[d.ID]
 		if n == nil {
 			n = &night{}

@@ -59,7 +59,7 @@ func (b *Brief) WriteCSV(out io.Writer, lang string) error {
 	for _, t := range tables {
 		name := w.station
 		if t.level == levelDistricts {
-			name = w.district
+			name, _, _ = b.unitWords(w)
 		}
 		for _, r := range t.rows {
 			if err := cw.Write(record(name, r)); err != nil {
@@ -68,10 +68,7 @@ func (b *Brief) WriteCSV(out io.Writer, lang string) error {
 		}
 	}
 	total := b.Total
-	total.Name = b.ScopeName
-	if total.Name == "" {
-		total.Name = w.province
-	}
+	total.Name = b.scopeWords(w)
 	if err := cw.Write(record(w.total, &total)); err != nil {
 		return err
 	}

@@ -55,10 +55,7 @@ type htmlView struct {
 func (b *Brief) WriteHTML(out io.Writer, lang string, links []Link) error {
 	lang = Lang(lang)
 	w := text[lang]
-	scope := w.province
-	if b.ScopeName != "" {
-		scope = b.ScopeName
-	}
+	scope := b.scopeWords(w)
 	v := htmlView{Lang: lang, CSS: template.CSS(pageCSS), Links: links, Nav: w.title,
 		Title:   w.title + " " + w.dayText(b.Day) + " · " + scope + " · Tiến Độ",
 		Heading: w.title + " · " + scope + " · " + w.dayText(b.Day),

@@ -23,6 +23,7 @@ func Lang(lang string) string {
 type words struct {
 	title, campaign, scope, province, district, station, day, asOf, live, ended, total string
 	districtsSheet, stationsSheet, districtsHead, stationsHead                         string
+	nation, provinceCol, provincesSheet, provincesHead                                 string
 	storageBehind, storagePartial                                                      string
 	quota, completed, percent, dayRecords, expected, gap, pace, needed, late, retries  string
 	past, notes, level, id, name                                                       string
@@ -37,6 +38,7 @@ var text = map[string]*words{
 		station: "Điểm cấp", day: "Ngày làm việc", asOf: "Số liệu đến", live: "ngày đang diễn ra", ended: "hết ngày làm việc",
 		total: "Tổng cộng", districtsSheet: "Quận huyện", stationsSheet: "Điểm cấp",
 		districtsHead: "Theo quận/huyện", stationsHead: "Theo điểm cấp",
+		nation: "Toàn quốc", provinceCol: "Tỉnh/thành phố", provincesSheet: "Tinh thanh", provincesHead: "Theo tỉnh/thành phố",
 		storageBehind:  "Lưu ý: kho dữ liệu đang chậm; số liệu đã gồm %s sự kiện mới nhận chưa ghi vào kho.",
 		storagePartial: "Lưu ý: kho dữ liệu đang chậm; %s sự kiện mới nhận chưa được tính vào số liệu.",
 		quota:          "Chỉ tiêu", completed: "Đã thu nhận (lũy kế)", percent: "% chỉ tiêu", dayRecords: "Hồ sơ trong ngày",
@@ -59,6 +61,7 @@ var text = map[string]*words{
 		station: "Station", day: "Working day", asOf: "Figures as of", live: "day in progress", ended: "end of the working day",
 		total: "Total", districtsSheet: "Districts", stationsSheet: "Stations",
 		districtsHead: "By district", stationsHead: "By station",
+		nation: "Nation", provinceCol: "Province", provincesSheet: "Provinces", provincesHead: "By province",
 		storageBehind:  "Note: storage is behind; the figures include %s received events not yet stored.",
 		storagePartial: "Note: storage is behind; %s received events are not in the figures yet.",
 		quota:          "Quota", completed: "Completed to date", percent: "% done", dayRecords: "Records on the day",
@@ -108,6 +111,27 @@ func (w *words) stateText(p *tiendo.Pace) string {
 	return string(p.State)
 }
 
+// scopeWords names the brief's scope: the unit's name, or the campaign's
+// whole ("Toàn tỉnh", "Toàn quốc").
+func (b *Brief) scopeWords(w *words) string {
+	switch {
+	case b.ScopeName != "":
+		return b.ScopeName
+	case b.TopLevel == tiendo.LevelNation:
+		return w.nation
+	}
+	return w.province
+}
+
+// unitWords are the unit table's column, sheet and heading: districts,
+// or the nation's provinces.
+func (b *Brief) unitWords(w *words) (col, sheet, heading string) {
+	if b.UnitLevel == tiendo.LevelProvince {
+		return w.provinceCol, w.provincesSheet, w.provincesHead
+	}
+	return w.district, w.districtsSheet, w.districtsHead
+}
+
 // meta are the lines above the tables: campaign, scope, day, as of, and a
 // word on storage when it is behind.
 func (b *Brief) meta(lang string) [][2]string {
@@ -116,7 +140,7 @@ func (b *Brief) meta(lang string) [][2]string {
 	if lang == "en" && b.Campaign.NameEN != "" {
 		name = b.Campaign.NameEN
 	}
-	scope := w.province
+	scope := b.scopeWords(w)
 	if b.Scope.Kind == tiendo.ScopeDistrict {
 		scope = w.district + " " + b.ScopeName
 	}
@@ -193,7 +217,7 @@ func (b *Brief) columns(lang string, lv level) []column {
 	}
 	first := w.station
 	if lv == levelDistricts {
-		first = w.district
+		first, _, _ = b.unitWords(w)
 	}
 	cols := []column{{first, kText, func(r *Row) any { return r.Name }}}
 	if lv == levelProvinceStations {
@@ -247,13 +271,15 @@ func (b *Brief) tables(lang string) []table {
 	total := b.Total
 	total.Name, total.District = w.total, ""
 	var out []table
-	if b.Scope.Kind == tiendo.ScopeProvince {
-		out = append(out, table{level: levelDistricts, sheet: w.districtsSheet, heading: w.districtsHead,
+	units := b.Scope.Kind == tiendo.ScopeProvince || len(b.Districts) > 0
+	if units {
+		_, sheet, heading := b.unitWords(w)
+		out = append(out, table{level: levelDistricts, sheet: sheet, heading: heading,
 			columns: b.columns(lang, levelDistricts), rows: rowsOf(b.Districts), total: &total})
 	}
 	if len(b.Stations) > 0 || b.Scope.Kind == tiendo.ScopeDistrict {
 		lv := levelStations
-		if b.Scope.Kind == tiendo.ScopeProvince {
+		if units {
 			lv = levelProvinceStations
 		}
 		out = append(out, table{level: lv, sheet: w.stationsSheet, heading: w.stationsHead,
