@@ -38,14 +38,10 @@ pwfile="$data/demo.password"
 ./bin/tiendo user add --server "$url" --data "$data" --name demo --role leader --password-stdin <"$pwfile" >/dev/null
 screen=$(./bin/tiendo token issue --server "$url" --data "$data" --role screen | grep -o 'http[^ ]*/screen/activate/[^ ]*' || true)
 
-# Resume where the stored data stops: the replay clock's day (the first run
-# starts at the campaign's first day).
-admin=$(cat "$data/admin.token")
-from=$(curl -fs -H "Authorization: Bearer $admin" "$url/api/v1/snapshot?scope=province" |
-  sed -n 's/.*"now":"\(2021-[0-9-]*\)T.*/\1/p')
-from=${from:-2021-03-10}
-echo "replaying $campaign from $from at $pace (simulator log: $data/simulate.log)"
-./bin/tiendo simulate --server "$url" --data "$data" --campaign "$campaign" --from "$from" --speed "$speed" "${sim_flags[@]}" >>"$data/simulate.log" 2>&1 &
+# Resume where the stored data stops (the first run starts at the
+# campaign's first day).
+echo "replaying $campaign at $pace (simulator log: $data/simulate.log)"
+./bin/tiendo simulate --server "$url" --data "$data" --campaign "$campaign" --from resume --speed "$speed" "${sim_flags[@]}" >>"$data/simulate.log" 2>&1 &
 pids+=($!)
 
 cat <<MSG

@@ -28,7 +28,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	client := clientFlags(fs)
 	campaign := fs.String("campaign", "", "the campaign the server must be serving ("+strings.Join(shipped.IDs(), ", ")+"); default: whichever it serves, read from its admin API")
-	from := fs.String("from", "", "first working day to simulate (default: the campaign's first); with --speed N also DAYTHH:MM, the local time of that day at which the paced clock starts (what comes before is sent at once)")
+	from := fs.String("from", "", "first working day to simulate (default: the campaign's first); with --speed N also DAYTHH:MM, the local time of that day at which the paced clock starts (what comes before is sent at once); resume: the working day of the server's newest event (a stopped run goes on; what it had sent of that day is sent again and counted once)")
 	to := fs.String("to", "", "stop at the start of this working day (default: the campaign's deadline; live: never)")
 	speed := fs.String("speed", "1440", "simulated seconds per real second, or max (as fast as the server acknowledges); 1440: a day a minute")
 	live := fs.Bool("live", false, "follow the wall clock: stations report today's work as it happens")
@@ -64,8 +64,16 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *campaign != "" && *campaign != c.ID {
 		return usageError{fmt.Sprintf("--campaign %s: the server at %s serves %s", *campaign, ac.server, c.ID)}
 	}
-	if *from == "" {
+	switch *from {
+	case "":
 		*from = c.Start.String()
+	case "resume":
+		day, err := resumeDay(ctx, ac, c)
+		if err != nil {
+			return err
+		}
+		*from = day.String()
+		fmt.Fprintf(stderr, "resuming at %s, the working day of the server's newest figures\n", *from)
 	}
 	if *to == "" {
 		*to = c.Deadline.String()
@@ -134,6 +142,30 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%w (a simulator bug: the run stopped)", runErr)
 	}
 	return runErr
+}
+
+// resumeDay is the working day to resume a simulation from: that of the
+// server's "now" (on a replay clock, its newest event), or the campaign's
+// first day on a server without events; never past the deadline.
+func resumeDay(ctx context.Context, ac *adminClient, c *tiendo.Campaign) (tiendo.Day, error) {
+	var snap struct {
+		Now    time.Time `json:"now"`
+		Totals struct {
+			Completed int64 `json:"completed"`
+		} `json:"totals"`
+	}
+	var body bytes.Buffer
+	if err := ac.do(ctx, http.MethodGet, "/api/v1/snapshot?scope=province", "", nil, &body); err != nil {
+		return 0, fmt.Errorf("--from resume: read the server's figures: %w", err)
+	}
+	if err := json.Unmarshal(body.Bytes(), &snap); err != nil {
+		return 0, fmt.Errorf("--from resume: read the server's figures: %w", err)
+	}
+	day := c.WorkingDay(snap.Now)
+	if snap.Totals.Completed == 0 || day < c.Start {
+		return c.Start, nil
+	}
+	return min(day, c.Deadline), nil
 }
 
 // isTerminal reports whether w is a terminal, where the progress line is

@@ -135,6 +135,20 @@ func TestSimulateCommandAgainstTheServer(t *testing.T) {
 		t.Fatalf("snapshot total %d after both runs, want %d + %d", got, sum.RecordsAcked, sum2.RecordsAcked)
 	}
 
+	// --from resume goes on from the working day of the newest figures
+	// (20 March): the same seed's events again, each counted once.
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"simulate", "--server", url, "--data", cfg.DataDir, "--from", "resume", "--to", "2021-03-21",
+		"--speed", "max", "--seed", "2", "--stations", "5"}, &out, &errb); err != nil {
+		t.Fatalf("simulate --from resume: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "resuming at 2021-03-20") {
+		t.Errorf("--from resume did not resume at 20 March:\n%.500s", errb.String())
+	}
+	if got := provinceCompleted(t, url, m.AdminToken); got != sum.RecordsAcked+sum2.RecordsAcked {
+		t.Fatalf("snapshot total %d after the resumed run, want %d (nothing new)", got, sum.RecordsAcked+sum2.RecordsAcked)
+	}
+
 	for _, args := range [][]string{
 		{"--speed", "fast"},
 		{"--live", "--speed", "10"},
