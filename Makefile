@@ -17,8 +17,15 @@ build: deps
 
 # Every test, against both ClickHouse engines (the ClickHouse server tests
 # start their own clickhouse-server on a free loopback port), after lint.
+# The browser suite (static: Chromium against the real binary, the longest
+# package by far) runs beside the others from the start rather than after
+# them, its output printed when it ends.
 test: deps lint
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@browser=$$(mktemp -d); \
+	( $(GO) test -race -count=1 -timeout 30m ./static/ >$$browser/out 2>&1; echo $$? >$$browser/rc ) & \
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -vxF tiendo/static); rc=$$?; \
+	wait; cat $$browser/out; brc=$$(cat $$browser/rc); rm -rf $$browser; \
+	[ $$rc -eq 0 ] && [ "$$brc" = 0 ]
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 # Fuzz the decoders of untrusted input: event batches and WebSocket frames;
