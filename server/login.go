@@ -247,7 +247,7 @@ func (s *Server) pageAccess(c *fiber.Ctx, p static.Page, scope tiendo.Scope) (bo
 	if home := homePath(who); scope == tiendo.ProvinceScope && c.Path() == "/" && home != "/" {
 		return true, c.Redirect(home, fiber.StatusSeeOther)
 	}
-	p.Kind = static.KindNotFound
+	p.Kind, p.Status = static.KindNotFound, fiber.StatusForbidden
 	p.Title = tr(p.Lang, "Không có quyền xem", "Not allowed")
 	p.Message = tr(p.Lang, "Tài khoản này không được xem trang này.", "This account may not see this page.")
 	if who.Role.PostsEvents() {

@@ -74,12 +74,22 @@ func TestProvinceOfficerOnTheNation(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `data-scope="unit:LS"`) || !strings.Contains(body, "Toàn quốc") {
 		t.Errorf("/unit/LS: %d %.300s", code, body)
 	}
-	if code, _, _ := getNoFollow(t, ts.url+"/unit/HN", officer); code != 403 {
-		t.Errorf("/unit/HN for an LS officer: %d, want 403", code)
+	// The nation above their province is said, not linked to a refusal.
+	if !strings.Contains(body, `<span class="locked" title="Tài khoản này không mở được trang này">Toàn quốc`) {
+		t.Errorf("/unit/LS: the nation's crumb is not marked locked for an LS officer")
+	}
+	if code, _, body := getNoFollow(t, ts.url+"/unit/HN", officer); code != 403 || !strings.Contains(body, `<p class="code">403</p>`) ||
+		!strings.Contains(body, "Không có quyền xem") {
+		t.Errorf("/unit/HN for an LS officer: %d, want a 403 page that says so", code)
 	}
 	code, _, body = getNoFollow(t, ts.url+"/station/LS-BS-VULE", officer)
 	if code != 200 || !strings.Contains(body, `href="/unit/LS"`) || !strings.Contains(body, `href="/district/LS-BS"`) {
 		t.Errorf("a station's breadcrumb does not climb to its district and province: %d", code)
+	}
+	chief := ts.token(t, `{"role":"chief","subject":"LS-BS-VULE"}`)
+	code, _, body = getNoFollow(t, ts.url+"/station/LS-BS-VULE", chief)
+	if code != 200 || strings.Contains(body, `href="/district/LS-BS"`) || strings.Count(body, `class="locked"`) < 3 {
+		t.Errorf("a chief's breadcrumb links pages they cannot open: %d, %d locked", code, strings.Count(body, `class="locked"`))
 	}
 	leader := ts.token(t, `{"role":"leader"}`)
 	code, _, body = getNoFollow(t, ts.url+"/", leader)

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -108,6 +109,7 @@ func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
 	// delete button); every request they make is judged again.
 	if who, err := s.authenticate(c); err == nil && who != nil {
 		p.Viewer, p.Role, p.WritesNotes = who.ID, string(who.Role), writesNotes(who.Role)
+		s.lockCrumbs(who, p.Crumbs)
 	}
 	var buf bytes.Buffer
 	if err := static.Render(&buf, p); err != nil {
@@ -120,6 +122,30 @@ func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
 	return c.Status(status).Send(buf.Bytes())
+}
+
+// lockCrumbs turns the steps of a breadcrumb that who may not open (a
+// chief's district, an officer's nation) from links into words that say
+// so: following them would only show a refusal.
+func (s *Server) lockCrumbs(who *Principal, crumbs []static.Crumb) {
+	reg := s.Registry()
+	for i := range crumbs {
+		cr := &crumbs[i]
+		var scope tiendo.Scope
+		switch {
+		case cr.Href == "/":
+			scope = tiendo.ProvinceScope
+		case strings.HasPrefix(cr.Href, "/unit/"):
+			scope = tiendo.Scope{Kind: tiendo.ScopeUnit, ID: strings.TrimPrefix(cr.Href, "/unit/")}
+		case strings.HasPrefix(cr.Href, "/district/"):
+			scope = tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: strings.TrimPrefix(cr.Href, "/district/")}
+		default:
+			continue
+		}
+		if !CanRead(reg, who, scope) {
+			cr.Href, cr.Locked = "", true
+		}
+	}
 }
 
 // tr picks the Vietnamese or English form of a page label.

@@ -29,6 +29,9 @@ const (
 type Crumb struct {
 	Label string
 	Href  string // empty for the current page
+	// Locked: a page above this one that the viewer's account may not
+	// open (a chief's district): said as such, not a link to a refusal.
+	Locked bool
 }
 
 // Page is what a server-rendered shell needs; the rest comes over the live
@@ -47,6 +50,7 @@ type Page struct {
 	Path     string // the request path, for the language and theme links
 	Rotate   int    // /screen: seconds per view; 0 for the default
 	Message  string // KindNotFound: what was not found
+	Status   int    // KindNotFound: the HTTP status shown (404, or 403 for a page the account may not see)
 	Station  string // KindReport: station id to preselect
 	Next     string // KindLogin: the local path to return to after signing in
 	// Who is looking, for the page's own controls (the server decides
@@ -82,6 +86,8 @@ var shellText = map[string]map[string]string{
 		"themeLite": "Sáng",
 		"skip":      "Bỏ qua đến nội dung",
 		"notfound":  "Không tìm thấy",
+		"forbidden": "Không có quyền xem",
+		"locked":    "Tài khoản này không mở được trang này",
 		"home":      "Về trang tổng quan",
 		"brand":     "Tiến Độ",
 		"nav":       "Điều hướng",
@@ -106,6 +112,8 @@ var shellText = map[string]map[string]string{
 		"themeLite": "Light",
 		"skip":      "Skip to content",
 		"notfound":  "Not found",
+		"forbidden": "Not allowed",
+		"locked":    "This account cannot open this page",
 		"home":      "Back to the overview",
 		"brand":     "Tiến Độ",
 		"nav":       "Navigation",
