@@ -11,19 +11,12 @@ import (
 	"tiendo/cmd/tiendo/vietnam2021"
 )
 
-// getNoFollow answers a GET with a bearer token, without following redirects.
+// getNoFollow answers a GET with a bearer token, without following
+// redirects: status, Location and body.
 func getNoFollow(t *testing.T, u, token string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	r := send(t, http.MethodGet, u, nil, http.Header{"Authorization": {"Bearer " + token}})
+	return r.status, r.header.Get("Location"), r.body
 }
 
 // On the national campaign a province officer reads their province and
