@@ -88,7 +88,12 @@ func FormatPercent(p float64, lang string) string {
 	return FormatDecimal(p, 1, lang) + "%"
 }
 
-var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+// MonthsEN are the English month names every English date uses, in Go and
+// on the pages: the server hands them to the browser (<body data-months>),
+// so the page has no list of its own. English dates read "11 Mar 2021",
+// never en-US's 03/11/2021, which most readers outside the US take for
+// 3 November.
+var MonthsEN = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // FormatDay writes a working day the way the reader says it: "20/3" in
 // Vietnamese, "20 Mar" in English. The year is left out: a campaign runs
@@ -96,9 +101,19 @@ var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug
 func FormatDay(d tiendo.Day, lang string) string {
 	_, m, dd := d.Date()
 	if normLang(lang) == LangEN {
-		return fmt.Sprintf("%d %s", dd, monthsEN[m-time.January])
+		return fmt.Sprintf("%d %s", dd, MonthsEN[m-time.January])
 	}
 	return fmt.Sprintf("%d/%d", dd, int(m))
+}
+
+// FormatDate writes a day with its year: "11/03/2021" in Vietnamese,
+// "11 Mar 2021" in English.
+func FormatDate(d tiendo.Day, lang string) string {
+	y, m, dd := d.Date()
+	if normLang(lang) == LangEN {
+		return fmt.Sprintf("%d %s %d", dd, MonthsEN[m-time.January], y)
+	}
+	return fmt.Sprintf("%02d/%02d/%d", dd, int(m), y)
 }
 
 // hourLabel names a clock hour as "07:00"; both languages use the 24-hour clock.

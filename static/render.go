@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"strings"
 )
 
 // Kind is which page a shell is for; the page's module reads it from
@@ -40,12 +41,15 @@ type Page struct {
 	Crumbs   []Crumb
 	Campaign string // the campaign's name in Lang
 	TimeZone string // IANA zone of the campaign, for times on the page
-	Build    string // the live protocol's build this shell belongs to
-	Path     string // the request path, for the language and theme links
-	Rotate   int    // /screen: seconds per view; 0 for the default
-	Message  string // KindNotFound: what was not found
-	Station  string // KindReport: station id to preselect
-	Next     string // KindLogin: the local path to return to after signing in
+	// Months are the English month names (dashboards.MonthsEN), handed to
+	// the page in <body data-months> so that its dates follow Go's one list.
+	Months  []string
+	Build   string // the live protocol's build this shell belongs to
+	Path    string // the request path, for the language and theme links
+	Rotate  int    // /screen: seconds per view; 0 for the default
+	Message string // KindNotFound: what was not found
+	Station string // KindReport: station id to preselect
+	Next    string // KindLogin: the local path to return to after signing in
 	// Who is looking, for the page's own controls (the server decides
 	// every request again): the principal's id ("user:lan", as a note's
 	// author is named), its role, and whether it writes timeline notes
@@ -117,6 +121,7 @@ var shellText = map[string]map[string]string{
 }
 
 var shell = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"join": strings.Join,
 	"asset": func(name string) (string, error) {
 		if u := URL(name); u != "" {
 			return u, nil
