@@ -80,3 +80,17 @@ func TestFormatDate(t *testing.T) {
 		t.Errorf("MonthsEN = %v", MonthsEN)
 	}
 }
+
+func TestShortLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"Công an Xã Vũ Lễ":         "Xã Vũ Lễ",
+		"Công an Phường Chi Lăng":  "Phường Chi Lăng",
+		"Tổ cấp tại nhà — Bắc Sơn": "Tổ cấp tại nhà — Bắc Sơn",
+		"Công an ":                 "Công an ",
+		"LS-BS-VULE":               "LS-BS-VULE",
+	} {
+		if got := shortLabel(in); got != want {
+			t.Errorf("shortLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 			pct = math.Round(1000*float64(late)/float64(total)) / 10
 		}
 		share = append(share, item{Value: pct,
-			Label: &opts.Label{Show: opts.Bool(true), Position: "top", Color: th.lateText, Formatter: v.fmtPct(pct)},
+			Label: &opts.Label{Color: th.lateText, Formatter: v.fmtPct(pct)}, // shown by the series, hidden on a phone
 			Tooltip: tip(dayLabels[i], fmt.Sprintf(tx.lateTip, v.fmtPct(pct), lateFrom,
 				v.fmtInt(late), v.fmtInt(total)))})
 	}
@@ -89,7 +89,7 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 			Data: []string{shareName}, TextStyle: &opts.TextStyle{Color: th.text}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithGridOpts(
-			opts.Grid{Left: "12", Right: "90", Top: "72", Bottom: "34%", ContainLabel: opts.Bool(true)},
+			opts.Grid{Left: "12", Right: "90", Top: "16", Bottom: "34%", ContainLabel: opts.Bool(true)},
 			opts.Grid{Left: "12", Right: "90", Top: "72%", Bottom: "40", ContainLabel: opts.Bool(true)},
 		),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: dayLabels, AxisLabel: th.axisLabel(),
@@ -110,6 +110,8 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 	shareBar.AddSeries(shareName, nil, withData(share),
 		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, YAxisIndex: 1, BarWidth: "50%"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.late}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}),
+		hideOverlap(),
 	)
 	hm.Overlap(shareBar)
 
@@ -117,12 +119,18 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 	// would repaint the share bars too.
 	visualMap := []map[string]any{{
 		"type": "continuous", "seriesIndex": 0, "min": 0, "max": max(maxCell, 1), "calculable": false,
-		"orient": "vertical", "right": 8, "top": 72, "itemHeight": 120,
+		"orient": "vertical", "right": 8, "top": 16, "itemHeight": 120,
 		"inRange":   map[string]any{"color": th.heat},
 		"textStyle": map[string]any{"color": th.subtext},
 		"text":      []string{v.fmtInt(max(maxCell, 1)), "0"},
 	}}
-	return render(hm, th, map[string]any{"visualMap": visualMap})
+	// A phone: two weeks of share labels do not fit side by side (a bar is
+	// about 20 px wide, "13,9%" 35), so the bars are read off their axis and
+	// today's share is in the subtitle; the tooltip has each day's.
+	return render(hm, th, map[string]any{"visualMap": visualMap, "media": phone(map[string]any{
+		"yAxis":  []any{map[string]any{}, map[string]any{"splitNumber": 3}},
+		"series": []any{map[string]any{}, map[string]any{"label": map[string]any{"show": false}}},
+	})})
 }
 
 // stationsAfterMidnight counts the stations with records today between

@@ -124,7 +124,7 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(title, progressSubtitle(v))),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "84", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "40", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: th.axisLabel(), AxisLine: th.axisLine(),
 			SplitLine: th.splitLine(false)}),
 		charts.WithYAxisOpts(th.valueY(tx.records, 0)),

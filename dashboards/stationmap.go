@@ -136,7 +136,7 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		// Room on the right for the names beside the easternmost dots.
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "14%", Top: "72", Bottom: "48", ContainLabel: opts.Bool(false)}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "14%", Top: "16", Bottom: "48", ContainLabel: opts.Bool(false)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: xMin, Max: xMax, AxisLabel: hidden,
 			AxisLine: &opts.AxisLine{Show: opts.Bool(false)}, SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Min: yMin, Max: yMax, AxisLabel: hidden,

@@ -913,7 +913,6 @@ export class ChartSet {
     if (p) return p;
     const parent = this.slot(name);
     if (!parent) return null;
-    const ownTitle = option && option.title && !Array.isArray(option.title) && option.title.text && option.title.show !== false;
     const body = h('div', { class: 'chart-body', 'data-chart-body': name });
     let target = body;
     if (this.scale !== 1) {
@@ -923,16 +922,19 @@ export class ChartSet {
       target.style.transform = `scale(${this.scale})`;
       body.append(target);
     }
+    // The server's title and subtitle are the panel's heading (ECharts is
+    // told not to draw them): HTML wraps on a phone where a canvas title is cut.
+    const head = h('h2', { class: 'panel-title chart-title', text: t('chart.' + name) === 'chart.' + name ? name : t('chart.' + name) });
+    const sub = h('p', { class: 'chart-sub', hidden: true });
     const el = h('section', { class: 'panel chart ' + this.panelClass(name), 'data-chart': name, 'aria-label': t('chart.' + name) },
-      ownTitle ? null : h('h2', { class: 'panel-title', text: t('chart.' + name) === 'chart.' + name ? name : t('chart.' + name) }),
-      body);
+      head, sub, body);
     const rank = chartRank(name);
     const after = [...parent.querySelectorAll(':scope > [data-chart]')].find((x) => {
       const r = chartRank(x.dataset.chart);
       return r > rank || (r === rank && x.dataset.chart > name);
     });
     parent.insertBefore(el, after || null);
-    p = { name, el, body, chart: null };
+    p = { name, el, body, head, sub, chart: null };
     body.__panel = p;
     if (hasECharts()) {
       p.chart = window.echarts.init(target, this.theme === 'dark' ? 'dark' : null,
@@ -952,6 +954,12 @@ export class ChartSet {
       if (!option || typeof option !== 'object') continue;
       const p = this.panel(name, option);
       if (!p || !p.chart) continue;
+      const title = option.title && !Array.isArray(option.title) ? option.title : null;
+      if (title && title.text) setText(p.head, title.text);
+      if (title && 'subtext' in title) {
+        setText(p.sub, title.subtext || '');
+        p.sub.hidden = !title.subtext;
+      }
       if (option.backgroundColor == null) option.backgroundColor = 'transparent';
       localiseValueAxes(option);
       if (full && option.aria == null) option.aria = ARIA;
