@@ -4,7 +4,7 @@
 // queue; and drawn on a phone without sideways scroll.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, seed, seedMoves, browser, shot, waitLive, agreeing, MOVE_DISTRICT } from './harness.mjs';
+import { Server, seed, seedMoves, browser, shot, waitLive, agreeing, chartLabels, labelProblems, MOVE_DISTRICT } from './harness.mjs';
 
 const { queue: QUEUE, near: NEAR, district: DISTRICT } = MOVE_DISTRICT;
 
@@ -141,6 +141,21 @@ test('/screen\'s map has beside it the longest waits and the idle officers, as t
   assert.equal(shown.heads[0], 'Chờ lâu nhất');
   assert.match(shown.heads[1], new RegExp(`^Cán bộ rảnh · ${snap.totals.idle_staff} cán bộ ở ${snap.totals.stations_idle} điểm$`));
   await shot(page, 'screen-map-side.png');
+});
+
+test('no station name runs past the map\'s edge, on the screen, a desk or a phone', async () => {
+  const bad = [];
+  for (const [b, path] of [[room, '/screen?view=map'], [desk, '/'], [desk, '/district/' + DISTRICT], [phone, '/district/' + DISTRICT]]) {
+    const page = await b.page();
+    await page.goto(server.url + path);
+    await waitLive(page);
+    await mapOf(page);
+    await page.waitForTimeout(1200); // the entry animation moves labels
+    const c = (await chartLabels(page, ['map'])).map;
+    assert.ok(c.boxes.length > 0, path + ': no station named on the map');
+    bad.push(...labelProblems(path + ' map', c).filter((x) => x.includes('cut at the edge')));
+  }
+  assert.deepEqual(bad, [], 'names cut at the map\'s edge');
 });
 
 test('no request left 127.0.0.1 and no page logged an error', () => {
