@@ -99,7 +99,11 @@ function skeletonScope() {
   charts = new ChartSet({
     slot: () => grid,
     theme: page.theme,
-    panelClass: (name) => (name === 'progress' || name === 'latenight' || name === 'map' ? 'wide' : ''),
+    // Half-width charts go in pairs (CHART_ORDER): districts with today's
+    // trend, throughput with the queue. A district has no districts chart,
+    // so its trend takes the row, and the queue is not left beside a gap.
+    panelClass: (name) => (name === 'progress' || name === 'latenight' || name === 'map'
+      || (name === 'throughput_trend' && kind !== 'overview') ? 'wide' : ''),
     autoHeight: 'full',
   });
 }

@@ -2,6 +2,8 @@
 // HTML heading, not drawn on the canvas, and at 390×844 no two labels of a
 // chart overlap and none is cut at the chart's edge: axis labels, value
 // labels, legends, axis names and mark lines, as ECharts laid them out.
+// On a desk the half-width charts pair up (none beside a gap), and the
+// queue chart's legend neither pages nor covers its axes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -48,6 +50,38 @@ for (const [where, names] of [['overview', CHARTS], ['district', CHARTS.filter((
     assert.deepEqual(bad, [], `${url}: overlapping or cut labels`);
   });
 }
+
+test('at 1440×900 no chart sits beside an empty half row, and the queue chart\'s legend is whole, clear of its axes', async () => {
+  const page = await b.page();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  try {
+    for (const url of ['/', '/district/LS-BS']) {
+      await page.goto(server.url + url);
+      await waitLive(page);
+      await page.waitForFunction(() => document.querySelector('[data-chart="queue"] canvas'));
+      await page.waitForTimeout(1500);
+      const rows = await page.evaluate(() => {
+        const grid = document.querySelector('#charts').getBoundingClientRect();
+        return [...document.querySelectorAll('#charts > [data-chart]')].map((el) => {
+          const r = el.getBoundingClientRect();
+          return { name: el.dataset.chart, top: Math.round(r.top), half: r.width < grid.width * 0.6 };
+        });
+      });
+      for (const c of rows.filter((x) => x.half)) {
+        assert.ok(rows.some((o) => o !== c && o.half && o.top === c.top), `${url}: ${c.name} is alone in its row: ${JSON.stringify(rows)}`);
+      }
+      const q = (await chartLabels(page, ['queue'])).queue;
+      assert.deepEqual(labelProblems('queue', q), [], url + ': the queue chart at 1440');
+      const legend = await page.evaluate(() => {
+        const body = document.querySelector('[data-chart="queue"] .chart-body');
+        return window.echarts.getInstanceByDom(body).getOption().legend[0].type || 'plain';
+      });
+      assert.equal(legend, 'plain', url + ': a paging legend hides entries');
+    }
+  } finally {
+    await page.setViewportSize(PHONE);
+  }
+});
 
 test('no request left 127.0.0.1 and no page logged an error', () => {
   b.assertLocal();
