@@ -419,4 +419,5 @@ func shortLabel(name string) string {
 func (v *view) fmtInt(n int64) string             { return FormatInt(n, v.lang) }
 func (v *view) fmtPct(p float64) string           { return FormatPercent(p, v.lang) }
 func (v *view) fmtDay(d tiendo.Day) string        { return FormatDay(d, v.lang) }
+func (v *view) fmtDate(d tiendo.Day) string       { return FormatDate(d, v.lang) } // in text: the year too
 func (v *view) fmtDec(x float64, prec int) string { return FormatDecimal(x, prec, v.lang) }

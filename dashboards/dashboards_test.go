@@ -534,7 +534,7 @@ func TestEmptyScope(t *testing.T) {
 		}
 	}
 	o := decode(t, out[ChartProgress])
-	if _, sub := title(o); sub != "Mới bắt đầu · Còn quá sớm để dự báo · Cần: 5.448 hồ sơ/ngày · Hạn: 1/7" {
+	if _, sub := title(o); sub != "Mới bắt đầu · Còn quá sớm để dự báo · Cần: 5.448 hồ sơ/ngày · Hạn: 01/07/2021" {
 		t.Errorf("first-day subtitle %q", sub)
 	}
 	if n := len(values(t, o.series(t, 2))); n != 0 {

@@ -83,7 +83,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 			tx.gap + ": " + signed(p.Gap, v.lang) + " " + tx.records,
 		}
 		if p.ProjectedFinish != nil {
-			lines = append(lines, fmt.Sprintf(tx.finishOn, v.fmtDay(*p.ProjectedFinish)))
+			lines = append(lines, fmt.Sprintf(tx.finishOn, v.fmtDate(*p.ProjectedFinish)))
 		}
 		if s := v.recentPace(p); s != "" {
 			lines = append(lines, s)
