@@ -100,7 +100,14 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 				AreaStyle: &opts.AreaStyle{Opacity: opts.Float(0)}}}),
 	)
 	hm.ExtendXAxis(th.categoryX(dayLabels, 1))
-	hm.ExtendYAxis(opts.YAxis{Type: "value", Name: "%", GridIndex: 1, Min: 0,
+	// The share panel is a quarter of the chart's height, on a short
+	// screen 45 px: its axis says 0 and a round top, no ticks between to
+	// stand on each other (each bar carries its own figure).
+	top := 5.0
+	for _, it := range share {
+		top = math.Max(top, math.Ceil(it.Value.(float64)/5)*5)
+	}
+	hm.ExtendYAxis(opts.YAxis{Type: "value", Name: "%", GridIndex: 1, Min: 0, Max: top, MinInterval: top,
 		AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)})
 	hm.AddSeries(tx.records, nil, withData(cells),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(false)}),
@@ -128,7 +135,6 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 	// about 20 px wide, "13,9%" 35), so the bars are read off their axis and
 	// today's share is in the subtitle; the tooltip has each day's.
 	return render(hm, th, map[string]any{"visualMap": visualMap, "media": phone(map[string]any{
-		"yAxis":  []any{map[string]any{}, map[string]any{"splitNumber": 3}},
 		"series": []any{map[string]any{}, map[string]any{"label": map[string]any{"show": false}}},
 	})})
 }
