@@ -106,14 +106,54 @@ func FormatDay(d tiendo.Day, lang string) string {
 	return fmt.Sprintf("%d/%d", dd, int(m))
 }
 
-// FormatDate writes a day with its year: "11/03/2021" in Vietnamese,
-// "11 Mar 2021" in English.
+// DatePattern is how a date is written in lang, the one rule FormatDate
+// follows and the server hands to the page (<body data-date>): "dd/mm/yyyy"
+// in Vietnamese, "d MMM yyyy" in English, where d is the day, dd the day in
+// two digits, mm the month in two digits, MMM its name (MonthsEN) and yyyy
+// the year.
+func DatePattern(lang string) string {
+	if normLang(lang) == LangEN {
+		return "d MMM yyyy"
+	}
+	return "dd/mm/yyyy"
+}
+
+// dateTokens are the tokens of a DatePattern, longest first.
+var dateTokens = []string{"yyyy", "MMM", "dd", "mm", "d"}
+
+// FormatDate writes a day with its year by DatePattern: "11/03/2021" in
+// Vietnamese, "11 Mar 2021" in English.
 func FormatDate(d tiendo.Day, lang string) string {
 	y, m, dd := d.Date()
-	if normLang(lang) == LangEN {
-		return fmt.Sprintf("%d %s %d", dd, MonthsEN[m-time.January], y)
+	pat := DatePattern(lang)
+	var b strings.Builder
+	for i := 0; i < len(pat); {
+		tok := ""
+		for _, t := range dateTokens {
+			if strings.HasPrefix(pat[i:], t) {
+				tok = t
+				break
+			}
+		}
+		switch tok {
+		case "yyyy":
+			fmt.Fprintf(&b, "%04d", y)
+		case "MMM":
+			b.WriteString(MonthsEN[m-time.January])
+		case "dd":
+			fmt.Fprintf(&b, "%02d", dd)
+		case "mm":
+			fmt.Fprintf(&b, "%02d", int(m))
+		case "d":
+			fmt.Fprintf(&b, "%d", dd)
+		default:
+			b.WriteByte(pat[i])
+			i++
+			continue
+		}
+		i += len(tok)
 	}
-	return fmt.Sprintf("%02d/%02d/%d", dd, int(m), y)
+	return b.String()
 }
 
 // hourLabel names a clock hour as "07:00"; both languages use the 24-hour clock.

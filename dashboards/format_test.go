@@ -76,6 +76,9 @@ func TestFormatDate(t *testing.T) {
 			t.Errorf("FormatDate(%v, %q) = %q, want %q", tc.d, tc.lang, got, tc.want)
 		}
 	}
+	if DatePattern("vi") != "dd/mm/yyyy" || DatePattern("en") != "d MMM yyyy" || DatePattern("") != "dd/mm/yyyy" {
+		t.Errorf("patterns %q, %q", DatePattern("vi"), DatePattern("en"))
+	}
 	if MonthsEN[0] != "Jan" || MonthsEN[11] != "Dec" || len(MonthsEN) != 12 {
 		t.Errorf("MonthsEN = %v", MonthsEN)
 	}

@@ -41,15 +41,17 @@ type Page struct {
 	Crumbs   []Crumb
 	Campaign string // the campaign's name in Lang
 	TimeZone string // IANA zone of the campaign, for times on the page
-	// Months are the English month names (dashboards.MonthsEN), handed to
-	// the page in <body data-months> so that its dates follow Go's one list.
-	Months  []string
-	Build   string // the live protocol's build this shell belongs to
-	Path    string // the request path, for the language and theme links
-	Rotate  int    // /screen: seconds per view; 0 for the default
-	Message string // KindNotFound: what was not found
-	Station string // KindReport: station id to preselect
-	Next    string // KindLogin: the local path to return to after signing in
+	// DatePattern (dashboards.DatePattern) and Months, the English month
+	// names (dashboards.MonthsEN), are handed to the page in <body
+	// data-date data-months>, so that its dates follow Go's one rule.
+	DatePattern string
+	Months      []string
+	Build       string // the live protocol's build this shell belongs to
+	Path        string // the request path, for the language and theme links
+	Rotate      int    // /screen: seconds per view; 0 for the default
+	Message     string // KindNotFound: what was not found
+	Station     string // KindReport: station id to preselect
+	Next        string // KindLogin: the local path to return to after signing in
 	// Who is looking, for the page's own controls (the server decides
 	// every request again): the principal's id ("user:lan", as a note's
 	// author is named), its role, and whether it writes timeline notes

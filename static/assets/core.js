@@ -453,11 +453,13 @@ export function zoneWords(at) {
 
 // ---------------------------------------------------------------- dates
 
-// Dates follow the server's one rule (dashboards.FormatDate): 20/03/2021 in
-// Vietnamese, "20 Mar 2021" in English, with the English month names the
-// server hands over in <body data-months> (en-US's 07/01/2021 reads as
-// 7 January to most readers outside the US).
+// Dates follow the server's one rule (dashboards.DatePattern, in <body
+// data-date>): "dd/mm/yyyy" in Vietnamese, "d MMM yyyy" in English, with
+// the month names it hands over in <body data-months>.
 const MONTHS = (page.months || '').split(',');
+const DATE = page.date || 'dd/mm/yyyy';
+// Without its year, for a day within the campaign: "20/03", "20 Mar".
+const DAY_MONTH = DATE.replace(/[^dmMy]*yyyy[^dmMy]*/, '');
 const two = (n) => String(n).padStart(2, '0');
 
 /**
@@ -477,19 +479,19 @@ export const dayNum = (s) => {
 };
 const dayOfNum = (n) => parseDay(new Date(n * 86400000).toISOString());
 
-/** dayStr formats a day (text or day number) as a date: "20/03/2021", "20 Mar 2021". */
-export function dayStr(d) {
+/** writeDay fills a pattern's tokens (see DATE) with a day's parts. */
+function writeDay(pattern, d) {
   const p = typeof d === 'number' ? dayOfNum(d) : parseDay(d);
   if (!p) return '—';
-  return lang === 'en' ? `${p.d} ${MONTHS[p.m - 1] || two(p.m)} ${p.y}` : `${two(p.d)}/${two(p.m)}/${p.y}`;
+  const parts = { yyyy: String(p.y), MMM: MONTHS[p.m - 1] || two(p.m), dd: two(p.d), mm: two(p.m), d: String(p.d) };
+  return pattern.replace(/yyyy|MMM|dd|mm|d/g, (tok) => parts[tok]);
 }
 
+/** dayStr formats a day (text or day number) as a date: "20/03/2021", "20 Mar 2021". */
+export const dayStr = (d) => writeDay(DATE, d);
+
 /** dayMonth formats a day without its year: "20/03", "20 Mar". */
-export function dayMonth(d) {
-  const p = typeof d === 'number' ? dayOfNum(d) : parseDay(d);
-  if (!p) return '—';
-  return lang === 'en' ? `${p.d} ${MONTHS[p.m - 1] || two(p.m)}` : `${two(p.d)}/${two(p.m)}`;
-}
+export const dayMonth = (d) => writeDay(DAY_MONTH, d);
 
 const calF = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
 /** calendarDay is an instant's calendar date in the campaign's zone, "2021-03-21" (not the working day). */

@@ -87,6 +87,7 @@ test('English pages write every date "11 Mar 2021" with the server\'s month name
     await page.goto(server.url + path + '?lang=en');
     await waitLive(page);
     assert.equal(await page.getAttribute('body', 'data-months'), MONTHS, path + ': the month names handed over by the server');
+    assert.equal(await page.getAttribute('body', 'data-date'), 'd MMM yyyy', path + ': the date pattern handed over by the server');
     const text = await textOf(page);
     const dates = text.match(EN_DATE) || [];
     assert.ok(dates.length >= 1, path + ': no "20 Mar 2021" date in ' + text.slice(0, 400));
