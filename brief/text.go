@@ -27,7 +27,7 @@ type words struct {
 	storageBehind, storagePartial                                                      string
 	quota, completed, percent, dayRecords, expected, gap, pace, needed, late, retries  string
 	past, notes, level, id, name                                                       string
-	months                                                                             []string
+	lang                                                                               string // for dates, in dashboards' one format
 	states                                                                             map[tiendo.PaceState]string
 	explain                                                                            []string
 }
@@ -45,7 +45,7 @@ var text = map[string]*words{
 		expected: "Kế hoạch đến nay", gap: "So với kế hoạch", pace: "Tiến độ", needed: "Cần mỗi ngày",
 		late: "Tỷ lệ ban đêm (%s–%s)", retries: "Lấy lại vân tay / hồ sơ", past: "Số điểm làm quá %s", notes: "Ghi chú",
 		level: "Cấp", id: "Mã", name: "Tên",
-		months: nil,
+		lang: "vi",
 		states: map[tiendo.PaceState]string{
 			tiendo.PaceNotStarted: "Chưa bắt đầu", tiendo.PaceTooEarly: "Mới bắt đầu", tiendo.PaceDone: "Đã đạt chỉ tiêu",
 			tiendo.PaceBehind: "Chậm tiến độ", tiendo.PaceOnTrack: "Đúng tiến độ", tiendo.PaceAhead: "Vượt tiến độ",
@@ -68,7 +68,7 @@ var text = map[string]*words{
 		expected: "Expected to date", gap: "Gap", pace: "Pace", needed: "Needed per day",
 		late: "Late-night share (%s–%s)", retries: "Retries per record", past: "Stations past %s", notes: "Notes",
 		level: "Level", id: "ID", name: "Name",
-		months: []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+		lang: "en",
 		states: map[tiendo.PaceState]string{
 			tiendo.PaceNotStarted: "Not started", tiendo.PaceTooEarly: "Just started", tiendo.PaceDone: "Target reached",
 			tiendo.PaceBehind: "Behind", tiendo.PaceOnTrack: "On track", tiendo.PaceAhead: "Ahead",
@@ -86,11 +86,7 @@ func hhmm(h int) string { return fmt.Sprintf("%02d:00", h) }
 
 // dayText writes a working day with its year: "20/03/2021", "20 Mar 2021".
 func (w *words) dayText(d tiendo.Day) string {
-	y, m, dd := d.Date()
-	if w.months != nil {
-		return fmt.Sprintf("%d %s %d", dd, w.months[m-1], y)
-	}
-	return fmt.Sprintf("%02d/%02d/%d", dd, int(m), y)
+	return dashboards.FormatDate(d, w.lang)
 }
 
 // instantText writes an instant in the campaign's zone: "21:15 20/03/2021".

@@ -163,7 +163,7 @@ func checkProgressAgrees(t *testing.T, name string, in Input, o option) {
 	}
 	switch {
 	case p.ProjectedFinish != nil:
-		if want := fmt.Sprintf(tx.finishOn, FormatDay(*p.ProjectedFinish, lang)); parts[1] != want {
+		if want := fmt.Sprintf(tx.finishOn, FormatDate(*p.ProjectedFinish, lang)); parts[1] != want {
 			t.Errorf("%s: subtitle %q, want the finish %q", name, sub, want)
 		}
 	case p.State == tiendo.PaceTooEarly:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -218,8 +219,12 @@ func themeFor(dark bool) theme {
 	}
 }
 
+// title is a chart's heading and its one-line answer. The page shows them
+// as the panel's HTML heading above the chart (they wrap there, and a
+// screen reader reads them); ECharts is told not to draw them, so the
+// plot gets the room and the text is never cut at a phone's width.
 func (th theme) title(text, sub string) opts.Title {
-	return opts.Title{Title: text, Subtitle: sub, Left: "left",
+	return opts.Title{Show: opts.Bool(false), Title: text, Subtitle: sub, Left: "left",
 		TitleStyle: &opts.TextStyle{Color: th.text}, SubtitleStyle: &opts.TextStyle{Color: th.subtext}}
 }
 
@@ -258,6 +263,26 @@ func (th theme) categoryY(data any, grid int) opts.YAxis {
 	return opts.YAxis{Type: "category", Data: data, GridIndex: grid, Inverse: opts.Bool(true),
 		AxisLabel: &opts.AxisLabel{Color: th.subtext, Width: 200, Overflow: "truncate"},
 		AxisLine:  th.axisLine(), SplitLine: th.splitLine(false)}
+}
+
+// PhoneWidth is the widest chart, in CSS pixels, that gets its builder's
+// narrow layout: a 390-pixel phone's chart panels are about 340 wide, a
+// desktop's half-width panel more than 600.
+const PhoneWidth = 480
+
+// phone is the ECharts media rule that lays a chart out for a phone: the
+// builder's overrides (shorter category labels, fewer ticks, room for a
+// wrapped legend) are merged over the option while the chart is at most
+// PhoneWidth wide, and dropped again when it is wider.
+func phone(o map[string]any) []map[string]any {
+	return []map[string]any{{"query": map[string]any{"maxWidth": PhoneWidth}, "option": o}}
+}
+
+// hideOverlap lets ECharts leave out a value label that would fall on
+// another one (a short bar's number over its neighbour's); the tooltip
+// still has every figure.
+func hideOverlap() charts.SeriesOpts {
+	return charts.WithLabelLayoutOpts(opts.LabelLayout{HideOverlap: opts.Bool(true)})
 }
 
 // item is one data point. go-echarts' typed data items lack a per-item
@@ -385,7 +410,22 @@ func stationLabel(s tiendo.StationState) string {
 	return s.ID
 }
 
+// orgPrefix begins the name of every enrolment station that is a police
+// unit ("Công an Xã Vũ Lễ"); a phone's axis leaves it out, so that the
+// part that tells the stations apart is what fits (the tooltip keeps the
+// whole name).
+const orgPrefix = "Công an "
+
+// shortLabel is a station's name on a phone's axis.
+func shortLabel(name string) string {
+	if rest := strings.TrimPrefix(name, orgPrefix); rest != "" {
+		return rest
+	}
+	return name
+}
+
 func (v *view) fmtInt(n int64) string             { return FormatInt(n, v.lang) }
 func (v *view) fmtPct(p float64) string           { return FormatPercent(p, v.lang) }
 func (v *view) fmtDay(d tiendo.Day) string        { return FormatDay(d, v.lang) }
+func (v *view) fmtDate(d tiendo.Day) string       { return FormatDate(d, v.lang) } // in text: the year too
 func (v *view) fmtDec(x float64, prec int) string { return FormatDecimal(x, prec, v.lang) }

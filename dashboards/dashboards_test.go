@@ -359,6 +359,10 @@ func TestOptionsComplete(t *testing.T) {
 					t.Errorf("%s: no %s", name, key)
 				}
 			}
+			// The page draws the title as the panel's heading.
+			if tt, _ := o["title"].(map[string]any); tt["show"] != false || tt["text"] == "" {
+				t.Errorf("%s: title %v, want its text with show false", name, tt)
+			}
 		}
 	}
 }
@@ -530,10 +534,72 @@ func TestEmptyScope(t *testing.T) {
 		}
 	}
 	o := decode(t, out[ChartProgress])
-	if _, sub := title(o); sub != "Mới bắt đầu · Còn quá sớm để dự báo · Cần: 5.448 hồ sơ/ngày · Hạn: 1/7" {
+	if _, sub := title(o); sub != "Mới bắt đầu · Còn quá sớm để dự báo · Cần: 5.448 hồ sơ/ngày · Hạn: 01/07/2021" {
 		t.Errorf("first-day subtitle %q", sub)
 	}
 	if n := len(values(t, o.series(t, 2))); n != 0 {
 		t.Errorf("first-day forecast has %d points, want none", n)
+	}
+}
+
+// TestPhoneLayouts checks that the charts a phone cannot draw as they are
+// carry their narrow layout, for charts at most PhoneWidth wide.
+func TestPhoneLayouts(t *testing.T) {
+	fx := newFixture(t)
+	out := mustBuild(t, fx.input(tiendo.ProvinceScope, "vi", false))
+	for _, name := range []string{ChartLateNight, ChartThroughput, ChartDistricts, ChartQueue} {
+		o := decode(t, out[name])
+		media, _ := o["media"].([]any)
+		if len(media) < 1 {
+			t.Fatalf("%s: media %v, want a phone rule first", name, o["media"])
+		}
+		m := media[0].(map[string]any)
+		if q := m["query"].(map[string]any); q["maxWidth"] != float64(PhoneWidth) {
+			t.Errorf("%s: query %v", name, q)
+		}
+		if _, ok := m["option"].(map[string]any); !ok {
+			t.Errorf("%s: no phone option", name)
+		}
+	}
+	// A queue chart too short for a line a row hides its numbers.
+	{
+		o := decode(t, out[ChartQueue])
+		media := o["media"].([]any)
+		rows := len(o.categories(t, "yAxis", 0))
+		if len(media) != 2 {
+			t.Fatalf("queue: %d media rules, want the phone's and the short chart's", len(media))
+		}
+		short := media[1].(map[string]any)
+		if got := short["query"].(map[string]any)["maxHeight"]; got != float64(queueRowsFrom+queueRowHeight*rows) {
+			t.Errorf("queue: short below %v px, want %d for %d rows", got, queueRowsFrom+queueRowHeight*rows, rows)
+		}
+		series := short["option"].(map[string]any)["series"].([]any)
+		if len(series) != len(o["series"].([]any)) {
+			t.Errorf("queue: the short rule hides %d series' labels of %d", len(series), len(o["series"].([]any)))
+		}
+		for i, x := range series {
+			if x.(map[string]any)["label"].(map[string]any)["show"] != false {
+				t.Errorf("queue: series %d keeps its labels on a short chart", i)
+			}
+		}
+	}
+	// On a phone the station axes drop the "Công an " every police unit's name starts with.
+	for _, name := range []string{ChartThroughput, ChartQueue} {
+		o := decode(t, out[name])
+		long := o.categories(t, "yAxis", 0)
+		y := o["media"].([]any)[0].(map[string]any)["option"].(map[string]any)["yAxis"].([]any)[0].(map[string]any)
+		data := y["data"].([]any)
+		if len(data) != len(long) {
+			t.Fatalf("%s: %d short names for %d stations", name, len(data), len(long))
+		}
+		for i, d := range data {
+			s, ok := d.(string)
+			if !ok {
+				s = d.(map[string]any)["value"].(string)
+			}
+			if s != shortLabel(long[i]) {
+				t.Errorf("%s: phone name %d is %q, want %q", name, i, s, shortLabel(long[i]))
+			}
+		}
 	}
 }

@@ -83,7 +83,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 			tx.gap + ": " + signed(p.Gap, v.lang) + " " + tx.records,
 		}
 		if p.ProjectedFinish != nil {
-			lines = append(lines, fmt.Sprintf(tx.finishOn, v.fmtDay(*p.ProjectedFinish)))
+			lines = append(lines, fmt.Sprintf(tx.finishOn, v.fmtDate(*p.ProjectedFinish)))
 		}
 		if s := v.recentPace(p); s != "" {
 			lines = append(lines, s)
@@ -129,8 +129,8 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithGridOpts(
-			opts.Grid{Left: "12", Right: "38%", Top: "72", Bottom: "40", ContainLabel: opts.Bool(true)},
-			opts.Grid{Left: "66%", Right: "48", Top: "72", Bottom: "40", ContainLabel: opts.Bool(true)},
+			opts.Grid{Left: "12", Right: "38%", Top: "28", Bottom: "56", ContainLabel: opts.Bool(true)},
+			opts.Grid{Left: "66%", Right: "48", Top: "28", Bottom: "56", ContainLabel: opts.Bool(true)},
 		),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "%", Min: 0, Max: xMax,
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
@@ -159,7 +159,14 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, YAxisIndex: 1}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.retries}),
 	)
-	return render(bar, th, nil)
+	// A phone: the retries panel narrower and its axis named shortly (the
+	// percent axis unnamed: its bars say "%"), two ticks an axis (the bars
+	// carry their numbers), and room under the plots for the legend's lines.
+	return render(bar, th, map[string]any{"media": phone(map[string]any{
+		"grid":  []any{map[string]any{"right": "40%", "bottom": 80}, map[string]any{"left": "64%", "right": 36, "bottom": 80}},
+		"yAxis": []any{map[string]any{"axisLabel": map[string]any{"width": 80}}},
+		"xAxis": []any{map[string]any{"splitNumber": 2, "name": ""}, map[string]any{"splitNumber": 1, "name": tx.retriesShort}},
+	})})
 }
 
 // expectedPercent is the plan's share by now, in percent, for the line:

@@ -88,7 +88,12 @@ func FormatPercent(p float64, lang string) string {
 	return FormatDecimal(p, 1, lang) + "%"
 }
 
-var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+// MonthsEN are the English month names every English date uses, in Go and
+// on the pages: the server hands them to the browser (<body data-months>),
+// so the page has no list of its own. English dates read "11 Mar 2021",
+// never en-US's 03/11/2021, which most readers outside the US take for
+// 3 November.
+var MonthsEN = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // FormatDay writes a working day the way the reader says it: "20/3" in
 // Vietnamese, "20 Mar" in English. The year is left out: a campaign runs
@@ -96,9 +101,59 @@ var monthsEN = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug
 func FormatDay(d tiendo.Day, lang string) string {
 	_, m, dd := d.Date()
 	if normLang(lang) == LangEN {
-		return fmt.Sprintf("%d %s", dd, monthsEN[m-time.January])
+		return fmt.Sprintf("%d %s", dd, MonthsEN[m-time.January])
 	}
 	return fmt.Sprintf("%d/%d", dd, int(m))
+}
+
+// DatePattern is how a date is written in lang, the one rule FormatDate
+// follows and the server hands to the page (<body data-date>): "dd/mm/yyyy"
+// in Vietnamese, "d MMM yyyy" in English, where d is the day, dd the day in
+// two digits, mm the month in two digits, MMM its name (MonthsEN) and yyyy
+// the year.
+func DatePattern(lang string) string {
+	if normLang(lang) == LangEN {
+		return "d MMM yyyy"
+	}
+	return "dd/mm/yyyy"
+}
+
+// dateTokens are the tokens of a DatePattern, longest first.
+var dateTokens = []string{"yyyy", "MMM", "dd", "mm", "d"}
+
+// FormatDate writes a day with its year by DatePattern: "11/03/2021" in
+// Vietnamese, "11 Mar 2021" in English.
+func FormatDate(d tiendo.Day, lang string) string {
+	y, m, dd := d.Date()
+	pat := DatePattern(lang)
+	var b strings.Builder
+	for i := 0; i < len(pat); {
+		tok := ""
+		for _, t := range dateTokens {
+			if strings.HasPrefix(pat[i:], t) {
+				tok = t
+				break
+			}
+		}
+		switch tok {
+		case "yyyy":
+			fmt.Fprintf(&b, "%04d", y)
+		case "MMM":
+			b.WriteString(MonthsEN[m-time.January])
+		case "dd":
+			fmt.Fprintf(&b, "%02d", dd)
+		case "mm":
+			fmt.Fprintf(&b, "%02d", int(m))
+		case "d":
+			fmt.Fprintf(&b, "%d", dd)
+		default:
+			b.WriteByte(pat[i])
+			i++
+			continue
+		}
+		i += len(tok)
+	}
+	return b.String()
 }
 
 // hourLabel names a clock hour as "07:00"; both languages use the 24-hour clock.

@@ -58,3 +58,42 @@ func TestFormatDay(t *testing.T) {
 		t.Errorf("en-GB: %q", got)
 	}
 }
+
+func TestFormatDate(t *testing.T) {
+	for _, tc := range []struct {
+		d    tiendo.Day
+		lang string
+		want string
+	}{
+		{tiendo.DayOf(2021, 3, 11), "en", "11 Mar 2021"},
+		{tiendo.DayOf(2021, 3, 11), "vi", "11/03/2021"},
+		{tiendo.DayOf(2021, 7, 1), "en", "1 Jul 2021"},
+		{tiendo.DayOf(2021, 7, 1), "", "01/07/2021"},
+		{tiendo.DayOf(2021, 12, 31), "en-GB", "31 Dec 2021"},
+		{tiendo.DayOf(2022, 1, 9), "vi", "09/01/2022"},
+	} {
+		if got := FormatDate(tc.d, tc.lang); got != tc.want {
+			t.Errorf("FormatDate(%v, %q) = %q, want %q", tc.d, tc.lang, got, tc.want)
+		}
+	}
+	if DatePattern("vi") != "dd/mm/yyyy" || DatePattern("en") != "d MMM yyyy" || DatePattern("") != "dd/mm/yyyy" {
+		t.Errorf("patterns %q, %q", DatePattern("vi"), DatePattern("en"))
+	}
+	if MonthsEN[0] != "Jan" || MonthsEN[11] != "Dec" || len(MonthsEN) != 12 {
+		t.Errorf("MonthsEN = %v", MonthsEN)
+	}
+}
+
+func TestShortLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"Công an Xã Vũ Lễ":         "Xã Vũ Lễ",
+		"Công an Phường Chi Lăng":  "Phường Chi Lăng",
+		"Tổ cấp tại nhà — Bắc Sơn": "Tổ cấp tại nhà — Bắc Sơn",
+		"Công an ":                 "Công an ",
+		"LS-BS-VULE":               "LS-BS-VULE",
+	} {
+		if got := shortLabel(in); got != want {
+			t.Errorf("shortLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

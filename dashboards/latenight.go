@@ -67,7 +67,7 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 			pct = math.Round(1000*float64(late)/float64(total)) / 10
 		}
 		share = append(share, item{Value: pct,
-			Label: &opts.Label{Show: opts.Bool(true), Position: "top", Color: th.lateText, Formatter: v.fmtPct(pct)},
+			Label: &opts.Label{Color: th.lateText, Formatter: v.fmtPct(pct)}, // shown by the series, hidden on a phone
 			Tooltip: tip(dayLabels[i], fmt.Sprintf(tx.lateTip, v.fmtPct(pct), lateFrom,
 				v.fmtInt(late), v.fmtInt(total)))})
 	}
@@ -89,7 +89,7 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 			Data: []string{shareName}, TextStyle: &opts.TextStyle{Color: th.text}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithGridOpts(
-			opts.Grid{Left: "12", Right: "90", Top: "72", Bottom: "34%", ContainLabel: opts.Bool(true)},
+			opts.Grid{Left: "12", Right: "90", Top: "16", Bottom: "34%", ContainLabel: opts.Bool(true)},
 			opts.Grid{Left: "12", Right: "90", Top: "72%", Bottom: "40", ContainLabel: opts.Bool(true)},
 		),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: dayLabels, AxisLabel: th.axisLabel(),
@@ -100,7 +100,14 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 				AreaStyle: &opts.AreaStyle{Opacity: opts.Float(0)}}}),
 	)
 	hm.ExtendXAxis(th.categoryX(dayLabels, 1))
-	hm.ExtendYAxis(opts.YAxis{Type: "value", Name: "%", GridIndex: 1, Min: 0,
+	// The share panel is a quarter of the chart's height, on a short
+	// screen 45 px: its axis says 0 and a round top, no ticks between to
+	// stand on each other (each bar carries its own figure).
+	top := 5.0
+	for _, it := range share {
+		top = math.Max(top, math.Ceil(it.Value.(float64)/5)*5)
+	}
+	hm.ExtendYAxis(opts.YAxis{Type: "value", Name: "%", GridIndex: 1, Min: 0, Max: top, MinInterval: top,
 		AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)})
 	hm.AddSeries(tx.records, nil, withData(cells),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(false)}),
@@ -110,6 +117,8 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 	shareBar.AddSeries(shareName, nil, withData(share),
 		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, YAxisIndex: 1, BarWidth: "50%"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.late}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}),
+		hideOverlap(),
 	)
 	hm.Overlap(shareBar)
 
@@ -117,12 +126,17 @@ func buildLateNight(v *view) (json.RawMessage, error) {
 	// would repaint the share bars too.
 	visualMap := []map[string]any{{
 		"type": "continuous", "seriesIndex": 0, "min": 0, "max": max(maxCell, 1), "calculable": false,
-		"orient": "vertical", "right": 8, "top": 72, "itemHeight": 120,
+		"orient": "vertical", "right": 8, "top": 16, "itemHeight": 120,
 		"inRange":   map[string]any{"color": th.heat},
 		"textStyle": map[string]any{"color": th.subtext},
 		"text":      []string{v.fmtInt(max(maxCell, 1)), "0"},
 	}}
-	return render(hm, th, map[string]any{"visualMap": visualMap})
+	// A phone: two weeks of share labels do not fit side by side (a bar is
+	// about 20 px wide, "13,9%" 35), so the bars are read off their axis and
+	// today's share is in the subtitle; the tooltip has each day's.
+	return render(hm, th, map[string]any{"visualMap": visualMap, "media": phone(map[string]any{
+		"series": []any{map[string]any{}, map[string]any{"label": map[string]any{"show": false}}},
+	})})
 }
 
 // stationsAfterMidnight counts the stations with records today between

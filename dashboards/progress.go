@@ -87,7 +87,7 @@ func buildProgress(v *view) (json.RawMessage, error) {
 			{Value: []int64{int64(v.today - c.Start), p.Done},
 				Tooltip: tip(fmt.Sprintf(tx.forecastFrom, v.fmtDay(v.today), v.fmtInt(p.Done)))},
 			{Value: []int64{int64(finish - c.Start), p.Target},
-				Tooltip: tip(fmt.Sprintf(tx.finishOn, v.fmtDay(finish)), v.recentPace(p))},
+				Tooltip: tip(fmt.Sprintf(tx.finishOn, v.fmtDate(finish)), v.recentPace(p))},
 		}
 		if paceMissed(p.State) {
 			forecastColor = th.forecastLate
@@ -124,7 +124,7 @@ func buildProgress(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(title, progressSubtitle(v))),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "84", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "40", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: th.axisLabel(), AxisLine: th.axisLine(),
 			SplitLine: th.splitLine(false)}),
 		charts.WithYAxisOpts(th.valueY(tx.records, 0)),
@@ -307,7 +307,7 @@ func progressSubtitle(v *view) string {
 	parts := []string{v.stateWord(p.State)}
 	switch {
 	case p.ProjectedFinish != nil:
-		parts = append(parts, fmt.Sprintf(tx.finishOn, v.fmtDay(*p.ProjectedFinish)))
+		parts = append(parts, fmt.Sprintf(tx.finishOn, v.fmtDate(*p.ProjectedFinish)))
 	case p.State == tiendo.PaceTooEarly, p.State == tiendo.PaceNotStarted:
 		parts = append(parts, tx.finishTooEarly)
 	case p.State != tiendo.PaceDone:
@@ -319,7 +319,7 @@ func progressSubtitle(v *view) string {
 	if p.NeededPerDay != nil {
 		parts = append(parts, fmt.Sprintf(tx.neededPace, v.fmtInt(*p.NeededPerDay)))
 	}
-	parts = append(parts, fmt.Sprintf(tx.deadline, v.fmtDay(v.c.Deadline)))
+	parts = append(parts, fmt.Sprintf(tx.deadline, v.fmtDate(v.c.Deadline)))
 	return strings.Join(parts, " · ")
 }
 

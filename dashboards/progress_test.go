@@ -101,12 +101,12 @@ func TestProgressSubtitleWords(t *testing.T) {
 		t.Fatalf("fixture pace %+v: want ahead with a finish over the last 7 working days", p)
 	}
 	for lang, want := range map[string]string{
-		"en": "Ahead · Projected finish: " + FormatDay(*p.ProjectedFinish, "en") +
+		"en": "Ahead · Projected finish: " + FormatDate(*p.ProjectedFinish, "en") +
 			" · At the last 7 working days' pace: " + FormatInt(p.RecentPerDay, "en") + " records/day" +
-			" · Needed: " + FormatInt(*p.NeededPerDay, "en") + " records/day · Deadline: 1 Jul",
-		"vi": "Vượt tiến độ · Dự báo hoàn thành: " + FormatDay(*p.ProjectedFinish, "vi") +
+			" · Needed: " + FormatInt(*p.NeededPerDay, "en") + " records/day · Deadline: 1 Jul 2021",
+		"vi": "Vượt tiến độ · Dự báo hoàn thành: " + FormatDate(*p.ProjectedFinish, "vi") +
 			" · Theo tốc độ 7 ngày làm việc gần nhất: " + FormatInt(p.RecentPerDay, "vi") + " hồ sơ/ngày" +
-			" · Cần: " + FormatInt(*p.NeededPerDay, "vi") + " hồ sơ/ngày · Hạn: 1/7",
+			" · Cần: " + FormatInt(*p.NeededPerDay, "vi") + " hồ sơ/ngày · Hạn: 01/07/2021",
 	} {
 		_, sub := title(decode(t, mustBuild(t, fx.input(tiendo.ProvinceScope, lang, false))[ChartProgress]))
 		if sub != want {
@@ -168,7 +168,7 @@ func TestProgressLateFinishWidensAxis(t *testing.T) {
 	if got := s["lineStyle"].(map[string]any)["color"]; got != themeFor(false).forecastLate {
 		t.Errorf("forecast of a behind pace is %v, want the late colour", got)
 	}
-	if _, sub := title(o); !strings.HasPrefix(sub, "Behind · Projected finish: "+FormatDay(*pace.ProjectedFinish, "en")) {
+	if _, sub := title(o); !strings.HasPrefix(sub, "Behind · Projected finish: "+FormatDate(*pace.ProjectedFinish, "en")) {
 		t.Errorf("subtitle %q", sub)
 	}
 }

@@ -79,8 +79,8 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	hide := &opts.Label{Show: opts.Bool(false)}
 	zero := func(t *itemTooltip) item { return item{Value: 0, Label: hide, Tooltip: t} }
 	minutes := func(m float64, color string) item {
-		return item{Value: m, Label: &opts.Label{Show: opts.Bool(true), Position: "right", Color: color,
-			Formatter: v.fmtInt(int64(m))}}
+		// Shown by the series (so that a short chart can hide it), in the bar's colour.
+		return item{Value: m, Label: &opts.Label{Color: color, Formatter: v.fmtInt(int64(m))}}
 	}
 	for i, s := range st {
 		name := stationLabel(s)
@@ -120,6 +120,12 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		staff, idle = append(staff, busy), append(idle, free)
 	}
 
+	unlabelled := map[string]any{"show": false}
+	shortNames := make([]category, len(names))
+	for i, n := range names {
+		shortNames[i] = category{Value: shortLabel(n.Value), TextStyle: n.TextStyle}
+	}
+
 	tot := v.snap.Totals
 	sub := fmt.Sprintf(tx.queueSubNo, v.fmtInt(int64(tot.Queue)),
 		v.fmtInt(int64(tot.StationsIdle)), v.fmtInt(int64(tot.IdleStaff)))
@@ -142,7 +148,8 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(tx.queueTitle, sub)),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "12", Right: "64", Top: "96", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		// Room at the bottom for the legend's two lines on a half-width panel.
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "64", Top: "44", Bottom: "64", ContainLabel: opts.Bool(true)}),
 		// Bottom axis: people (queue, staff). Top axis: minutes.
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.people, MinInterval: 1, Position: "bottom",
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
@@ -156,27 +163,59 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	bar.AddSeries(tx.wait, nil, withData(wait),
 		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, Stack: "minutes"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.wait}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}),
+		hideOverlap(),
 	)
 	bar.AddSeries(tx.listTime, nil, withData(list),
 		charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, Stack: "minutes"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.list}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}),
+		hideOverlap(),
 	)
 	bar.AddSeries(tx.queue, nil, withData(queue),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.queue}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
+		hideOverlap(),
 	)
 	bar.AddSeries(tx.staffBusy, nil, withData(staff),
 		charts.WithBarChartOpts(opts.BarChart{Stack: "staff"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.staff}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
+		hideOverlap(),
 	)
 	bar.AddSeries(tx.idleStaff, nil, withData(idle),
 		charts.WithBarChartOpts(opts.BarChart{Stack: "staff"}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.idle}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.idleText}),
+		hideOverlap(),
 	)
-	return render(bar, th, nil)
+	// A phone: shorter names, two ticks an axis, the axis names under and
+	// over their ticks, and room under the plot for the legend's lines. Its
+	// rows are too thin for four numbers each: the wait and the idle
+	// officers keep theirs (the question this chart answers), the queue
+	// and the busy officers are read off the people axis or the tooltip.
+	// A chart too short for a line of text a row (the wall's, under an
+	// alert band) shows no numbers at all: its side list has them.
+	short := map[string]any{"query": map[string]any{"maxHeight": queueRowsFrom + queueRowHeight*len(st)},
+		"option": map[string]any{"series": []any{
+			map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled},
+			map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled}}}}
+	return render(bar, th, map[string]any{"media": append(phone(map[string]any{
+		"grid":   []any{map[string]any{"top": 48, "bottom": 136}},
+		"legend": map[string]any{"itemGap": 8, "itemWidth": 14, "textStyle": map[string]any{"fontSize": 11}},
+		"yAxis":  []any{map[string]any{"data": shortNames, "axisLabel": map[string]any{"width": 120}}},
+		"series": []any{map[string]any{}, map[string]any{}, map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled}},
+		"xAxis": []any{map[string]any{"splitNumber": 2, "nameLocation": "middle", "nameGap": 24},
+			map[string]any{"splitNumber": 2, "nameLocation": "middle", "nameGap": 22}},
+	}), short)})
 }
+
+// A queue chart's rows need queueRowHeight pixels each for their numbers,
+// over the queueRowsFrom its axes and legend take.
+const (
+	queueRowsFrom  = 108
+	queueRowHeight = 16
+)
 
 // queueTip is a station's tooltip: its service figures as the snapshot
 // gives them, named for what they are.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -110,9 +111,20 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 			Tooltip: tip(v.queueTip(s)...)}
 		it.ItemStyle = &opts.ItemStyle{Color: colors[st], BorderColor: th.text, BorderWidth: 0.5}
 		if named(st) {
-			it.Label = &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text, Formatter: "{b}"}
+			it.Label = &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text, Formatter: mapLabel(it.Name)}
 		}
 		groups[st] = append(groups[st], it)
+	}
+	// A name goes on the side of its dot that has room: west of the map's
+	// middle to the right, east of it to the left, so that no name runs
+	// past the right edge (the eastern stations' did, at every width).
+	mid := (minLon + maxLon) / 2
+	for _, g := range groups {
+		for _, it := range g {
+			if it.Label != nil && it.Value.([]float64)[0] > mid {
+				it.Label.Position = "left"
+			}
+		}
 	}
 	sub := fmt.Sprintf(w.sub, v.fmtInt(int64(placed)), v.fmtInt(int64(len(v.snap.Moves))))
 	if unplaced > 0 {
@@ -136,21 +148,36 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		// Room on the right for the names beside the easternmost dots.
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "14%", Top: "72", Bottom: "48", ContainLabel: opts.Bool(false)}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "14%", Top: "16", Bottom: "48", ContainLabel: opts.Bool(false)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: xMin, Max: xMax, AxisLabel: hidden,
 			AxisLine: &opts.AxisLine{Show: opts.Bool(false)}, SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Min: yMin, Max: yMax, AxisLabel: hidden,
 			AxisLine: &opts.AxisLine{Show: opts.Bool(false)}, SplitLine: th.splitLine(true)}),
 	)
+	// A phone: a name is cut to a width that fits beside its dot on either
+	// side of the middle.
+	var phoneSeries []any
 	for st := range mapStates {
 		if len(groups[st]) == 0 {
 			continue
 		}
+		phoneSeries = append(phoneSeries, map[string]any{"label": map[string]any{"width": 130, "overflow": "truncate"}})
 		sc.AddSeries(w.states[st], nil, withData(groups[st]),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[st]}),
 			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.LabelLayout = &opts.LabelLayout{HideOverlap: opts.Bool(true)} }))
 	}
-	return renderWith(sc, visitor{th: th, more: moveArrows(v)})
+	return renderWith(sc, visitor{th: th, more: moveArrows(v), extra: map[string]any{"media": phone(map[string]any{"series": phoneSeries})}})
+}
+
+// mapLabel is the text beside a named dot: the station's short name (the
+// tooltip has the whole one), written out unless it would read as an
+// ECharts template.
+func mapLabel(name string) string {
+	short := shortLabel(name)
+	if strings.ContainsAny(short, "{}|") {
+		return "{b}"
+	}
+	return short
 }
 
 // moveArrows are the snapshot's moves as a lines series on the map's axes

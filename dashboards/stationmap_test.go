@@ -104,3 +104,51 @@ func TestMapStateOrder(t *testing.T) {
 		}
 	}
 }
+
+// A named dot's label goes to the side with room: to the right west of the
+// map's middle, to the left east of it, so no name runs past the right edge.
+func TestMapLabelsFaceInward(t *testing.T) {
+	fx := newFixture(t)
+	in := fx.input(tiendo.ProvinceScope, "vi", false)
+	lo, hi := 1e9, -1e9
+	for i := range in.Snapshot.Stations {
+		s := &in.Snapshot.Stations[i]
+		if s.Lat == 0 && s.Lon == 0 {
+			continue
+		}
+		lo, hi = min(lo, s.Lon), max(hi, s.Lon)
+		s.LongWait = true // every dot named
+	}
+	mid := (lo + hi) / 2
+	o := decode(t, mustBuild(t, in)[ChartStationMap])
+	left, right := 0, 0
+	for _, s := range o["series"].([]any) {
+		sm := s.(map[string]any)
+		if sm["type"] == "lines" {
+			continue
+		}
+		for _, d := range sm["data"].([]any) {
+			dm := d.(map[string]any)
+			l, ok := dm["label"].(map[string]any)
+			if !ok {
+				continue
+			}
+			lon := dm["value"].([]any)[0].(float64)
+			want := "right"
+			if lon > mid {
+				want = "left"
+			}
+			if l["position"] != want {
+				t.Errorf("%s at %v (middle %v): label %v, want %s", dm["name"], lon, mid, l["position"], want)
+			}
+			if want == "left" {
+				left++
+			} else {
+				right++
+			}
+		}
+	}
+	if left == 0 || right == 0 {
+		t.Errorf("labels left %d, right %d: the fixture should have named dots on both sides", left, right)
+	}
+}

@@ -78,6 +78,7 @@ type text struct {
 	notBehind    string
 	behind       string
 	retries      string
+	retriesShort string // the retries axis on a phone
 	distSub      string // expected, behind count, total
 	expectedLine string // percent
 	distDone     string // done, quota, percent
@@ -165,6 +166,7 @@ var textVI = &text{
 	notBehind:    "Không chậm tiến độ",
 	behind:       "Chậm tiến độ",
 	retries:      "Lấy lại vân tay/hồ sơ",
+	retriesShort: "Vân tay/hồ sơ",
 	distSub:      "Kế hoạch đến nay: %s chỉ tiêu · %s/%s huyện chậm tiến độ",
 	expectedLine: "Kế hoạch %s",
 	distDone:     "Đã thu nhận: %s / %s (%s)",
@@ -252,6 +254,7 @@ var textEN = &text{
 	notBehind:    "Not behind",
 	behind:       "Behind",
 	retries:      "Fingerprint retries per record",
+	retriesShort: "Retries/record",
 	distSub:      "Expected by now: %s of quota · %s of %s districts behind",
 	expectedLine: "Expected %s",
 	distDone:     "Collected: %s / %s (%s)",

@@ -37,9 +37,11 @@ func buildThroughput(v *view) (json.RawMessage, error) {
 		st, truncated = st[:ProvinceLimit], true
 	}
 	names := make([]string, len(st))
+	short := make([]string, len(st))
 	data := make([]item, len(st))
 	for i, s := range st {
 		names[i] = stationLabel(s)
+		short[i] = shortLabel(names[i])
 		it := item{ID: s.ID, Value: s.PerHour, Tooltip: tip(
 			names[i],
 			tx.lastHour+": "+v.fmtInt(s.PerHour)+" "+tx.records,
@@ -64,7 +66,7 @@ func buildThroughput(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(tx.throughputTitle, sub)),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "12", Right: "48", Top: "72", Bottom: "36", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "48", Top: "16", Bottom: "36", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.recordsPerHour, NameLocation: "middle", NameGap: 26, MinInterval: 1,
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(th.categoryY(names, 0)),
@@ -72,8 +74,14 @@ func buildThroughput(v *view) (json.RawMessage, error) {
 	bar.AddSeries(tx.lastHour, nil, withData(data),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: th.perHour}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text}),
+		hideOverlap(),
 	)
-	return render(bar, th, nil)
+	// A phone: names cut shorter, so the bars have room; fewer ticks, as
+	// every bar carries its number.
+	return render(bar, th, map[string]any{"media": phone(map[string]any{
+		"yAxis": []any{map[string]any{"data": short, "axisLabel": map[string]any{"width": 120}}},
+		"xAxis": []any{map[string]any{"splitNumber": 2}},
+	})})
 }
 
 // buildThroughputTrend answers "how is today going, hour by hour?": the
@@ -128,7 +136,7 @@ func buildThroughputTrend(v *view) (json.RawMessage, error) {
 		charts.WithTitleOpts(th.title(tx.trendTitle, sub)),
 		charts.WithLegendOpts(th.legend()),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "84", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "12", Right: "24", Top: "40", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(v.hourAxisX()),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: tx.recordsPerHour, MinInterval: 1,
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),

@@ -96,7 +96,7 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 		name = camp.NameEN
 	}
 	return static.Page{Kind: kind, Lang: lang, Theme: theme, Campaign: name, TimeZone: camp.TimeZone,
-		Build: s.build, Path: utils.CopyString(c.Path()), Scope: "province"}
+		DatePattern: dashboards.DatePattern(lang), Months: dashboards.MonthsEN[:], Build: s.build, Path: utils.CopyString(c.Path()), Scope: "province"}
 }
 
 func (s *Server) remember(c *fiber.Ctx, name, value string) {

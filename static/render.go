@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"strings"
 
 	"tiendo/dashboards"
 )
@@ -46,13 +47,18 @@ type Page struct {
 	Crumbs   []Crumb
 	Campaign string // the campaign's name in Lang
 	TimeZone string // IANA zone of the campaign, for times on the page
-	Build    string // the live protocol's build this shell belongs to
-	Path     string // the request path, for the language and theme links
-	Rotate   int    // /screen: seconds per view; 0 for the default
-	Message  string // KindNotFound: what was not found
-	Status   int    // KindNotFound: the HTTP status shown (404, or 403 for a page the account may not see)
-	Station  string // KindReport: station id to preselect
-	Next     string // KindLogin: the local path to return to after signing in
+	// DatePattern (dashboards.DatePattern) and Months, the English month
+	// names (dashboards.MonthsEN), are handed to the page in <body
+	// data-date data-months>, so that its dates follow Go's one rule.
+	DatePattern string
+	Months      []string
+	Build       string // the live protocol's build this shell belongs to
+	Path        string // the request path, for the language and theme links
+	Rotate      int    // /screen: seconds per view; 0 for the default
+	Message     string // KindNotFound: what was not found
+	Status      int    // KindNotFound: the HTTP status shown (404, or 403 for a page the account may not see)
+	Station     string // KindReport: station id to preselect
+	Next        string // KindLogin: the local path to return to after signing in
 	// Who is looking, for the page's own controls (the server decides
 	// every request again): the principal's id ("user:lan", as a note's
 	// author is named), its role, and whether it writes timeline notes
@@ -131,6 +137,7 @@ var shellText = map[string]map[string]string{
 }
 
 var shell = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"join": strings.Join,
 	"asset": func(name string) (string, error) {
 		if u := URL(name); u != "" {
 			return u, nil

@@ -441,14 +441,6 @@ const nf2 = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
 const pf = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const timeF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const timeSecF = new Intl.DateTimeFormat(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-// Dates: 20/03/2021 for Vietnamese readers; "20 Mar 2021" in English, since
-// en-US's 07/01/2021 reads as 7 January to most readers outside the US.
-const dateF = lang === 'en'
-  ? new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })
-  : new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: '2-digit', month: '2-digit', year: 'numeric' });
-const dateTimeF = lang === 'en'
-  ? new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-  : new Intl.DateTimeFormat(locale, { timeZone: tz, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
 
 export const num = (n) => (n == null || Number.isNaN(+n) ? '—' : nf0.format(n));
@@ -459,7 +451,6 @@ export const pct = (p) => (p == null || Number.isNaN(+p) ? '—' : pf.format(p /
 /** hhmm formats an instant as HH:MM in the campaign's zone. */
 export const hhmm = (d) => timeF.format(d instanceof Date ? d : new Date(d));
 export const hhmmss = (d) => timeSecF.format(d instanceof Date ? d : new Date(d));
-export const dateTime = (d) => dateTimeF.format(d instanceof Date ? d : new Date(d));
 
 const offsetF = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'shortOffset' });
 const zoneF = new Intl.DateTimeFormat(locale, { timeZone: tz, timeZoneName: 'long' });
@@ -474,14 +465,57 @@ export function zoneWords(at) {
   return [name, part(offsetF)].filter(Boolean).join(', ');
 }
 
-/** dayNum turns "2021-03-20" into days since 1970-01-01. */
-export const dayNum = (s) => Math.round(Date.parse(s + 'T00:00:00Z') / 86400000);
-/** dayStr formats a day (string or day number) as a date. */
-export const dayStr = (d) => dateF.format(new Date((typeof d === 'number' ? d : dayNum(d)) * 86400000));
+// ---------------------------------------------------------------- dates
+
+// Dates follow the server's one rule (dashboards.DatePattern, in <body
+// data-date>): "dd/mm/yyyy" in Vietnamese, "d MMM yyyy" in English, with
+// the month names it hands over in <body data-months>.
+const MONTHS = (page.months || '').split(',');
+const DATE = page.date || 'dd/mm/yyyy';
+// Without its year, for a day within the campaign: "20/03", "20 Mar".
+const DAY_MONTH = DATE.replace(/[^dmMy]*yyyy[^dmMy]*/, '');
+const two = (n) => String(n).padStart(2, '0');
+
+/**
+ * parseDay reads a date sent as text, "2021-03-20" or the date part of an
+ * RFC 3339 string, as {y, m, d}; null when it is not one. Every date field
+ * of a snapshot goes through it.
+ */
+export function parseDay(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(typeof s === 'string' ? s : '');
+  return m ? { y: +m[1], m: +m[2], d: +m[3] } : null;
+}
+
+/** dayNum turns "2021-03-20" into days since 1970-01-01 (NaN for anything else). */
+export const dayNum = (s) => {
+  const p = parseDay(s);
+  return p ? Math.round(Date.UTC(p.y, p.m - 1, p.d) / 86400000) : NaN;
+};
+const dayOfNum = (n) => parseDay(new Date(n * 86400000).toISOString());
+
+/** writeDay fills a pattern's tokens (see DATE) with a day's parts. */
+function writeDay(pattern, d) {
+  const p = typeof d === 'number' ? dayOfNum(d) : parseDay(d);
+  if (!p) return '—';
+  const parts = { yyyy: String(p.y), MMM: MONTHS[p.m - 1] || two(p.m), dd: two(p.d), mm: two(p.m), d: String(p.d) };
+  return pattern.replace(/yyyy|MMM|dd|mm|d/g, (tok) => parts[tok]);
+}
+
+/** dayStr formats a day (text or day number) as a date: "20/03/2021", "20 Mar 2021". */
+export const dayStr = (d) => writeDay(DATE, d);
+
+/** dayMonth formats a day without its year: "20/03", "20 Mar". */
+export const dayMonth = (d) => writeDay(DAY_MONTH, d);
 
 const calF = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
 /** calendarDay is an instant's calendar date in the campaign's zone, "2021-03-21" (not the working day). */
 export const calendarDay = (d) => calF.format(d instanceof Date ? d : new Date(d));
+
+/** dateTime writes an instant in the campaign's zone, as the brief does: "21:15 20/03/2021", "21:15 20 Mar 2021". */
+export const dateTime = (d) => {
+  const at = d instanceof Date ? d : new Date(d);
+  return hhmm(at) + ' ' + dayStr(calendarDay(at));
+};
 
 /** ago says how long ago, e.g. "12 giây trước". */
 export function ago(seconds) {
@@ -935,7 +969,6 @@ export class ChartSet {
     if (p) return p;
     const parent = this.slot(name);
     if (!parent) return null;
-    const ownTitle = option && option.title && !Array.isArray(option.title) && option.title.text && option.title.show !== false;
     const body = h('div', { class: 'chart-body', 'data-chart-body': name });
     let target = body;
     if (this.scale !== 1) {
@@ -945,16 +978,19 @@ export class ChartSet {
       target.style.transform = `scale(${this.scale})`;
       body.append(target);
     }
+    // The server's title and subtitle are the panel's heading (ECharts is
+    // told not to draw them): HTML wraps on a phone where a canvas title is cut.
+    const head = h('h2', { class: 'panel-title chart-title', text: t('chart.' + name) === 'chart.' + name ? name : t('chart.' + name) });
+    const sub = h('p', { class: 'chart-sub', hidden: true });
     const el = h('section', { class: 'panel chart ' + this.panelClass(name), 'data-chart': name, 'aria-label': t('chart.' + name) },
-      ownTitle ? null : h('h2', { class: 'panel-title', text: t('chart.' + name) === 'chart.' + name ? name : t('chart.' + name) }),
-      body);
+      head, sub, body);
     const rank = chartRank(name);
     const after = [...parent.querySelectorAll(':scope > [data-chart]')].find((x) => {
       const r = chartRank(x.dataset.chart);
       return r > rank || (r === rank && x.dataset.chart > name);
     });
     parent.insertBefore(el, after || null);
-    p = { name, el, body, chart: null };
+    p = { name, el, body, head, sub, chart: null };
     body.__panel = p;
     if (hasECharts()) {
       p.chart = window.echarts.init(target, this.theme === 'dark' ? 'dark' : null,
@@ -974,6 +1010,12 @@ export class ChartSet {
       if (!option || typeof option !== 'object') continue;
       const p = this.panel(name, option);
       if (!p || !p.chart) continue;
+      const title = option.title && !Array.isArray(option.title) ? option.title : null;
+      if (title && title.text) setText(p.head, title.text);
+      if (title && 'subtext' in title) {
+        setText(p.sub, title.subtext || '');
+        p.sub.hidden = !title.subtext;
+      }
       if (option.backgroundColor == null) option.backgroundColor = 'transparent';
       localiseValueAxes(option);
       if (full && option.aria == null) option.aria = ARIA;

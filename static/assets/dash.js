@@ -103,7 +103,11 @@ function skeletonScope() {
   charts = new ChartSet({
     slot: () => grid,
     theme: page.theme,
-    panelClass: (name) => (name === 'progress' || name === 'latenight' || name === 'map' ? 'wide' : ''),
+    // Half-width charts go in pairs (CHART_ORDER): districts with today's
+    // trend, throughput with the queue. A district has no districts chart,
+    // so its trend takes the row, and the queue is not left beside a gap.
+    panelClass: (name) => (name === 'progress' || name === 'latenight' || name === 'map'
+      || (name === 'throughput_trend' && kind !== 'overview') ? 'wide' : ''),
     autoHeight: 'full',
   });
 }
@@ -293,7 +297,10 @@ function renderStations(snap) {
   // list, not a wait, and come after every station with a wait.
   const w = (s) => (s.wait_minutes == null ? -1 : s.wait_minutes);
   const rows = [...snap.stations].sort((a, b) => w(b) - w(a) || b.queue - a.queue || a.name.localeCompare(b.name));
-  const table = h('table', { class: 'data' },
+  // Below 640 px each row is a card (app.css): name, status, then queue,
+  // wait and staff, each with its own label, since the head is not shown.
+  const labelled = (cell, key) => { if (key) cell.prepend(h('span', { class: 'card-label', text: t(key) })); return cell; };
+  const table = h('table', { class: 'data stations' },
     h('thead', null, h('tr', null,
       h('th', { scope: 'col', text: t('station') }),
       h('th', { scope: 'col', text: t('status') }),
@@ -307,17 +314,19 @@ function renderStations(snap) {
       h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }))),
     h('tbody', null, rows.map((s) => {
       const pd = s.quota > 0 ? (100 * s.completed) / s.quota : 0;
+      const wait = waitCell(s);
+      wait.classList.add('c-wait');
       return h('tr', { 'data-station': s.id, 'data-kind': s.kind, 'data-state': s.pace ? s.pace.state : '' },
-        h('th', { scope: 'row' }, h('a', { href: stationURL(s.id), text: s.name })),
-        h('td', null, statusBadge(s.status)),
-        h('td', { class: 'num', text: isVisit(s) ? t('households', { n: num(s.queue) }) : num(s.queue) }),
-        waitCell(s),
-        h('td', null, s.clears_at ? hhmm(s.clears_at) : '—', s.late ? [' ', lateBadge(snap)] : null),
-        h('td', { class: 'num', text: num(s.staff) + (s.idle_staff > 0 ? ' (' + t('idleN', { n: num(s.idle_staff) }) + ')' : '') }),
-        h('td', { class: 'num', text: num(s.per_hour) }),
-        h('td', { class: 'num', text: num(s.completed_today) }),
-        h('td', null, s.pace ? stateCell(s.pace) : '—'),
-        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(pd) }), planBar(pd, s.pace)));
+        h('th', { scope: 'row', class: 'c-name' }, h('a', { href: stationURL(s.id), text: s.name })),
+        h('td', { class: 'c-status' }, statusBadge(s.status)),
+        labelled(h('td', { class: 'num c-queue', text: isVisit(s) ? t('households', { n: num(s.queue) }) : num(s.queue) }), 'queue'),
+        labelled(wait, isVisit(s) ? null : 'wait'), // a list's time says what it is
+        h('td', { class: 'c-clears' }, s.clears_at ? hhmm(s.clears_at) : '—', s.late ? [' ', lateBadge(snap)] : null),
+        labelled(h('td', { class: 'num c-staff', text: num(s.staff) + (s.idle_staff > 0 ? ' (' + t('idleN', { n: num(s.idle_staff) }) + ')' : '') }), 'staff'),
+        h('td', { class: 'num c-perhour', text: num(s.per_hour) }),
+        h('td', { class: 'num c-today', text: num(s.completed_today) }),
+        h('td', { class: 'c-pace' }, s.pace ? stateCell(s.pace) : '—'),
+        h('td', { class: 'pctcol c-pct' }, h('span', { class: 'pct', text: pct(pd) }), planBar(pd, s.pace)));
     })));
   $('#table').replaceChildren(table);
 }

@@ -7,7 +7,7 @@
 // and names the bad ones; this page says them in its language. The
 // charts draw the notes from the snapshot, at the next round.
 
-import { page, lang, tz, h, setText, num, whoWords, sendJSON } from './core.js';
+import { page, lang, tz, h, setText, num, whoWords, sendJSON, calendarDay, dayMonth, dayNum } from './core.js';
 
 const TEXT = {
   vi: {
@@ -114,11 +114,8 @@ const writes = page.notes === 'write' && kind !== 'station';
 
 const pad = (n) => String(n).padStart(2, '0');
 const clockF = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const dayF = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
-// "20/03" in Vietnamese (vi-VN's own day-month is "20-03"), "20 Mar" in English.
-const dayMonthF = lang === 'en'
-  ? new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: 'numeric', month: 'short' })
-  : { format: (d) => { const [, m, dd] = dayF.format(d).split('-'); return dd + '/' + m; } };
+// "20/03" in Vietnamese, "20 Mar" in English: core's one date rule.
+const dayMonthF = { format: (d) => dayMonth(calendarDay(d)) };
 const offsetF = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' });
 
 /** offsetOf is the campaign zone's UTC offset on a day, as RFC 3339 writes it ("+07:00"). */
@@ -129,7 +126,7 @@ function offsetOf(day) {
 }
 
 /** addDays moves a YYYY-MM-DD day by n calendar days. */
-const addDays = (day, n) => new Date(Date.parse(day + 'T00:00:00Z') + n * 86400000).toISOString().slice(0, 10);
+const addDays = (day, n) => new Date((dayNum(day) + n) * 86400000).toISOString().slice(0, 10);
 
 /**
  * instant writes the wall-clock hour of a day in the campaign's zone as
@@ -144,7 +141,7 @@ function instant(day, hour) {
 function spanWords(n) {
   const from = new Date(n.from);
   const to = new Date(n.to);
-  const sameDay = dayF.format(from) === dayF.format(new Date(to.getTime() - 1));
+  const sameDay = calendarDay(from) === calendarDay(new Date(to.getTime() - 1));
   if (sameDay) return `${dayMonthF.format(from)} ${clockF.format(from)}–${clockF.format(to)}`;
   return `${dayMonthF.format(from)} ${clockF.format(from)} – ${dayMonthF.format(to)} ${clockF.format(to)}`;
 }

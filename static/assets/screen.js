@@ -72,6 +72,9 @@ const tiles = pageTiles();
 const PROVINCES_SHOWN = 8;
 if (tiles.length) panes.provinces.replaceChildren(tileGrid(tiles), h('div', { class: 'pane-side', id: 'provinces' }));
 panes.queues.append(h('div', { class: 'pane-side', id: 'queues' }));
+// Beside the map, where the officers are needed and where they are free:
+// the server's attention lists, as the queues view has them.
+panes.map.append(h('div', { class: 'pane-side map-side', id: 'mapside' }));
 panes.moves.replaceChildren(h('div', { class: 'pane-side moves-side', id: 'moves' }));
 
 app.replaceChildren(
@@ -268,22 +271,44 @@ function render(snap) {
   // The attention lists come ordered from the server; the room's pane
   // holds the first few of each (type read across a room), and each
   // heading counts them all.
-  const li = (st, val, cls) => h('li', { 'data-station': st.id, 'data-kind': st.kind },
-    h('span', { class: 'name', text: st.name }), h('span', { class: 'val ' + (cls || ''), text: val }));
-  const list = (rows, n, none) => h('ol', { class: 'scr-list' }, rows.length ? rows.slice(0, n) : h('li', { class: 'none', text: none }));
   const hr = lateHour(snap);
   document.getElementById('queues').replaceChildren(
     h('h3', { text: t('longestWaits') }),
-    list(att.waits.map((st) => li(st, waitShort(st.wait_minutes) + ' · ' + t('people', { n: num(st.queue) }), st.long_wait ? 'bad' : 'warn')), 5, t('noneWaits')),
+    attList(att.waits.map((st) => attItem(st, waitShort(st.wait_minutes) + ' · ' + t('people', { n: num(st.queue) }), st.long_wait ? 'bad' : 'warn')), 5, t('noneWaits')),
     h('h3', { text: (hr ? t('lateListAfter', { h: hr }) : t('lateList')) + (tot.stations_late ? ' · ' + t('stationsOf', { n: num(tot.stations_late) }) : '') }),
-    list(att.late.map((st) => li(st, st.kind === 'home_visit' ? t('listDoneShort', { t: hhmm(st.clears_at) }) : hhmm(st.clears_at), 'bad')), 3, t('noneLate')),
-    h('h3', { text: TEXT.idleHead + (tot.idle_staff ? ' · ' + TEXT.idleCount.replace('{n}', num(tot.idle_staff)).replace('{s}', num(tot.stations_idle)) : '') }),
-    list(att.idle.map((st) => li(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
+    attList(att.late.map((st) => attItem(st, st.kind === 'home_visit' ? t('listDoneShort', { t: hhmm(st.clears_at) }) : hhmm(st.clears_at), 'bad')), 3, t('noneLate')),
+    h('h3', { text: idleHead(tot) }),
+    attList(att.idle.map((st) => attItem(st, t('idleN', { n: num(st.idle_staff) }), 'info')), 3, t('noneIdle')));
+  renderMapSide(snap);
   renderChange(snap);
   renderMoves(snap);
   renderBand(snap);
   // The pace card's figures are new elements each round: fitted here.
   app.querySelectorAll('.fact-value').forEach(fitText);
+}
+
+/** attItem is a station of an attention list: its name, and the figure the list is about. */
+function attItem(st, val, cls, where) {
+  return h('li', { 'data-station': st.id, 'data-kind': st.kind },
+    h('span', { class: 'name', text: st.name }), h('span', { class: 'val ' + (cls || ''), text: val }),
+    where ? h('span', { class: 'where', text: where }) : null);
+}
+const attList = (rows, n, none) => h('ol', { class: 'scr-list' }, rows.length ? rows.slice(0, n) : h('li', { class: 'none', text: none }));
+const idleHead = (tot) => TEXT.idleHead + (tot.idle_staff ? ' · ' + TEXT.idleCount.replace('{n}', num(tot.idle_staff)).replace('{s}', num(tot.stations_idle)) : '');
+
+// The map's side list: the longest waits and the idle officers, each with
+// its district, so the room reads the map's red and amber dots by name.
+const MAP_SHOWN = 3; // each, so that both lists fit beside the map under an alert band
+function renderMapSide(snap) {
+  const att = snap.attention || { waits: [], idle: [] };
+  const names = namesOf(snap);
+  const where = (st) => names.get(st.district) || '';
+  document.getElementById('mapside').replaceChildren(
+    h('h3', { text: t('longestWaits') }),
+    attList(att.waits.map((st) => attItem(st, waitShort(st.wait_minutes) + ' · ' + t('people', { n: num(st.queue) }), st.long_wait ? 'bad' : 'warn', where(st))),
+      MAP_SHOWN, t('noneWaits')),
+    h('h3', { text: idleHead(snap.totals) }),
+    attList(att.idle.map((st) => attItem(st, t('idleN', { n: num(st.idle_staff) }), 'info', where(st))), MAP_SHOWN, t('noneIdle')));
 }
 
 // Change, not updates: an arrow and the server's delta against an hour ago

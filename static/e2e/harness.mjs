@@ -452,6 +452,63 @@ export async function browser({ viewport = { width: 1600, height: 1000 } } = {})
 
 export const shot = (page, name, opts = {}) => page.screenshot({ path: path.join(ARTIFACTS, name), ...opts });
 
+// ---------------------------------------------------------------- chart labels
+
+/**
+ * labels reads, for each chart, every text ECharts drew, as boxes in the
+ * canvas's pixels, and the canvas's size; and the panel's HTML heading.
+ */
+export const chartLabels = (page, names) => page.evaluate((names) => {
+  const out = {};
+  for (const name of names) {
+    const panel = document.querySelector(`[data-chart="${name}"]`);
+    if (!panel) continue;
+    const body = panel.querySelector('.chart-body');
+    const inst = window.echarts.getInstanceByDom(body.querySelector('.chart-scale') || body);
+    const boxes = [];
+    for (const e of inst.getZr().storage.getDisplayList(true)) {
+      if (e.type !== 'tspan' || e.ignore || e.invisible) continue; // a Text's lines are tspans
+      const st = e.style || {};
+      const text = st.text == null ? '' : String(st.text);
+      if (!text.trim() || st.opacity === 0) continue;
+      const r = e.getBoundingRect().clone();
+      if (e.transform) r.applyTransform(e.transform);
+      // zrender measures a line's height on a CJK glyph, which these fonts
+      // lack (it comes out at about 7 px for 12 px text): the box is the
+      // font's size high, around the line's middle, and as wide as measured.
+      const m = /(\d+(?:\.\d+)?)px/.exec(st.font || '');
+      const size = (m ? +m[1] : 12) * (e.transform ? Math.hypot(e.transform[2], e.transform[3]) : 1);
+      boxes.push({ text, x: r.x, y: r.y + r.height / 2 - size / 2, w: r.width, h: size });
+    }
+    const option = inst.getOption();
+    out[name] = {
+      width: inst.getWidth(), height: inst.getHeight(), boxes,
+      heading: panel.querySelector('.chart-title')?.textContent || '',
+      sub: panel.querySelector('.chart-sub')?.textContent || '',
+      titleText: option.title?.[0]?.text || '', titleShown: option.title?.[0]?.show !== false,
+    };
+  }
+  return out;
+}, names);
+
+const boxesOverlap = (a, b) => Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x) > 1 && Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y) > 1;
+
+/** labelProblems lists a chart's labels that overlap another or are cut at its edge. */
+export function labelProblems(name, c) {
+  const bad = [];
+  const { boxes } = c;
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    if (a.x < -1 || a.y < -1 || a.x + a.w > c.width + 1 || a.y + a.h > c.height + 1) {
+      bad.push(`${name}: "${a.text}" cut at the edge (${Math.round(a.x)},${Math.round(a.y)} ${Math.round(a.w)}×${Math.round(a.h)} in ${c.width}×${c.height})`);
+    }
+    for (let j = i + 1; j < boxes.length; j++) {
+      if (boxesOverlap(a, boxes[j])) bad.push(`${name}: "${a.text}" overlaps "${boxes[j].text}"`);
+    }
+  }
+  return bad;
+}
+
 /** waitLive waits until the page has drawn a snapshot from the stream. */
 export async function waitLive(page, timeout = 20000) {
   await page.waitForFunction(() => document.body.dataset.live === 'live' && document.body.dataset.seq, null, { timeout });

@@ -4,7 +4,7 @@
 // queue; and drawn on a phone without sideways scroll.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, seed, seedMoves, browser, shot, waitLive, MOVE_DISTRICT } from './harness.mjs';
+import { Server, seed, seedMoves, browser, shot, waitLive, agreeing, chartLabels, labelProblems, MOVE_DISTRICT } from './harness.mjs';
 
 const { queue: QUEUE, near: NEAR, district: DISTRICT } = MOVE_DISTRICT;
 
@@ -97,6 +97,65 @@ test('/screen has the province map as a view of its rotation', async () => {
   assert.ok(await page.locator('[data-view="map"].active [data-chart="map"]').isVisible());
   await page.waitForTimeout(1200);
   await shot(page, 'screen-map.png');
+});
+
+test('/screen\'s map has beside it the longest waits and the idle officers, as the snapshot lists them', async () => {
+  const page = await room.page();
+  await page.goto(server.url + '/screen?view=map');
+  await waitLive(page);
+  await mapOf(page);
+  const read = (p) => p.evaluate(() => {
+    const side = document.querySelector('[data-view="map"].active #mapside');
+    const lists = side ? [...side.querySelectorAll('ol')] : [];
+    const rows = (ol) => (ol ? [...ol.querySelectorAll('li[data-station]')] : []).map((li) => ({
+      id: li.dataset.station, name: li.querySelector('.name').textContent, val: li.querySelector('.val').textContent,
+      where: li.querySelector('.where')?.textContent || '', bottom: li.getBoundingClientRect().bottom,
+      cut: li.querySelector('.name').scrollWidth > li.querySelector('.name').clientWidth + 1 }));
+    const box = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
+    return { heads: side ? [...side.querySelectorAll('h3')].map((x) => x.textContent) : [], waits: rows(lists[0]), idle: rows(lists[1]),
+      side: side && box(side), map: box(document.querySelector('[data-view="map"] [data-chart="map"]')), vw: innerWidth, vh: innerHeight };
+  });
+  const { snap, shown } = await agreeing(server, page, read);
+  assert.ok(shown.side, 'no side list beside the map');
+  assert.ok(shown.side.left >= shown.map.right && shown.side.right <= shown.vw && shown.side.bottom <= shown.vh,
+    'the list is beside the map and on the screen: ' + JSON.stringify(shown));
+  const district = new Map(snap.districts.map((d) => [d.id, d.name]));
+  for (const r of [...shown.waits, ...shown.idle]) {
+    assert.ok(r.bottom <= shown.side.bottom, r.id + ' is below the end of the list\'s box');
+    assert.ok(!r.cut, r.id + ': its name is cut');
+  }
+  assert.ok(snap.attention.waits.length > 0 && snap.attention.idle.length > 0, 'the seed has waits and idle officers');
+  assert.deepEqual(shown.waits.map((r) => r.id), snap.attention.waits.slice(0, 3).map((s) => s.id), 'the longest waits, in the server\'s order');
+  for (const [i, r] of shown.waits.entries()) {
+    const s = snap.attention.waits[i];
+    assert.equal(r.name, s.name);
+    assert.equal(r.where, district.get(s.district), r.id + ': its district');
+    assert.match(r.val, new RegExp(`· ${s.queue} người$`), r.id + ': its queue');
+  }
+  assert.deepEqual(shown.idle.map((r) => r.id), snap.attention.idle.slice(0, 3).map((s) => s.id), 'the idle officers, in the server\'s order');
+  for (const [i, r] of shown.idle.entries()) {
+    const s = snap.attention.idle[i];
+    assert.equal(r.val, `${s.idle_staff} cán bộ rảnh`, r.id);
+    assert.equal(r.where, district.get(s.district), r.id + ': its district');
+  }
+  assert.equal(shown.heads[0], 'Chờ lâu nhất');
+  assert.match(shown.heads[1], new RegExp(`^Cán bộ rảnh · ${snap.totals.idle_staff} cán bộ ở ${snap.totals.stations_idle} điểm$`));
+  await shot(page, 'screen-map-side.png');
+});
+
+test('no station name runs past the map\'s edge, on the screen, a desk or a phone', async () => {
+  const bad = [];
+  for (const [b, path] of [[room, '/screen?view=map'], [desk, '/'], [desk, '/district/' + DISTRICT], [phone, '/district/' + DISTRICT]]) {
+    const page = await b.page();
+    await page.goto(server.url + path);
+    await waitLive(page);
+    await mapOf(page);
+    await page.waitForTimeout(1200); // the entry animation moves labels
+    const c = (await chartLabels(page, ['map'])).map;
+    assert.ok(c.boxes.length > 0, path + ': no station named on the map');
+    bad.push(...labelProblems(path + ' map', c).filter((x) => x.includes('cut at the edge')));
+  }
+  assert.deepEqual(bad, [], 'names cut at the map\'s edge');
 });
 
 test('no request left 127.0.0.1 and no page logged an error', () => {

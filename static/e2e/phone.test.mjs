@@ -102,6 +102,61 @@ test('the overview on a phone: verdict, finish and districts first, two KPIs a r
   assert.equal(cols.finish, cols.rows, 'each district\'s finish is in view');
 });
 
+test('the district\'s stations are cards on a phone, one a station, and a table on a desktop', async () => {
+  const page = await leader.page();
+  await page.goto(server.url + '/district/LS-BS');
+  await waitLive(page);
+  await page.locator('#table tbody tr').first().scrollIntoViewIfNeeded();
+  await shot(page, 'phone-district-cards.png');
+  const m = await page.evaluate(() => {
+    const wrap = document.querySelector('#table');
+    const vw = document.documentElement.clientWidth;
+    const box = (e) => { const r = e && e.getBoundingClientRect(); return r && r.width > 0 && r.height > 0 ? r : null; };
+    const cards = [...document.querySelectorAll('#table tbody tr')].map((tr) => {
+      const r = tr.getBoundingClientRect();
+      const part = (sel) => {
+        const b = box(tr.querySelector(sel));
+        return b ? { in: b.left >= r.left - 0.5 && b.right <= r.right + 0.5 && b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5,
+          text: tr.querySelector(sel).innerText.trim() } : null;
+      };
+      return { id: tr.dataset.station, kind: tr.dataset.kind, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+        name: part('.c-name'), status: part('.c-status'), queue: part('.c-queue'), wait: part('.c-wait'), staff: part('.c-staff') };
+    });
+    const hidden = ['.c-clears', '.c-perhour', '.c-today', '.c-pct'].filter((sel) => [...wrap.querySelectorAll('tbody ' + sel)].some(box));
+    return { vw, hidden, wrapScroll: wrap.scrollWidth - wrap.clientWidth, head: document.querySelector('#table thead').getBoundingClientRect().height > 1, cards };
+  });
+  assert.ok(m.cards.length >= 4, 'stations: ' + m.cards.length);
+  assert.equal(m.wrapScroll, 0, 'the station list scrolls sideways');
+  assert.equal(m.head, false, 'no table head over the cards');
+  assert.deepEqual(m.hidden, [], 'the desktop-only columns are not in the cards');
+  for (const [i, c] of m.cards.entries()) {
+    assert.ok(c.left >= 0 && c.right <= m.vw, `${c.id}: card ${c.left}–${c.right} past the ${m.vw} px screen`);
+    if (i > 0) assert.ok(c.top >= m.cards[i - 1].bottom, `${c.id}: not under the card before it`);
+    for (const k of ['name', 'status', 'queue', 'wait', 'staff']) {
+      assert.ok(c[k] && c[k].in, `${c.id}: ${k} not shown inside its card: ${JSON.stringify(c[k])}`);
+    }
+    if (c.kind !== 'home_visit') {
+      assert.match(c.queue.text, /^Đang chờ\s+\d+$/iu, `${c.id}: queue`);
+      assert.match(c.wait.text, /^Chờ ước tính\s+\S/iu, `${c.id}: wait`);
+    }
+    assert.match(c.staff.text, /^Cán bộ\s+\d+/iu, `${c.id}: staff`);
+  }
+  // A desktop keeps the table, with its head and no card labels.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  try {
+    const d = await page.evaluate(() => ({
+      display: getComputedStyle(document.querySelector('#table tbody tr')).display,
+      head: document.querySelector('#table thead th').getBoundingClientRect().height,
+      labels: [...document.querySelectorAll('#table .card-label')].filter((e) => e.getBoundingClientRect().height > 0).length,
+    }));
+    assert.equal(d.display, 'table-row');
+    assert.ok(d.head > 0, 'the table head');
+    assert.equal(d.labels, 0, 'card labels in the desktop table');
+  } finally {
+    await page.setViewportSize(PHONE);
+  }
+});
+
 test('no request left 127.0.0.1 and no page logged an error', () => {
   for (const b of [leader, anon]) {
     b.assertLocal();

@@ -78,6 +78,41 @@ test('percentages have one decimal; English dates read "20 Mar 2021"', async () 
   await page.goto(server.url + '/?lang=vi');
 });
 
+const MONTHS = 'Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec';
+const EN_DATE = new RegExp(`\\b\\d{1,2} (${MONTHS.replace(/,/g, '|')}) 20\\d\\d\\b`, 'g');
+
+test('English pages write every date "11 Mar 2021" with the server\'s month names, Vietnamese ones dd/mm/yyyy', async () => {
+  const page = await b.page();
+  for (const path of ['/', '/district/LS-BS', '/station/LS-BS-VULE', '/screen']) {
+    await page.goto(server.url + path + '?lang=en');
+    await waitLive(page);
+    assert.equal(await page.getAttribute('body', 'data-months'), MONTHS, path + ': the month names handed over by the server');
+    assert.equal(await page.getAttribute('body', 'data-date'), 'd MMM yyyy', path + ': the date pattern handed over by the server');
+    const text = await textOf(page);
+    const dates = text.match(EN_DATE) || [];
+    assert.ok(dates.length >= 1, path + ': no "20 Mar 2021" date in ' + text.slice(0, 400));
+    assert.deepEqual(text.match(/\b\d{1,2}\/\d{1,2}\/\d{2,4}\b/g), null, path + ': numeric dates on an English page');
+    assert.match(await page.textContent('#live'), /Figures as of \d\d:\d\d 20 Mar 2021/, path + ': the "as of" line');
+    if (path !== '/station/LS-BS-VULE') {
+      // The charts' headings are page text too: the server's dates, with the year.
+      await page.waitForSelector('[data-chart="progress"] .chart-sub:not([hidden])');
+      assert.match(await page.textContent('[data-chart="progress"] .chart-sub'), /Projected finish: \d{1,2} [A-Z][a-z]{2} 20\d\d · .*Deadline: 1 Jul 2021$/, path);
+    }
+  }
+  for (const path of ['/', '/district/LS-BS', '/station/LS-BS-VULE', '/screen']) {
+    await page.goto(server.url + path + '?lang=vi');
+    await waitLive(page);
+    const text = await textOf(page);
+    assert.ok((text.match(/\b\d{2}\/\d{2}\/20\d\d\b/g) || []).length >= 1, path + ': no dd/mm/yyyy date');
+    assert.deepEqual(text.match(EN_DATE), null, path + ': English dates on a Vietnamese page');
+    assert.match(await page.textContent('#live'), /Số liệu lúc \d\d:\d\d 20\/03\/2021/, path + ': the "as of" line');
+    if (path !== '/station/LS-BS-VULE') {
+      await page.waitForSelector('[data-chart="progress"] .chart-sub:not([hidden])');
+      assert.match(await page.textContent('[data-chart="progress"] .chart-sub'), /Dự báo hoàn thành: \d\d\/\d\d\/20\d\d · .*Hạn: 01\/07\/2021$/, path);
+    }
+  }
+});
+
 test('the sign-in hint names no command line, in either language', async () => {
   const page = await anon.page();
   for (const [q, want] of [['', /quản trị viên/], ['?lang=en', /administrator/]]) {
