@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"tiendo"
+)
+
+var _ tiendo.UnitStatsReader = (*DB)(nil)
+
+// UnitStats sums each unit's completion figures from the area rollups of
+// migrations 003 and 005 (completions_area_totals, completions_area_hour,
+// completions_area_minute), an area being a province in the registry's
+// naming: for the nation, a few rows per province instead of StationStats'
+// rows per station. An area's sums count for a unit only when the
+// district_stations pairs say that every station with rows under it is one
+// of the unit's and has rows under no other district (cover, as for
+// HourlyCompletions); the unit's stations left over (a station moved in
+// from another province, say) are read per station with StationStats and
+// added. So the sums never depend on the registry being the same now as
+// when the rows were written, and they equal StationStats' summed in Go.
+//
+// The stations' newest heartbeats come from station_latest, keeping only
+// those at or after q.LiveFrom: the domain computes that instant
+// (tiendo.FreshFrom) and judges the rows again with tiendo.Fresh, so the
+// freshness rule stays in Go and the filter only spares sending the stale
+// stations' rows. Stored times are whole seconds, so comparing with
+// LiveFrom rounded up to the second keeps exactly the rows Fresh keeps.
+func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.UnitFigures, error) {
+	var all []string
+	for _, ids := range q.Units {
+		all = append(all, ids...)
+	}
+	sort.Strings(all)
+	if len(all) == 0 {
+		return tiendo.UnitFigures{}, nil
+	}
+	now, dayStart := q.Now.Unix(), q.DayStart.Unix()
+	recentFrom := dayStart
+	if !q.RecentFrom.IsZero() && q.RecentFrom.Before(q.DayStart) {
+		recentFrom = q.RecentFrom.Unix()
+	}
+	liveFrom := q.LiveFrom.Unix()
+	if q.LiveFrom.Nanosecond() > 0 {
+		liveFrom++
+	}
+	today := fmt.Sprintf("hour >= toDateTime(%d, 'UTC')", dayStart)
+	lastFrom := tiendo.LastHourFrom(q.Now).Unix()
+	liveWhere := ""
+	if !q.All {
+		liveWhere = " WHERE station IN " + InSet(all)
+	}
+	for attempt := 0; ; attempt++ {
+		p := db.pairs.Load()
+		if p == nil || attempt > 0 {
+			var err error
+			if p, err = db.loadPairs(ctx); err != nil {
+				return tiendo.UnitFigures{}, fmt.Errorf("unit stats: %w", err)
+			}
+		}
+		unitOfArea := map[string]string{}
+		rest := map[string][]string{} // unit → its stations read one by one
+		for unit, ids := range q.Units {
+			areas, _, _ := p.cover(ids)
+			covered := map[string]bool{}
+			for _, a := range areas {
+				unitOfArea[a] = unit
+				for _, s := range p.byArea[a] {
+					covered[s] = true
+				}
+			}
+			for _, s := range ids {
+				// A station without a pair has no completion stored: its
+				// figures are zeros, and reading them costs a query.
+				if !covered[s] && p.homes[s] > 0 {
+					rest[unit] = append(rest[unit], s)
+				}
+			}
+		}
+		// Every branch yields (key, part, a, b, c, d, status); part says
+		// which figures a row carries, as in StationStats.
+		const zeros = "toInt64(0), toInt64(0), ''"
+		parts := []string{
+			db.sql(`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
+				toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status)
+				FROM {db}.station_latest%s GROUP BY station HAVING maxMerge(last_ts) >= toDateTime(%d, 'UTC')`, liveWhere, liveFrom),
+			db.sql("SELECT '', toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0), " + zeros + " FROM {db}.district_stations"),
+		}
+		if len(unitOfArea) > 0 {
+			in := InSet(keys(boolSet(unitOfArea)))
+			parts = append(parts,
+				db.sql("SELECT area, toInt64(0), toInt64(sum(records)), toInt64(sum(retries)), "+zeros+
+					" FROM {db}.completions_area_totals WHERE area IN %s GROUP BY area", in),
+				db.sql("SELECT area, toInt64(1), toInt64(sumIf(records, "+today+")), toInt64(sumIf(records, NOT ("+today+"))), "+zeros+
+					" FROM {db}.completions_area_hour WHERE area IN %s AND hour >= toDateTime(%d, 'UTC') AND hour <= toDateTime(%d, 'UTC') GROUP BY area",
+					in, recentFrom, now),
+				db.sql("SELECT area, toInt64(2), toInt64(sum(records)), toInt64(0), "+zeros+
+					" FROM {db}.completions_area_minute WHERE area IN %s AND minute >= toDateTime(%d, 'UTC') AND minute <= toDateTime(%d, 'UTC') GROUP BY area",
+					in, lastFrom, now))
+		}
+		rows, err := db.queryParts(ctx, parts)
+		if err != nil {
+			return tiendo.UnitFigures{}, fmt.Errorf("unit stats: %w", err)
+		}
+		var version int64 = -1
+		var f tiendo.UnitFigures
+		byUnit := map[string]*tiendo.UnitStats{}
+		unit := func(id string) *tiendo.UnitStats {
+			if byUnit[id] == nil {
+				byUnit[id] = &tiendo.UnitStats{Unit: id}
+			}
+			return byUnit[id]
+		}
+		for _, r := range rows {
+			key, a, b := r[0].(string), r[2].(int64), r[3].(int64)
+			switch r[1].(int64) {
+			case -1:
+				version = a
+			case 0:
+				u := unit(unitOfArea[key])
+				u.Completed += a
+				u.Retries += b
+			case 1:
+				u := unit(unitOfArea[key])
+				u.CompletedToday += a
+				u.RecentRecords += b
+			case 2:
+				unit(unitOfArea[key]).LastHour += a
+			case 3:
+				f.Live = append(f.Live, tiendo.StationStats{Station: key, HasHeartbeat: true, LastSeen: time.Unix(a, 0).UTC(),
+					Queue: int(b), Staff: int(r[4].(int64)), Lanes: int(r[5].(int64)), Status: tiendo.StationStatus(r[6].(string))})
+			}
+		}
+		if version != p.version {
+			if attempt > 2 {
+				return tiendo.UnitFigures{}, fmt.Errorf("unit stats: district_stations keeps changing")
+			}
+			continue
+		}
+		for id, ids := range rest {
+			stats, err := db.StationStats(ctx, tiendo.StatsQuery{Stations: ids, DayStart: q.DayStart, Now: q.Now, RecentFrom: q.RecentFrom})
+			if err != nil {
+				return tiendo.UnitFigures{}, fmt.Errorf("unit stats: %w", err)
+			}
+			u := unit(id)
+			for _, s := range stats {
+				u.Completed += s.Completed
+				u.Retries += s.Retries
+				u.CompletedToday += s.CompletedToday
+				u.LastHour += s.LastHour
+				u.RecentRecords += s.RecentRecords
+			}
+		}
+		for _, u := range byUnit {
+			f.Units = append(f.Units, *u)
+		}
+		sort.Slice(f.Units, func(i, j int) bool { return f.Units[i].Unit < f.Units[j].Unit })
+		sort.Slice(f.Live, func(i, j int) bool { return f.Live[i].Station < f.Live[j].Station })
+		return f, nil
+	}
+}
+
+func boolSet(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
