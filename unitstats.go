@@ -31,6 +31,9 @@ type UnitStatsQuery struct {
 	RecentFrom time.Time // start of the recent pace's window, which ends at DayStart
 	// LiveFrom is FreshFrom(Now): heartbeats older than it are stale.
 	LiveFrom time.Time
+	// Lists are the stations whose queue is a home-visit list, not people
+	// waiting (splitQueue): a store summing queues per unit sums the two apart.
+	Lists []string
 }
 
 // UnitStats are the stored completion figures of one unit's stations,
@@ -44,16 +47,27 @@ type UnitStats struct {
 	RecentRecords  int64
 }
 
-// UnitFigures answer a UnitStatsQuery: the units' sums, and the newest
-// heartbeat (HasHeartbeat, LastSeen, Status, Queue, Staff, Lanes) of each
-// of the scope's stations heard from at or after LiveFrom. A station's state
-// is its last heartbeat's, which no sum can tell, so these stay per
-// station; at the campaign's top that is one row per station heard from in
-// the last quarter of an hour, against station_totals' rows, the stations'
-// hours of the recent days and their minutes of the last hour.
+// UnitFigures answer a UnitStatsQuery: the units' sums, and the stations
+// heard from at or after LiveFrom, by the status of their newest heartbeat:
+// summed per unit and status in Groups where the store can tell a station's
+// unit, one by one in Live (HasHeartbeat, LastSeen, Status, Queue, Staff)
+// otherwise. A station counts in one of the two at most.
 type UnitFigures struct {
-	Units []UnitStats
-	Live  []StationStats
+	Units  []UnitStats
+	Groups []LiveGroup
+	Live   []StationStats
+}
+
+// LiveGroup sums the fresh stations of one unit whose newest heartbeat
+// says Status: how many, the people waiting at them, the households left
+// on home-visit lists, and their officers.
+type LiveGroup struct {
+	Unit     string
+	Status   StationStatus
+	Stations int
+	Queue    int
+	Visits   int
+	Staff    int
 }
 
 // UnitStatsReader is implemented by stores that keep rollups per unit
@@ -103,10 +117,14 @@ func (r *Registry) UnitStatsQueryAt(scope Scope, now time.Time) UnitStatsQuery {
 		ids := make([]string, len(sts))
 		for i, st := range sts {
 			ids[i] = st.ID
+			if _, visits := splitQueue(st.Kind, 1); visits > 0 {
+				q.Lists = append(q.Lists, st.ID)
+			}
 		}
 		sort.Strings(ids)
 		q.Units[id] = ids
 	}
+	sort.Strings(q.Lists)
 	return q
 }
 
@@ -121,7 +139,12 @@ func (r *Registry) UnitStatsQueryAt(scope Scope, now time.Time) UnitStatsQuery {
 // page above province level shows through its alerts and a drill-down.
 func BuildUnitSnapshot(reg *Registry, scope Scope, f UnitFigures, profile HourProfile, now time.Time) *Snapshot {
 	snap := newSnapshot(reg, scope, now)
-	unitOf, units, groups := reg.unitGroups(scope)
+	unitOf, units, stationsOf := reg.unitGroups(scope)
+	groups := map[string][]LiveGroup{}
+	for _, g := range f.Groups {
+		groups[g.Unit] = append(groups[g.Unit], g)
+	}
+	fresh := 0
 	byUnit := make(map[string]*UnitStats, len(f.Units))
 	for i := range f.Units {
 		byUnit[f.Units[i].Unit] = &f.Units[i]
@@ -134,7 +157,7 @@ func BuildUnitSnapshot(reg *Registry, scope Scope, f UnitFigures, profile HourPr
 	t.Target = reg.Target(scope)
 	var retries, recent int64
 	unitRecent := map[string]int64{}
-	for id, sts := range groups {
+	for id, sts := range stationsOf {
 		d := unitOf[id] // nil for the stations under none of the units
 		if us := byUnit[id]; us != nil {
 			t.Completed += us.Completed
@@ -147,28 +170,41 @@ func BuildUnitSnapshot(reg *Registry, scope Scope, f UnitFigures, profile HourPr
 				unitRecent[id] = us.RecentRecords
 			}
 		}
-		for _, st := range sts {
-			status, queue, visits, staff := liveState(st, live[st.ID], now)
-			t.Stations++
+		t.Stations += len(sts)
+		if d != nil {
+			d.Stations += len(sts)
+		}
+		add := func(status StationStatus, stations, queue, visits, staff int) {
+			if status == StatusOffline {
+				return
+			}
+			fresh += stations
 			t.Queue += queue
 			t.ListVisits += visits
 			t.Staff += staff
-			switch status {
-			case StatusOpen:
-				t.StationsOpen++
-			case StatusOffline:
-				t.StationsOffline++
+			if status == StatusOpen {
+				t.StationsOpen += stations
 			}
 			if d != nil {
-				d.Stations++
 				if status == StatusOpen {
-					d.StationsOpen++
+					d.StationsOpen += stations
 				}
 				d.Queue += queue
 				d.ListVisits += visits
 			}
 		}
+		for _, st := range sts {
+			if ss := live[st.ID]; ss != nil {
+				status, queue, visits, staff := liveState(st, ss, now)
+				add(status, 1, queue, visits, staff)
+			}
+		}
+		for _, g := range groups[id] {
+			add(g.Status, g.Stations, g.Queue, g.Visits, g.Staff)
+		}
 	}
+	// A station neither fresh one by one nor in a group is offline.
+	t.StationsOffline = t.Stations - fresh
 	snap.Stations = []StationState{}
 	snap.unlisted = !reg.ListsStations(scope)
 	finishSnapshot(reg, snap, units, unitRecent, retries, recent, profile, now)

@@ -23,18 +23,22 @@ var _ tiendo.UnitStatsReader = (*DB)(nil)
 // added. So the sums never depend on the registry being the same now as
 // when the rows were written, and they equal StationStats' summed in Go.
 //
-// The stations' newest heartbeats come from station_latest, keeping only
-// those at or after q.LiveFrom: the domain computes that instant
-// (tiendo.FreshFrom) and judges the rows again with tiendo.Fresh, so the
-// freshness rule stays in Go and the filter only spares sending the stale
-// stations' rows. Stored times are whole seconds, so comparing with
-// LiveFrom rounded up to the second keeps exactly the rows Fresh keeps.
+// The stations' newest heartbeats are those at or after q.LiveFrom: the
+// domain computes that instant (tiendo.FreshFrom) and judges the rows again
+// with tiendo.Fresh, so the freshness rule stays in Go and the filter only
+// spares reading and sending the stale stations' rows. Stored times are
+// whole seconds, so comparing with LiveFrom rounded up to the second keeps
+// exactly the rows Fresh keeps. They come from station_minute_latest, whose
+// key starts with the hour: the last quarter of an hour is a few granules,
+// where station_latest would merge every station's argMax states (at the
+// nation's ten thousand stations, the bulk of this read). A station that
+// has a heartbeat at or after LiveFrom has its newest of all among them, so
+// for the fresh stations these rows are station_latest's.
 func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.UnitFigures, error) {
 	var all []string
 	for _, ids := range q.Units {
 		all = append(all, ids...)
 	}
-	sort.Strings(all)
 	if len(all) == 0 {
 		return tiendo.UnitFigures{}, nil
 	}
@@ -51,7 +55,8 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 	lastFrom := tiendo.LastHourFrom(q.Now).Unix()
 	liveWhere := ""
 	if !q.All {
-		liveWhere = " WHERE station IN " + InSet(all)
+		sort.Strings(all)
+		liveWhere = " AND station IN " + InSet(all)
 	}
 	for attempt := 0; ; attempt++ {
 		p := db.pairs.Load()
@@ -83,10 +88,31 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		// Every branch yields (key, part, a, b, c, d, status); part says
 		// which figures a row carries, as in StationStats.
 		const zeros = "toInt64(0), toInt64(0), ''"
+		usable := "0"
+		if len(unitOfArea) > 0 {
+			usable = "area IN " + InSet(keys(boolSet(unitOfArea)))
+		}
+		lists := "0"
+		if len(q.Lists) > 0 {
+			lists = "station IN " + InSet(q.Lists)
+		}
 		parts := []string{
-			db.sql(`SELECT station, toInt64(3), toInt64(toUInt32(maxMerge(last_ts))), toInt64(argMaxMerge(queue)),
-				toInt64(argMaxMerge(staff)), toInt64(argMaxMerge(lanes)), argMaxMerge(status)
-				FROM {db}.station_latest%s GROUP BY station HAVING maxMerge(last_ts) >= toDateTime(%d, 'UTC')`, liveWhere, liveFrom),
+			// The fresh stations by the status of their newest heartbeat:
+			// summed per area (part 4: stations, queue, list, staff) where
+			// the area is one a unit takes whole, one by one otherwise (part
+			// 3: seen, queue, 0, staff). A station's area is its only
+			// district's in district_stations; one with none or several is
+			// in no usable area (cover), so its row stays its own.
+			db.sql(`SELECT if(whole, area, station) AS key, toInt64(if(whole, 4, 3)),
+				toInt64(if(whole, count(), max(toUInt32(seen)))), toInt64(sum(if(list, 0, queue))),
+				toInt64(sum(if(list, queue, 0))), toInt64(sum(staff)), status
+				FROM (SELECT station, seen, status, queue, staff, area, `+usable+` AS whole, `+lists+` AS list
+					FROM (SELECT station, max(ts) AS seen, argMax(status, ts) AS status, toInt64(argMax(queue, ts)) AS queue,
+						toInt64(argMax(staff, ts)) AS staff
+						FROM {db}.station_minute_latest WHERE hour >= toDateTime(%d, 'UTC') AND ts >= toDateTime(%d, 'UTC')%s GROUP BY station) AS l
+					ANY LEFT JOIN (SELECT station, substring(any(district), 1, length(any(district)) - position(reverse(any(district)), '-')) AS area
+						FROM {db}.district_stations GROUP BY station HAVING uniqExact(district) = 1) AS d USING station)
+				GROUP BY key, whole, area, status`, liveFrom-liveFrom%3600, liveFrom, liveWhere),
 			db.sql("SELECT '', toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0), " + zeros + " FROM {db}.district_stations"),
 		}
 		if len(unitOfArea) > 0 {
@@ -131,7 +157,10 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 				unit(unitOfArea[key]).LastHour += a
 			case 3:
 				f.Live = append(f.Live, tiendo.StationStats{Station: key, HasHeartbeat: true, LastSeen: time.Unix(a, 0).UTC(),
-					Queue: int(b), Staff: int(r[4].(int64)), Lanes: int(r[5].(int64)), Status: tiendo.StationStatus(r[6].(string))})
+					Queue: int(b + r[4].(int64)), Staff: int(r[5].(int64)), Status: tiendo.StationStatus(r[6].(string))})
+			case 4:
+				f.Groups = append(f.Groups, tiendo.LiveGroup{Unit: unitOfArea[key], Status: tiendo.StationStatus(r[6].(string)),
+					Stations: int(a), Queue: int(b), Visits: int(r[4].(int64)), Staff: int(r[5].(int64))})
 			}
 		}
 		if version != p.version {
@@ -159,6 +188,12 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		}
 		sort.Slice(f.Units, func(i, j int) bool { return f.Units[i].Unit < f.Units[j].Unit })
 		sort.Slice(f.Live, func(i, j int) bool { return f.Live[i].Station < f.Live[j].Station })
+		sort.Slice(f.Groups, func(i, j int) bool {
+			if f.Groups[i].Unit != f.Groups[j].Unit {
+				return f.Groups[i].Unit < f.Groups[j].Unit
+			}
+			return f.Groups[i].Status < f.Groups[j].Status
+		})
 		return f, nil
 	}
 }

@@ -30,12 +30,13 @@ type Params struct {
 	Chunk       int64 // rows per INSERT … SELECT
 	Province    int   // the province whose snapshot is measured
 	Runs        int
+	RawRuns     int // rounds that also time the nation's raw answers (each a scan of every raw row)
 }
 
 // Default is the scale: 63 provinces, 10,000 stations, a year,
 // 60 million completion events and 511 million heartbeats.
 var Default = Params{Provinces: 63, Stations: 10_000, Days: 365, Slots: 140, Completions: 60_000_000,
-	Chunk: 20_000_000, Province: 17, Runs: 25}
+	Chunk: 20_000_000, Province: 17, Runs: 25, RawRuns: 3}
 
 // Districts is the number of districts per province: 11, or fewer when a
 // province has fewer stations.
@@ -163,6 +164,9 @@ type Query struct {
 	Equal        bool
 	Rows         int
 	RollupDetail string
+	// Compare, when set, is the query this one replaces: Print gives the
+	// speed-up from it under this one's row.
+	Compare *Query
 }
 
 // Measure times each query p.Runs times, rollup and raw interleaved.
@@ -208,30 +212,6 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 			return sdb.HourlyCompletions(ctx, tiendo.SeriesQuery{Stations: stations, From: dayStart, To: now.Add(time.Hour), ByStation: true})
 		}, func() (any, error) { return rawHourly(raw, inProvince, dayStart, now.Add(time.Hour), true) }},
 	}
-	// The nation, as a snapshot of the campaign's top reads it today: every
-	// station's stored figures and service window, then the domain rolls
-	// ten thousand stations into 63 provinces in Go.
-	reg := NationRegistry(p)
-	nq := tiendo.StatsQuery{DayStart: dayStart, Now: now, RecentFrom: recentFrom}
-	nsvc := tiendo.ServiceQueryAt(nil, now)
-	profile := c.ProfileOf(nil, c.WorkingDay(now))
-	nationStats := &Query{Name: fmt.Sprintf("nation: StationStats, all %d stations", p.Stations)}
-	nationService := &Query{Name: fmt.Sprintf("nation: ServiceSamples, all %d stations", p.Stations)}
-	nationBuild := &Query{Name: fmt.Sprintf("nation: BuildSnapshot in Go, %d stations", p.Stations)}
-	var lastNation []tiendo.StationStats
-	jobs = append(jobs,
-		job{nationStats, func() (any, error) {
-			s, err := sdb.StationStats(ctx, nq)
-			lastNation = s
-			return s, err
-		}, func() (any, error) { return rawStationStats(raw, "1", recentFrom, dayStart, now) }},
-		job{nationService, func() (any, error) {
-			s, m, err := sdb.ServiceSamples(ctx, nsvc)
-			return serviceAnswer{s, m}, err
-		}, func() (any, error) { return rawService(raw, "1", nsvc) }},
-		job{nationBuild, func() (any, error) {
-			return tiendo.BuildSnapshot(reg, tiendo.ProvinceScope, lastNation, profile, now), nil
-		}, nil})
 	// The floor: what any query costs through the same client, however
 	// little it reads. A chart whose raw answer takes a few times this can
 	// never be 25× faster from a rollup.
@@ -292,7 +272,11 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 		sort.Slice(j.q.Rollup, func(a, b int) bool { return j.q.Rollup[a] < j.q.Rollup[b] })
 		sort.Slice(j.q.Raw, func(a, b int) bool { return j.q.Raw[a] < j.q.Raw[b] })
 	}
-	return append([]*Query{snapshot, service, hourly, perStation, nationStats, nationService, nationBuild}, floors...), nil
+	snaps, err := measureSnapshots(ctx, sdb, raw, p, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]*Query{snapshot, service, hourly, perStation}, snaps...), floors...), nil
 }
 
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d, 'UTC')", t.Unix()) }
@@ -470,6 +454,11 @@ func Print(out io.Writer, engine string, qs []*Query, runs int) (allPass bool) {
 		}
 		fmt.Fprintf(out, "%-52s %10s %10s %10s %10s %7.1f× %7.1f×  %-6s %s %s\n", q.Name, msf(r50), msf(r95), msf(w50), msf(w95), x50, x95,
 			fmt.Sprintf("%s/%d", eq, q.Rows), pm(ok1, "p95"), pm(ok2, "ratio"))
+		if c := q.Compare; c != nil {
+			c50, c95 := pct(c.Rollup, .5), pct(c.Rollup, .95)
+			fmt.Fprintf(out, "%-52s %10s %10s %32s %7.1f× %7.1f×  (%s)\n", "  against the path it replaces", msf(c50), msf(c95), "",
+				float64(c50)/float64(r50), float64(c95)/float64(r95), strings.TrimSpace(c.Name))
+		}
 	}
 	return allPass
 }
