@@ -132,11 +132,13 @@ func (r *Registry) UnitStatsQueryAt(scope Scope, now time.Time) UnitStatsQuery {
 // nation) from figures summed per unit: what BuildSnapshot gives for its
 // totals, pace and units (records, today, last hour, people waiting,
 // home-visit lists, staff, stations, open and offline stations, percent
-// done, pace, the ranking), by the same rules, without reading a row per
-// station of the stored records. What needs each station's service window
-// (waits, idle officers, late queues, and so the attention lists and the
-// idle and late counts) is left empty: those are station figures, which a
-// page above province level shows through its alerts and a drill-down.
+// done, pace, the ranking), by the same rules, from a few stored rows per
+// unit instead of several per station. What needs each station's service
+// window (waits, idle officers, late queues, and so the attention lists
+// and the idle and late counts) is left empty: those are station figures,
+// whose inputs (ServiceSamples) are the largest read of a per-station
+// nation snapshot (bench/README.md, "Whole snapshots"); a page above
+// province level has them from a drill-down and the alerts.
 func BuildUnitSnapshot(reg *Registry, scope Scope, f UnitFigures, profile HourProfile, now time.Time) *Snapshot {
 	snap := newSnapshot(reg, scope, now)
 	unitOf, units, stationsOf := reg.unitGroups(scope)

@@ -23,12 +23,18 @@ var _ tiendo.UnitStatsReader = (*DB)(nil)
 // added. So the sums never depend on the registry being the same now as
 // when the rows were written, and they equal StationStats' summed in Go.
 //
-// The stations' newest heartbeats are those at or after q.LiveFrom: the
-// domain computes that instant (tiendo.FreshFrom) and judges the rows again
-// with tiendo.Fresh, so the freshness rule stays in Go and the filter only
-// spares reading and sending the stale stations' rows. Stored times are
-// whole seconds, so comparing with LiveFrom rounded up to the second keeps
-// exactly the rows Fresh keeps. They come from station_minute_latest, whose
+// The fresh stations (newest heartbeat at or after q.LiveFrom) are counted
+// and their queues and staff summed per province and status, so that the
+// nation's open stations and queues are some two hundred rows, not ten
+// thousand. A count cannot be judged again once summed, so the threshold
+// is a parameter the domain computes (tiendo.FreshFrom, the instant its
+// rule tiendo.Fresh starts at) rather than a constant here; the rows of
+// stations in no usable area stay per station and the domain judges them
+// with tiendo.Fresh itself. Which status counts as open, and that a
+// home-visit list is no queue, are the domain's too: rows are grouped by
+// status, and q.Lists names the stations whose queue is a list. Stored
+// times are whole seconds, so comparing with LiveFrom rounded up to the
+// second keeps exactly the heartbeats Fresh keeps. They come from station_minute_latest, whose
 // key starts with the hour: the last quarter of an hour is a few granules,
 // where station_latest would merge every station's argMax states (at the
 // nation's ten thousand stations, the bulk of this read). A station that
@@ -100,7 +106,7 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			// The fresh stations by the status of their newest heartbeat:
 			// summed per area (part 4: stations, queue, list, staff) where
 			// the area is one a unit takes whole, one by one otherwise (part
-			// 3: seen, queue, 0, staff). A station's area is its only
+			// 3: seen, queue as a queue, queue as a list, staff). A station's area is its only
 			// district's in district_stations; one with none or several is
 			// in no usable area (cover), so its row stays its own.
 			db.sql(`SELECT if(whole, area, station) AS key, toInt64(if(whole, 4, 3)),
