@@ -229,36 +229,14 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	for i := range stats {
 		byStation[stats[i].Station] = &stats[i]
 	}
-	snap := &Snapshot{
-		Scope: scope,
-		Campaign: CampaignInfo{ID: c.ID, Name: c.Name, NameEN: c.NameEN, TimeZone: c.TimeZone,
-			Start: c.Start, Deadline: c.Deadline, Target: c.Target, WorkingDays: c.WorkingDays(),
-			LateClose: fmt.Sprintf("%02d:00", c.LateClose()), LongWaitMinutes: c.LongWait()},
-		Now: now.UTC(),
-		Day: c.WorkingDay(now),
-	}
-	_, _, recentDays := c.RecentWindow(snap.Day)
-	paceOf := func(target, done, recent int64) *Pace {
-		if target <= 0 {
-			return nil
-		}
-		p := c.PaceOf(profile, target, done, RecentRecords{Records: recent, Days: recentDays}, now)
-		return &p
-	}
+	snap := newSnapshot(reg, scope, now)
+	paceOf := paceFunc(c, profile, snap.Day, now)
 	snap.Totals.Target = reg.Target(scope)
 	var retries, recent int64
 	// The units right under the scope, each station summed into the one
 	// it belongs to: a province-level scope's districts, the nation's
 	// provinces.
-	level := reg.LevelOf(scope)
-	var units []UnitState
-	for _, u := range reg.Children(scope) {
-		units = append(units, UnitState{ID: u.ID, Name: u.Name, Short: u.Short, Level: u.Level, Quota: u.Quota})
-	}
-	unitOf := make(map[string]*UnitState, len(units))
-	for i := range units {
-		unitOf[units[i].ID] = &units[i]
-	}
+	unitOf, units := reg.childUnits(scope)
 	unitRecent := map[string]int64{}
 	snap.unlisted = !reg.ListsStations(scope)
 	for _, st := range reg.StationsIn(scope) {
@@ -283,7 +261,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 				if ss.Lat != 0 || ss.Lon != 0 {
 					s.Lat, s.Lon = ss.Lat, ss.Lon
 				}
-				if now.Sub(ss.LastSeen) <= StaleAfter {
+				if Fresh(ss.LastSeen, now) {
 					s.Status, s.Queue, s.Staff = ss.Status, ss.Queue, ss.Staff
 				}
 			}
@@ -300,10 +278,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		t := &snap.Totals
 		t.Completed += s.Completed
 		t.CompletedToday += s.CompletedToday
-		queue, visits := s.Queue, 0
-		if s.Kind == KindHomeVisit {
-			queue, visits = 0, s.Queue
-		}
+		queue, visits := splitQueue(s.Kind, s.Queue)
 		t.Queue += queue
 		t.ListVisits += visits
 		t.Staff += s.Staff
@@ -339,6 +314,45 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 			unitRecent[d.ID] += stRecent
 		}
 	}
+	finishSnapshot(reg, snap, units, unitRecent, retries, recent, profile, now)
+	snap.Attention = attentionOf(snap.Stations)
+	return snap
+}
+
+// newSnapshot is a snapshot of scope at now with the campaign's figures
+// and nothing counted yet.
+func newSnapshot(reg *Registry, scope Scope, now time.Time) *Snapshot {
+	c := reg.Campaign
+	return &Snapshot{
+		Scope: scope,
+		Campaign: CampaignInfo{ID: c.ID, Name: c.Name, NameEN: c.NameEN, TimeZone: c.TimeZone,
+			Start: c.Start, Deadline: c.Deadline, Target: c.Target, WorkingDays: c.WorkingDays(),
+			LateClose: fmt.Sprintf("%02d:00", c.LateClose()), LongWaitMinutes: c.LongWait()},
+		Now: now.UTC(),
+		Day: c.WorkingDay(now),
+	}
+}
+
+// paceFunc judges a target with done records so far and recent records
+// of the recent window of working day day; nil without a target.
+func paceFunc(c *Campaign, profile HourProfile, day Day, now time.Time) func(target, done, recent int64) *Pace {
+	_, _, recentDays := c.RecentWindow(day)
+	return func(target, done, recent int64) *Pace {
+		if target <= 0 {
+			return nil
+		}
+		p := c.PaceOf(profile, target, done, RecentRecords{Records: recent, Days: recentDays}, now)
+		return &p
+	}
+}
+
+// finishSnapshot derives what both snapshot paths derive from the sums:
+// the scope's retries per record, percent done and pace, each unit's
+// percent and pace, and where the units go (a province's districts in
+// file order, the nation's provinces ranked).
+func finishSnapshot(reg *Registry, snap *Snapshot, units []UnitState, unitRecent map[string]int64, retries, recent int64,
+	profile HourProfile, now time.Time) {
+	paceOf := paceFunc(reg.Campaign, profile, snap.Day, now)
 	if snap.Totals.Completed > 0 {
 		snap.Totals.RetriesPerRec = round2(float64(retries) / float64(snap.Totals.Completed))
 	}
@@ -348,7 +362,7 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		d.PercentDone = percent(d.Completed, d.Quota)
 		d.Pace = paceOf(d.Quota, d.Completed, unitRecent[d.ID])
 	}
-	switch {
+	switch level := reg.LevelOf(snap.Scope); {
 	case level == LevelProvince:
 		snap.Districts = units
 	case level.Above(LevelProvince):
@@ -356,10 +370,8 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		snap.Units = units
 	}
 	snap.Pace = paceOf(snap.Totals.Target, snap.Totals.Completed, recent)
-	snap.Attention = attentionOf(snap.Stations)
 	snap.Moves = []StaffMove{} // the read model plans them, with the chiefs' answers
 	snap.Alerts = []Alert{}    // and adds the open alerts
-	return snap
 }
 
 // SetAlerts puts the open alerts of the snapshot's scope in it and counts

@@ -27,6 +27,7 @@ func scaleFlags(fs *flag.FlagSet, p *scalebench.Params) {
 	fs.Int64Var(&p.Chunk, "chunk", p.Chunk, "rows per INSERT … SELECT")
 	fs.IntVar(&p.Province, "province", p.Province, "the province measured")
 	fs.IntVar(&p.Runs, "runs", p.Runs, "measured runs of each query")
+	fs.IntVar(&p.RawRuns, "raw-runs", p.RawRuns, "runs that also time the nation's raw answers (each scans every raw row)")
 }
 
 func freeGB(dir string) float64 {
@@ -75,6 +76,8 @@ func runScale(ctx context.Context, args []string) error {
 	fmt.Println("rollups = the store's own code (store.DB.StationStats: station_totals, completions_hour, completions_minute, station_latest as four concurrent queries on a server, one UNION ALL on chDB;")
 	fmt.Println("          HourlyCompletions: completions_area_hour/completions_district_hour for the areas and districts the stations cover, completions_hour per station);")
 	fmt.Println("raw = the same answers computed from the completions and heartbeats tables (equal = the answers match, / rows)")
+	fmt.Println("snapshots = store reads and the domain's build together, at 21:10 of the last day: the nation from its unit rollups (UnitStats, BuildUnitSnapshot)")
+	fmt.Println("          and per station as today (StationStats, ServiceSamples, BuildSnapshot); raw nation rounds: --raw-runs")
 	fmt.Println()
 	for _, e := range strings.Split(*engines, ",") {
 		var err error
@@ -131,7 +134,7 @@ func scaleChDB(ctx context.Context, helper, dir string, p scalebench.Params, kee
 	}()
 	args := []string{"scale", "--dir", dir, "--provinces", strconv.Itoa(p.Provinces), "--stations", strconv.Itoa(p.Stations),
 		"--days", strconv.Itoa(p.Days), "--slots", strconv.Itoa(p.Slots), "--completions", strconv.FormatInt(p.Completions, 10),
-		"--chunk", strconv.FormatInt(p.Chunk, 10), "--province", strconv.Itoa(p.Province), "--runs", strconv.Itoa(p.Runs)}
+		"--chunk", strconv.FormatInt(p.Chunk, 10), "--province", strconv.Itoa(p.Province), "--runs", strconv.Itoa(p.Runs), "--raw-runs", strconv.Itoa(p.RawRuns)}
 	cmd := exec.CommandContext(ctx, helper, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr

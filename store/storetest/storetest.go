@@ -78,6 +78,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("UpgradeBackfillsServiceSamples", func(t *testing.T) { testUpgradeBackfillsServiceSamples(t, open) })
 	t.Run("StationWindows", func(t *testing.T) { testStationWindows(t, open) })
 	t.Run("StationWindowsEqualRaw", func(t *testing.T) { testStationWindowsEqualRaw(t, open) })
+	t.Run("NationFromUnitRollups", func(t *testing.T) { testNationFromUnitRollups(t, open) })
 }
 
 func testLatestEventTime(t *testing.T, open Factory) {

@@ -24,6 +24,7 @@ func scale(args []string) error {
 	fs.Int64Var(&p.Chunk, "chunk", p.Chunk, "rows per INSERT … SELECT")
 	fs.IntVar(&p.Province, "province", p.Province, "the province measured")
 	fs.IntVar(&p.Runs, "runs", p.Runs, "measured runs of each query")
+	fs.IntVar(&p.RawRuns, "raw-runs", p.RawRuns, "runs that also time the nation's raw answers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -30,12 +30,13 @@ type Params struct {
 	Chunk       int64 // rows per INSERT … SELECT
 	Province    int   // the province whose snapshot is measured
 	Runs        int
+	RawRuns     int // rounds that also time the nation's raw answers (each a scan of every raw row)
 }
 
 // Default is the issue's scale: 63 provinces, 10,000 stations, a year,
 // 60 million completion events and 511 million heartbeats.
 var Default = Params{Provinces: 63, Stations: 10_000, Days: 365, Slots: 140, Completions: 60_000_000,
-	Chunk: 20_000_000, Province: 17, Runs: 25}
+	Chunk: 20_000_000, Province: 17, Runs: 25, RawRuns: 3}
 
 // Districts is the number of districts per province: 11, or fewer when a
 // province has fewer stations.
@@ -163,6 +164,9 @@ type Query struct {
 	Equal        bool
 	Rows         int
 	RollupDetail string
+	// Compare, when set, is the query this one replaces: Print gives the
+	// speed-up from it under this one's row.
+	Compare *Query
 }
 
 // Measure times each query p.Runs times, rollup and raw interleaved.
@@ -181,6 +185,7 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 	// The raw queries name the stations the way the store does, so that the
 	// ratio compares reading, not parsing.
 	in := store.InSet(stations)
+	inProvince := "station IN " + in
 	raw := func(q string) ([][]any, error) {
 		return eng.Query(ctx, strings.ReplaceAll(q, "{db}", "`"+db+"`"))
 	}
@@ -195,17 +200,17 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 		raw    func() (any, error)
 	}
 	jobs := []job{
-		{snapshot, func() (any, error) { return sdb.StationStats(ctx, sq) }, func() (any, error) { return rawStationStats(raw, in, recentFrom, dayStart, now) }},
+		{snapshot, func() (any, error) { return sdb.StationStats(ctx, sq) }, func() (any, error) { return rawStationStats(raw, inProvince, recentFrom, dayStart, now) }},
 		{service, func() (any, error) {
 			s, m, err := sdb.ServiceSamples(ctx, svc)
 			return serviceAnswer{s, m}, err
-		}, func() (any, error) { return rawService(raw, in, svc) }},
+		}, func() (any, error) { return rawService(raw, inProvince, svc) }},
 		{hourly, func() (any, error) {
 			return sdb.HourlyCompletions(ctx, tiendo.SeriesQuery{Stations: stations, From: yearStart, To: now.Add(time.Hour)})
-		}, func() (any, error) { return rawHourly(raw, in, yearStart, now.Add(time.Hour), false) }},
+		}, func() (any, error) { return rawHourly(raw, inProvince, yearStart, now.Add(time.Hour), false) }},
 		{perStation, func() (any, error) {
 			return sdb.HourlyCompletions(ctx, tiendo.SeriesQuery{Stations: stations, From: dayStart, To: now.Add(time.Hour), ByStation: true})
-		}, func() (any, error) { return rawHourly(raw, in, dayStart, now.Add(time.Hour), true) }},
+		}, func() (any, error) { return rawHourly(raw, inProvince, dayStart, now.Add(time.Hour), true) }},
 	}
 	// The floor: what any query costs through the same client, however
 	// little it reads. A chart whose raw answer takes a few times this can
@@ -222,6 +227,12 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 			d1 := time.Since(t0)
 			if err != nil {
 				return nil, fmt.Errorf("%s (rollups): %w", j.q.Name, err)
+			}
+			if j.raw == nil { // measured in Go only
+				if r >= 0 {
+					j.q.Rollup = append(j.q.Rollup, d1)
+				}
+				continue
 			}
 			t0 = time.Now()
 			b, err := j.raw()
@@ -261,14 +272,18 @@ func Measure(ctx context.Context, sdb *store.DB, eng store.Engine, db string, p 
 		sort.Slice(j.q.Rollup, func(a, b int) bool { return j.q.Rollup[a] < j.q.Rollup[b] })
 		sort.Slice(j.q.Raw, func(a, b int) bool { return j.q.Raw[a] < j.q.Raw[b] })
 	}
-	return append([]*Query{snapshot, service, hourly, perStation}, floors...), nil
+	snaps, err := measureSnapshots(ctx, sdb, raw, p, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]*Query{snapshot, service, hourly, perStation}, snaps...), floors...), nil
 }
 
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d, 'UTC')", t.Unix()) }
 
 // rawStationStats answers StationStats from the raw tables: the same
 // figures per station, scanning completions and heartbeats.
-func rawStationStats(raw func(string) ([][]any, error), in string, recentFrom, dayStart, now time.Time) ([]tiendo.StationStats, error) {
+func rawStationStats(raw func(string) ([][]any, error), where string, recentFrom, dayStart, now time.Time) ([]tiendo.StationStats, error) {
 	by := map[string]*tiendo.StationStats{}
 	get := func(id string) *tiendo.StationStats {
 		if by[id] == nil {
@@ -281,23 +296,23 @@ func rawStationStats(raw func(string) ([][]any, error), in string, recentFrom, d
 		q    string
 		scan func([]any)
 	}{
-		{"SELECT station, toInt64(sum(count)), toInt64(sum(fingerprint_retries)) FROM {db}.completions WHERE station IN " + in + " GROUP BY station",
+		{"SELECT station, toInt64(sum(count)), toInt64(sum(fingerprint_retries)) FROM {db}.completions WHERE " + where + " GROUP BY station",
 			func(r []any) { s := get(r[0].(string)); s.Completed, s.Retries = r[1].(int64), r[2].(int64) }},
 		// The rollup counts whole hours from the day start up to now's hour.
-		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(dayStart) +
+		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE " + where + " AND ts >= " + ts(dayStart) +
 			" AND ts < " + ts(hourStart.Add(time.Hour)) + " GROUP BY station",
 			func(r []any) { get(r[0].(string)).CompletedToday = r[1].(int64) }},
 		// The recent window's ends are day starts, whole hours.
-		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(recentFrom) +
+		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE " + where + " AND ts >= " + ts(recentFrom) +
 			" AND ts < " + ts(dayStart) + " GROUP BY station",
 			func(r []any) { get(r[0].(string)).RecentRecords = r[1].(int64) }},
 		// The rollup counts whole minutes from the one holding now − 1 h.
-		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE station IN " + in + " AND ts >= " + ts(tiendo.LastHourFrom(now)) +
+		{"SELECT station, toInt64(sum(count)) FROM {db}.completions WHERE " + where + " AND ts >= " + ts(tiendo.LastHourFrom(now)) +
 			" AND ts < " + ts(now.Truncate(time.Minute).Add(time.Minute)) + " GROUP BY station",
 			func(r []any) { get(r[0].(string)).LastHour = r[1].(int64) }},
 		{`SELECT station, toInt64(toUInt32(max(ts))), argMax(status, ts), toInt64(argMax(queue, ts)), toInt64(argMax(staff, ts)),
 			toInt64(argMax(lanes, ts)), argMax(lat, if(has_pos = 1, ts, toDateTime(0, 'UTC'))), argMax(lon, if(has_pos = 1, ts, toDateTime(0, 'UTC')))
-			FROM {db}.heartbeats WHERE station IN ` + in + " GROUP BY station",
+			FROM {db}.heartbeats WHERE ` + where + " GROUP BY station",
 			func(r []any) {
 				s := get(r[0].(string))
 				s.HasHeartbeat = true
@@ -333,11 +348,11 @@ type serviceAnswer struct {
 // rawService answers ServiceSamples from the raw tables: each station's
 // newest heartbeat of every minute, kept when it lies in [From, To], and
 // completions by minute, from the minute holding From to the one holding To.
-func rawService(raw func(string) ([][]any, error), in string, q tiendo.ServiceQuery) (serviceAnswer, error) {
+func rawService(raw func(string) ([][]any, error), where string, q tiendo.ServiceQuery) (serviceAnswer, error) {
 	lo, hi := ts(q.From.Truncate(time.Minute)), ts(q.To.Truncate(time.Minute).Add(time.Minute))
 	var a serviceAnswer
 	rows, err := raw(`SELECT station, toInt64(toUInt32(max(ts))) AS at, argMax(status, ts), toInt64(argMax(queue, ts)), toInt64(argMax(staff, ts)),
-		toInt64(argMax(lanes, ts)) FROM {db}.heartbeats WHERE station IN ` + in + ` AND ts >= ` + lo + ` AND ts < ` + hi + `
+		toInt64(argMax(lanes, ts)) FROM {db}.heartbeats WHERE ` + where + ` AND ts >= ` + lo + ` AND ts < ` + hi + `
 		GROUP BY station, toStartOfMinute(ts) HAVING at >= ` + fmt.Sprint(q.From.Unix()) + ` AND at <= ` + fmt.Sprint(q.To.Unix()) + ` ORDER BY station, at`)
 	if err != nil {
 		return a, err
@@ -347,7 +362,7 @@ func rawService(raw func(string) ([][]any, error), in string, q tiendo.ServiceQu
 			Status: tiendo.StationStatus(r[2].(string)), Queue: int(r[3].(int64)), Staff: int(r[4].(int64)), Lanes: int(r[5].(int64))})
 	}
 	rows, err = raw(`SELECT station, toInt64(toUInt32(toStartOfMinute(ts))) AS m, toInt64(sum(count)) FROM {db}.completions
-		WHERE station IN ` + in + ` AND ts >= ` + lo + ` AND ts < ` + hi + ` GROUP BY station, m ORDER BY station, m`)
+		WHERE ` + where + ` AND ts >= ` + lo + ` AND ts < ` + hi + ` GROUP BY station, m ORDER BY station, m`)
 	if err != nil {
 		return a, err
 	}
@@ -357,13 +372,13 @@ func rawService(raw func(string) ([][]any, error), in string, q tiendo.ServiceQu
 	return a, nil
 }
 
-func rawHourly(raw func(string) ([][]any, error), in string, from, to time.Time, byStation bool) ([]tiendo.HourCount, error) {
+func rawHourly(raw func(string) ([][]any, error), where string, from, to time.Time, byStation bool) ([]tiendo.HourCount, error) {
 	group, station := "", "''"
 	if byStation {
 		group, station = "station, ", "station"
 	}
 	rows, err := raw(`SELECT ` + station + ` AS s, toInt64(toUInt32(toStartOfHour(ts))) AS h, toInt64(sum(count)), toInt64(sum(fingerprint_retries))
-		FROM {db}.completions WHERE station IN ` + in + ` AND ts >= ` + ts(from) + ` AND ts < ` + ts(to) + ` GROUP BY ` + group + `h ORDER BY ` + group + `h`)
+		FROM {db}.completions WHERE ` + where + ` AND ts >= ` + ts(from) + ` AND ts < ` + ts(to) + ` GROUP BY ` + group + `h ORDER BY ` + group + `h`)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +454,11 @@ func Print(out io.Writer, engine string, qs []*Query, runs int) (allPass bool) {
 		}
 		fmt.Fprintf(out, "%-52s %10s %10s %10s %10s %7.1f× %7.1f×  %-6s %s %s\n", q.Name, msf(r50), msf(r95), msf(w50), msf(w95), x50, x95,
 			fmt.Sprintf("%s/%d", eq, q.Rows), pm(ok1, "p95"), pm(ok2, "ratio"))
+		if c := q.Compare; c != nil {
+			c50, c95 := pct(c.Rollup, .5), pct(c.Rollup, .95)
+			fmt.Fprintf(out, "%-52s %10s %10s %32s %7.1f× %7.1f×  (%s)\n", "  against the path it replaces", msf(c50), msf(c95), "",
+				float64(c50)/float64(r50), float64(c95)/float64(r95), strings.TrimSpace(c.Name))
+		}
 	}
 	return allPass
 }
