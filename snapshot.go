@@ -211,7 +211,12 @@ func (s *Snapshot) ForScreen() *Snapshot {
 func (s *Snapshot) ListsStations() bool { return !s.unlisted }
 
 func (s *Snapshot) Sent(screen bool) *Snapshot {
-	if screen || s.unlisted {
+	if s.unlisted {
+		out := s.ForScreen()
+		out.Districts = nil // judged for the alerts, not shown (some 700)
+		return out
+	}
+	if screen {
 		return s.ForScreen()
 	}
 	return s
@@ -239,6 +244,14 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 	unitOf, units := reg.childUnits(scope)
 	unitRecent := map[string]int64{}
 	snap.unlisted = !reg.ListsStations(scope)
+	// Above the province level the districts are judged too, for the
+	// alerts (a district behind opens as in a province's campaign); pages
+	// get the units only (Sent drops them).
+	var districtOf map[string]*UnitState
+	var districts []UnitState
+	if snap.unlisted {
+		districtOf, districts = reg.districtUnits(scope)
+	}
 	for _, st := range reg.StationsIn(scope) {
 		s := StationState{ID: st.ID, Name: st.Name, District: st.District, Commune: st.Commune, Kind: st.Kind,
 			Status: StatusOffline, Lanes: st.Lanes, Quota: st.Quota, Lat: st.Lat, Lon: st.Lon}
@@ -313,10 +326,39 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 			}
 			unitRecent[d.ID] += stRecent
 		}
+		if d := unitAmong(reg, st, districtOf); d != nil {
+			d.Stations++
+			d.Completed += s.Completed
+			d.CompletedToday += s.CompletedToday
+			unitRecent[d.ID] += stRecent
+		}
 	}
 	finishSnapshot(reg, snap, units, unitRecent, retries, recent, profile, now)
+	if snap.unlisted {
+		for i := range districts {
+			d := &districts[i]
+			d.PercentDone = percent(d.Completed, d.Quota)
+			d.Pace = paceOf(d.Quota, d.Completed, unitRecent[d.ID])
+		}
+		snap.Districts = districts
+	}
 	snap.Attention = attentionOf(snap.Stations)
 	return snap
+}
+
+// districtUnits are the district-level units under scope, indexed by id.
+func (r *Registry) districtUnits(scope Scope) (map[string]*UnitState, []UnitState) {
+	var out []UnitState
+	for _, u := range r.units {
+		if u.Level == LevelDistrict && (scope.Kind == ScopeProvince || r.Within(Scope{Kind: ScopeUnit, ID: u.ID}, scope.ID)) {
+			out = append(out, UnitState{ID: u.ID, Name: u.Name, Short: u.Short, Level: u.Level, Quota: u.Quota})
+		}
+	}
+	byID := make(map[string]*UnitState, len(out))
+	for i := range out {
+		byID[out[i].ID] = &out[i]
+	}
+	return byID, out
 }
 
 // newSnapshot is a snapshot of scope at now with the campaign's figures

@@ -180,8 +180,14 @@ func checkUnitSnapshot(t *testing.T, at string, got, want *tiendo.Snapshot) {
 	if !reflect.DeepEqual(got.Pace, want.Pace) {
 		t.Errorf("%s: pace\n got %+v\nwant %+v", at, got.Pace, want.Pace)
 	}
+	// The units pages get: above the province level the units alone (the
+	// per-station path also judges the districts, for the alerts, which
+	// the unit path does not serve), else the districts.
 	units := func(s *tiendo.Snapshot) []tiendo.UnitState {
-		out := append(append([]tiendo.UnitState(nil), s.Units...), s.Districts...)
+		out := append([]tiendo.UnitState(nil), s.Units...)
+		if len(out) == 0 {
+			out = append(out, s.Districts...)
+		}
 		for i := range out {
 			out[i].IdleStaff, out[i].StationsLate = 0, 0
 		}
