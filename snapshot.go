@@ -449,27 +449,18 @@ func (s *Snapshot) SetAlerts(reg *Registry, alerts []Alert) {
 // unitOfAlert is the id, among units, of the unit alert a lies in: its
 // station's units, or those above its district or unit; "" if none.
 func (r *Registry) unitOfAlert(a *Alert, units map[string]*UnitState) string {
-	if chain, ok := r.chain[a.Station]; ok && a.Station != "" {
-		for _, id := range chain {
-			if units[id] != nil {
-				return id
-			}
+	chain, ok := r.chain[a.Station]
+	if !ok || a.Station == "" {
+		at := a.District
+		if at == "" {
+			at = a.Unit
 		}
-		return ""
+		chain = r.UnitChain(at)
 	}
-	at := a.District
-	if at == "" {
-		at = a.Unit
-	}
-	for depth := 0; at != "" && depth < len(levelDepth); depth++ {
-		if units[at] != nil {
-			return at
+	for _, id := range chain {
+		if units[id] != nil {
+			return id
 		}
-		u := r.unitByID[at]
-		if u == nil {
-			break
-		}
-		at = u.Parent
 	}
 	return ""
 }

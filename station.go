@@ -302,6 +302,12 @@ func (r *Registry) unitsOf(s *Station) []string {
 	if id == "" {
 		id = s.District
 	}
+	return r.UnitChain(id)
+}
+
+// UnitChain is unit id and each unit above it up to the campaign's top,
+// id first; an id the tree does not know is alone in it, "" gives none.
+func (r *Registry) UnitChain(id string) []string {
 	var out []string
 	for depth := 0; id != "" && depth < len(levelDepth); depth++ {
 		out = append(out, id)

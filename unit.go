@@ -208,16 +208,7 @@ func (r *Registry) Within(s Scope, id string) bool {
 	case ScopeStation:
 		return slices.Contains(r.chain[s.ID], id)
 	case ScopeDistrict, ScopeUnit:
-		for at, depth := s.ID, 0; at != "" && depth < len(levelDepth); depth++ {
-			if at == id {
-				return true
-			}
-			u := r.unitByID[at]
-			if u == nil {
-				break
-			}
-			at = u.Parent
-		}
+		return slices.Contains(r.UnitChain(s.ID), id)
 	}
 	return false
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -130,19 +129,7 @@ func (s *Server) renderPage(c *fiber.Ctx, status int, p static.Page) error {
 func (s *Server) lockCrumbs(who *Principal, crumbs []static.Crumb) {
 	reg := s.Registry()
 	for i := range crumbs {
-		cr := &crumbs[i]
-		var scope tiendo.Scope
-		switch {
-		case cr.Href == "/":
-			scope = tiendo.ProvinceScope
-		case strings.HasPrefix(cr.Href, "/unit/"):
-			scope = tiendo.Scope{Kind: tiendo.ScopeUnit, ID: strings.TrimPrefix(cr.Href, "/unit/")}
-		case strings.HasPrefix(cr.Href, "/district/"):
-			scope = tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: strings.TrimPrefix(cr.Href, "/district/")}
-		default:
-			continue
-		}
-		if !CanRead(reg, who, scope) {
+		if cr := &crumbs[i]; cr.Href != "" && cr.Scope.Kind != "" && !CanRead(reg, who, cr.Scope) {
 			cr.Href, cr.Locked = "", true
 		}
 	}
@@ -159,7 +146,7 @@ func tr(lang, vi, en string) string {
 // topCrumb is the first step of every breadcrumb: the campaign's top,
 // the nation or the province.
 func (s *Server) topCrumb(lang string, here bool) static.Crumb {
-	cr := static.Crumb{Label: tr(lang, "Toàn tỉnh", "Province"), Href: "/"}
+	cr := static.Crumb{Label: tr(lang, "Toàn tỉnh", "Province"), Href: "/", Scope: tiendo.ProvinceScope}
 	if s.Registry().Campaign.TopLevel() == tiendo.LevelNation {
 		cr.Label = tr(lang, "Toàn quốc", "Nation")
 	}
@@ -173,14 +160,14 @@ func (s *Server) topCrumb(lang string, here bool) static.Crumb {
 // above it as links, the unit itself, a link too unless it is the page.
 func (s *Server) unitCrumbs(lang, id string, here bool) []static.Crumb {
 	reg := s.Registry()
-	var chain []*tiendo.Unit
-	for at, depth := reg.Unit(id), 0; at != nil && depth < 8; at, depth = reg.Unit(at.Parent), depth+1 {
-		chain = append(chain, at)
-	}
+	chain := reg.UnitChain(id)
 	out := []static.Crumb{s.topCrumb(lang, false)}
 	for i := len(chain) - 1; i >= 0; i-- {
-		u := chain[i]
-		cr := static.Crumb{Label: u.Name, Href: unitPath(reg, u)}
+		u := reg.Unit(chain[i])
+		if u == nil {
+			continue // an id the tree does not know (an import's district)
+		}
+		cr := unitCrumb(reg, u)
 		if i == 0 && here {
 			cr.Href = ""
 		}
@@ -189,13 +176,13 @@ func (s *Server) unitCrumbs(lang, id string, here bool) []static.Crumb {
 	return out
 }
 
-// unitPath is the page of a unit: a district's is /district/<id>, the
-// page old links know; any other unit's /unit/<id>.
-func unitPath(reg *tiendo.Registry, u *tiendo.Unit) string {
+// unitCrumb links a unit's page: a district's is /district/<id>, the page
+// old links know; any other unit's /unit/<id>.
+func unitCrumb(reg *tiendo.Registry, u *tiendo.Unit) static.Crumb {
 	if reg.District(u.ID) != nil {
-		return "/district/" + u.ID
+		return static.Crumb{Label: u.Name, Href: "/district/" + u.ID, Scope: tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: u.ID}}
 	}
-	return "/unit/" + u.ID
+	return static.Crumb{Label: u.Name, Href: "/unit/" + u.ID, Scope: tiendo.Scope{Kind: tiendo.ScopeUnit, ID: u.ID}}
 }
 
 // withTiles gives an overview whose units have places the tile grid
@@ -289,7 +276,8 @@ func (s *Server) stationPage(c *fiber.Ctx) error {
 	p.Crumbs = s.unitCrumbs(p.Lang, unit, false)
 	if reg.Unit(unit) == nil && reg.District(st.District) != nil {
 		// A district the tree does not know (an operator's import).
-		p.Crumbs = append(p.Crumbs, static.Crumb{Label: reg.District(st.District).Name, Href: "/district/" + st.District})
+		p.Crumbs = append(p.Crumbs, static.Crumb{Label: reg.District(st.District).Name, Href: "/district/" + st.District,
+			Scope: tiendo.Scope{Kind: tiendo.ScopeDistrict, ID: st.District}})
 	}
 	p.Crumbs = append(p.Crumbs, static.Crumb{Label: st.Name})
 	return s.renderPage(c, fiber.StatusOK, p)

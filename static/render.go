@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"tiendo"
 	"tiendo/dashboards"
 )
 
@@ -30,6 +31,9 @@ const (
 type Crumb struct {
 	Label string
 	Href  string // empty for the current page
+	// Scope is what the linked page shows, for whether the viewer may
+	// open it; zero for a step that is no page of a scope.
+	Scope tiendo.Scope
 	// Locked: a page above this one that the viewer's account may not
 	// open (a chief's district): said as such, not a link to a refusal.
 	Locked bool

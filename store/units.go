@@ -94,9 +94,14 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		// Every branch yields (key, part, a, b, c, d, status); part says
 		// which figures a row carries, as in StationStats.
 		const zeros = "toInt64(0), toInt64(0), ''"
+		areas := make([]string, 0, len(unitOfArea))
+		for a := range unitOfArea {
+			areas = append(areas, a)
+		}
+		sort.Strings(areas)
 		usable := "0"
-		if len(unitOfArea) > 0 {
-			usable = "area IN " + InSet(keys(boolSet(unitOfArea)))
+		if len(areas) > 0 {
+			usable = "area IN " + InSet(areas)
 		}
 		lists := "0"
 		if len(q.Lists) > 0 {
@@ -121,8 +126,8 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 				GROUP BY key, whole, area, status`, liveFrom-liveFrom%3600, liveFrom, liveWhere),
 			db.sql("SELECT '', toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0), " + zeros + " FROM {db}.district_stations"),
 		}
-		if len(unitOfArea) > 0 {
-			in := InSet(keys(boolSet(unitOfArea)))
+		if len(areas) > 0 {
+			in := InSet(areas)
 			parts = append(parts,
 				db.sql("SELECT area, toInt64(0), toInt64(sum(records)), toInt64(sum(retries)), "+zeros+
 					" FROM {db}.completions_area_totals WHERE area IN %s GROUP BY area", in),
@@ -202,12 +207,4 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		})
 		return f, nil
 	}
-}
-
-func boolSet(m map[string]string) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
-	}
-	return out
 }

@@ -225,10 +225,8 @@ function tilesPanel() {
     tileGrid(tiles));
 }
 
-const renderTiles = (snap) => fillTiles($('#tile-grid'), snap);
-
 function renderUnits(snap) {
-  renderTiles(snap);
+  fillTiles($('#tile-grid'), snap);
   setText($('#tbl-h'), t('unitsSorted'));
   const table = h('table', { class: 'data units' },
     h('thead', null, h('tr', null,
