@@ -78,8 +78,13 @@ type StorageState struct {
 	// ClickHouse inserts fail (they are counted nonetheless); or "down" when
 	// ClickHouse cannot answer and the figures are its last answer plus the spool.
 	State   string `json:"state"`
-	Pending int64  `json:"pending"`           // accepted events not yet in ClickHouse
-	Partial bool   `json:"partial,omitempty"` // too many pending to count: figures lag by Pending events
+	Pending int64  `json:"pending"` // accepted events not yet in ClickHouse
+	// Partial says some pending events are not in the figures: more than a
+	// reader adds (a long outage), or a batch whose insert failed or was cut
+	// by a crash and may be in ClickHouse already, until the flusher checks
+	// it (counting it from both would count it twice). Uncounted says how many.
+	Partial   bool  `json:"partial,omitempty"`
+	Uncounted int64 `json:"uncounted,omitempty"`
 }
 
 // CampaignInfo is the part of the campaign a page shows.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,9 @@ type Flusher struct {
 	flushing   sync.Mutex
 	windowOpen bool
 	unresolved int
+	// doubt is unresolved as readers see it (InDoubt): raised while mu is
+	// held for writing, before a reader can see the spool the insert left.
+	doubt atomic.Int64
 	// term is the lease term this flusher last flushed under (0: none);
 	// guarded by flushing. leading is whether it holds the lease now.
 	term    uint64
@@ -102,7 +106,28 @@ func NewFlusher(cfg FlusherConfig, spool Spool, st tiendo.EventWriter, metrics *
 	f := &Flusher{cfg: cfg, spool: spool, store: st, log: log, metrics: metrics, wake: make(chan struct{}, 1)}
 	f.healthy.Store(true)
 	f.leading.Store(cfg.Lease == nil)
+	if cfg.Lease == nil {
+		f.doubt.Store(math.MaxInt64) // the window a previous process left is not read yet
+	}
 	return f
+}
+
+// InDoubt is how many events at the head of the spool may be in the store
+// too: a batch whose insert failed (it may have landed) or was cut by a
+// kill -9, until a flush checks it against the store; every event before
+// the first flush has read the insert window. A reader adding the spool to
+// fresh ClickHouse figures leaves these out (readmodel.Pending.InDoubt).
+// Always 0 under a Lease: the shared log fences such reads itself
+// (jetstream.Log.ReadPending).
+func (f *Flusher) InDoubt() int64 { return f.doubt.Load() }
+
+// setUnresolved records how many head events may be in the store, for the
+// next flush and for readers. Raising it must happen under mu.
+func (f *Flusher) setUnresolved(n int) {
+	f.unresolved = n
+	if f.cfg.Lease == nil {
+		f.doubt.Store(int64(n))
+	}
 }
 
 // Leading reports whether this flusher moves the log: always without a
@@ -137,7 +162,9 @@ func (f *Flusher) ReadLock() func() {
 // the spool is empty or drainTimeout passes (graceful shutdown).
 func (f *Flusher) Run(ctx context.Context, drainTimeout time.Duration) error {
 	backoff := f.cfg.Interval
-	timer := time.NewTimer(f.cfg.Interval)
+	// The first flush is at once: it reads the insert window a previous
+	// process left, and until then readers leave the whole spool out.
+	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
@@ -265,7 +292,8 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, f.fail(err)
 		}
-		f.unresolved, f.windowOpen = n, true
+		f.setUnresolved(n)
+		f.windowOpen = true
 	}
 	batch, err := f.spool.ReadSpool(f.cfg.MaxBatch)
 	if err != nil {
@@ -280,7 +308,7 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 	if len(batch.Events) == 0 {
 		// Nothing valid is left in the spool (corrupt records at the head
 		// were just set aside): nothing in it can be in the store.
-		f.unresolved = 0
+		f.setUnresolved(0)
 		f.healthy.Store(true)
 		return 0, nil
 	}
@@ -334,6 +362,12 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 		// A fenced or failed write leaves the intent for the next flush.
 		_ = leased.EndInsert()
 	}
+	if err != nil && !errors.Is(err, acceptlog.ErrFenced) {
+		// Some or all of the batch may be in the store now, and it is still
+		// the head of the spool: the next flush resolves it. Readers are
+		// told before they can read again.
+		f.setUnresolved(max(f.unresolved, n))
+	}
 	f.mu.Unlock()
 	if errors.Is(err, acceptlog.ErrFenced) {
 		// Inserted, not acknowledged: the next term resolves the range.
@@ -341,15 +375,12 @@ func (f *Flusher) FlushOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		// Some or all of the batch may be in the store now, and it is still
-		// the head of the spool: the next flush resolves it.
-		f.unresolved = max(f.unresolved, n)
 		return 0, f.fail(err)
 	}
 	if n < f.cfg.MaxBatch {
-		f.unresolved = 0 // the batch was everything the spool held
+		f.setUnresolved(0) // the batch was everything the spool held
 	} else {
-		f.unresolved = max(f.unresolved-n, 0)
+		f.setUnresolved(max(f.unresolved-n, 0))
 	}
 	f.healthy.Store(true)
 	f.lastError.Store("")

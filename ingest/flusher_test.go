@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -394,5 +395,37 @@ func flushUntilEmpty(t *testing.T, f *ingest.Flusher, tries int) {
 		} else if n == 0 {
 			return
 		}
+	}
+}
+
+// Readers are told which head events may be in the store too: all of them
+// before the first flush has read the window a previous process left, the
+// batch of a flush cut between its insert and its ack, none once a flush
+// has checked them against the store.
+func TestInDoubtUntilAFlushChecksTheStore(t *testing.T) {
+	st, spool := openStore(t), openSpool(t)
+	evs := mixed(600)
+	spool.Accept(evs, local.SpoolLimits{})
+	dying := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 1000}, &crashingSpool{DB: spool}, st, nil, quiet)
+	if d := dying.InDoubt(); d != math.MaxInt64 {
+		t.Fatalf("before its first flush a flusher has %d events in doubt, want all (MaxInt64)", d)
+	}
+	if _, err := dying.FlushOnce(context.Background()); err == nil {
+		t.Fatal("the crashing flush succeeded")
+	}
+	if d := dying.InDoubt(); d < 600 {
+		t.Fatalf("after an insert without its ack %d events are in doubt, want the batch (600)", d)
+	}
+	f := ingest.NewFlusher(ingest.FlusherConfig{MaxBatch: 1000}, spool, st, nil, quiet)
+	if _, err := f.FlushOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.InDoubt(); d != 0 {
+		t.Fatalf("after the next process's first flush %d events are in doubt, want 0", d)
+	}
+	checkOnce(t, st, spool, evs)
+	spool.Accept(mixed(10), local.SpoolLimits{})
+	if d := f.InDoubt(); d != 0 {
+		t.Fatalf("events accepted after a good flush are in doubt (%d)", d)
 	}
 }

@@ -234,19 +234,32 @@ func (m *Model) withPending(ctx context.Context, key string, read func(context.C
 	if p.Behind {
 		state.State = "behind"
 	}
-	if err != nil {
+	events := p.Events
+	switch {
+	case err != nil:
 		cached, ok := m.cache.get(key)
 		if !ok {
 			return state, tiendo.Errorf(tiendo.EUnavailable, "storage cannot answer now and nothing is cached yet")
 		}
 		stored, state.State = cached, "down"
-	} else {
+	case p.InDoubt > 0:
+		// ClickHouse may already hold the spool's first InDoubt events (an
+		// insert failed or was cut by a crash, and no flush has checked it
+		// yet): adding them would count them twice. They are left out until
+		// the flusher resolves them, the figures marked partial, and this
+		// answer is not cached: the cache holds only answers that share no
+		// event with the spool, so the cache plus the spool never counts one
+		// twice while ClickHouse is away.
+		left := min(p.InDoubt, int64(len(events)))
+		events = events[left:]
+		state.Partial, state.Uncounted = true, left
+	default:
 		m.cache.put(key, stored)
 	}
 	if !p.Complete {
-		state.Partial = true
+		state.Partial, state.Uncounted = true, p.Count
 	}
-	combine(stored, p.Events)
+	combine(stored, events)
 	return state, nil
 }
 

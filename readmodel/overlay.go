@@ -44,6 +44,11 @@ type Pending struct {
 	// Behind says that moving events into ClickHouse fails for now: they
 	// are counted nonetheless, and screens say that storage is behind.
 	Behind bool
+	// InDoubt is how many of the first Events may be in ClickHouse too: a
+	// batch whose insert failed or was cut by a kill -9, not yet checked
+	// against the store by a flush. Figures read from ClickHouse just now
+	// may hold them, so they are not added to those (Model.withPending).
+	InDoubt int64
 }
 
 // Spool is the server's local spool of accepted events (store/local.DB).
@@ -61,6 +66,9 @@ type Flusher interface {
 	ReadLock() (release func())
 	// Healthy is false while flushes fail.
 	Healthy() bool
+	// InDoubt is how many events at the head of the spool may be in
+	// ClickHouse too (ingest.Flusher.InDoubt).
+	InDoubt() int64
 }
 
 // MaxOverlay bounds how many spooled events a reader adds to ClickHouse's
@@ -84,13 +92,14 @@ func (o SpoolOverlay) Read(query func()) Pending {
 	release := o.Flusher.ReadLock()
 	query()
 	n, _, _ := o.Spool.SpoolStats()
+	doubt := min(o.Flusher.InDoubt(), n)
 	var events []tiendo.Event
 	complete, err := n <= MaxOverlay, error(nil)
 	if n > 0 && complete {
 		events, complete, err = o.Spool.PeekSpool(MaxOverlay)
 	}
 	release()
-	p := Pending{Count: n, Complete: complete && err == nil, Behind: !o.Flusher.Healthy()}
+	p := Pending{Count: n, Complete: complete && err == nil, Behind: !o.Flusher.Healthy(), InDoubt: doubt}
 	if p.Complete {
 		p.Events = events
 	}

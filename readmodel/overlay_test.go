@@ -18,6 +18,7 @@ type lockLog struct {
 	held    bool
 	steps   []string
 	healthy bool
+	doubt   int64
 }
 
 func (l *lockLog) step(s string) {
@@ -43,6 +44,8 @@ func (l *lockLog) ReadLock() func() {
 }
 
 func (l *lockLog) Healthy() bool { l.step("healthy?"); return l.healthy }
+
+func (l *lockLog) InDoubt() int64 { return l.doubt }
 
 // loggedSpool is the real spool, with its reads written into the log.
 type loggedSpool struct {

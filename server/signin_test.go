@@ -329,36 +329,61 @@ func TestSigninHashPoolAnswersBusyAtOnce(t *testing.T) {
 	}
 
 	// One at a time while the pool is held: a refusal does not wait for a
-	// slot, so it comes back well before the hashes that hold them.
+	// slot, so it comes back before the first hash holding one ends. (An
+	// order, not a ratio of durations: on a loaded 2-core machine a refusal
+	// can take as long as a hash, but it cannot end after a slot was freed
+	// unless it waited for one.) The held hashes are made to last about a
+	// second (600,000 iterations is the default cost), so three refusals fit
+	// inside them however loaded the machine.
+	sort.Slice(hashed, func(i, j int) bool { return hashed[i] < hashed[j] })
+	factor := 1
+	if len(hashed) > 0 && hashed[0] > 0 {
+		factor = min(int(time.Second/hashed[0])+1, 20)
+	}
+	ts.state.SetPasswordIterations(factor * 600_000)
 	var hold sync.WaitGroup
-	held := make([]time.Duration, runtime.GOMAXPROCS(0))
-	for i := range held {
+	heldEnd := make([]time.Time, runtime.GOMAXPROCS(0))
+	for i := range heldEnd {
 		hold.Add(1)
 		go func() {
 			defer hold.Done()
-			t0 := time.Now()
 			ts.login(t, fmt.Sprintf("hold%d", i), "Password1", http.Header{"X-Forwarded-For": {fmt.Sprintf("10.6.0.%d", i+1)}})
-			held[i] = time.Since(t0)
+			heldEnd[i] = time.Now()
 		}()
 	}
 	time.Sleep(20 * time.Millisecond)
-	var alone []time.Duration
-	for i := 0; i < 5; i++ {
+	var refusedEnd []time.Time
+	var refusedTook []time.Duration
+	held0 := time.Now()
+	for i := 0; i < 3; i++ {
 		t0 := time.Now()
 		r := ts.login(t, fmt.Sprintf("alone%d", i), "Password1", http.Header{"X-Forwarded-For": {fmt.Sprintf("10.5.0.%d", i+1)}})
 		if r.status == 429 {
-			alone = append(alone, time.Since(t0))
+			refusedEnd = append(refusedEnd, time.Now())
+			refusedTook = append(refusedTook, time.Since(t0))
 		}
 	}
 	hold.Wait()
-	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
-	sort.Slice(alone, func(i, j int) bool { return alone[i] < alone[j] })
-	t.Logf("with the pool held (hashes took %v): busy refusals took %v", held, alone)
-	if len(alone) == 0 {
+	if len(refusedEnd) == 0 {
 		t.Fatal("no request was refused while every slot was held")
 	}
-	if alone[len(alone)/2] > held[0]/2 {
-		t.Errorf("busy refusals took %v while the hashes took %v: they waited", alone, held)
+	firstFreed := heldEnd[0]
+	for _, e := range heldEnd[1:] {
+		if e.Before(firstFreed) {
+			firstFreed = e
+		}
+	}
+	t.Logf("with the pool held: %d busy refusals, the last %v before the first slot was freed", len(refusedEnd), firstFreed.Sub(refusedEnd[len(refusedEnd)-1]))
+	for i, e := range refusedEnd {
+		// A refusal observed by the client after a slot was freed did
+		// wait: the handler answered 429 only once the hashes ended.
+		if e.After(firstFreed) {
+			t.Errorf("busy refusal %d came back %v after the first slot was freed: it waited for the hashes", i, e.Sub(firstFreed))
+		}
+		// Nor a shorter wait: a refusal takes a small part of a hash.
+		if took, hash := refusedTook[i], firstFreed.Sub(held0); took > hash/4 {
+			t.Errorf("busy refusal %d took %v while a held hash took over %v: it waited", i, took, hash)
+		}
 	}
 }
 

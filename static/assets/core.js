@@ -1286,7 +1286,7 @@ export function showStatus(st) {
     else if (st.state === 'stale' && st.storage === 'down') msg = t('bannerDownStore', { time: hhmm(st.since) });
     else if (st.state === 'stale') msg = t('bannerStale', { time: hhmm(st.since) });
     else if (st.state === 'live' && st.snap && st.snap.storage && st.snap.storage.partial) {
-      msg = t('bannerPartial', { n: num(st.snap.storage.pending) });
+      msg = t('bannerPartial', { n: num(st.snap.storage.uncounted || st.snap.storage.pending) });
     }
     else if (st.state === 'silent') msg = t('bannerSilent', { time: hhmm(st.since) });
     else if (st.state === 'reload') msg = t('bannerReload');
