@@ -21,6 +21,9 @@
 package readmodel
 
 import (
+	"context"
+	"time"
+
 	"tiendo"
 )
 
@@ -81,13 +84,29 @@ const MaxOverlay = 50_000
 type SpoolOverlay struct {
 	Spool   Spool
 	Flusher Flusher
+	// Stored (may be nil) tells which of the spool's head events in doubt
+	// ClickHouse holds, so that they are counted once, from there, without
+	// waiting for the flusher to resolve them. Without it, or when it
+	// fails, they are left to the model (Pending.InDoubt).
+	Stored StoredKeys
 }
+
+// StoredKeys tells which events ClickHouse holds (tiendo.EventWriter).
+type StoredKeys interface {
+	StoredEventKeys(ctx context.Context, events []tiendo.Event) (map[string]bool, error)
+}
+
+// doubtCheckTimeout bounds the check of the events in doubt; it runs with
+// the flusher held off, so a slow store does not hold it off for long.
+const doubtCheckTimeout = 5 * time.Second
 
 var _ Overlay = SpoolOverlay{}
 
 // Read holds the flusher off across query and the spool's read. The count
 // is kept beside the spool, so a long outage's spool is not decoded on
-// every round only to be found too large to add.
+// every round only to be found too large to add. Events in doubt (after a
+// crash or a failed insert, until the next flush) are checked against
+// ClickHouse under the same lock, so the check sees the store as query did.
 func (o SpoolOverlay) Read(query func()) Pending {
 	release := o.Flusher.ReadLock()
 	query()
@@ -98,10 +117,35 @@ func (o SpoolOverlay) Read(query func()) Pending {
 	if n > 0 && complete {
 		events, complete, err = o.Spool.PeekSpool(MaxOverlay)
 	}
+	if doubt > 0 && complete && err == nil && o.Stored != nil {
+		// Unresolved (the check failed): the model leaves the head out.
+		if kept, stored, cerr := o.resolve(events, doubt); cerr == nil {
+			events, n, doubt = kept, n-stored, 0
+		}
+	}
 	release()
 	p := Pending{Count: n, Complete: complete && err == nil, Behind: !o.Flusher.Healthy(), InDoubt: doubt}
 	if p.Complete {
 		p.Events = events
 	}
 	return p
+}
+
+// resolve drops from the first doubt events those ClickHouse holds.
+func (o SpoolOverlay) resolve(events []tiendo.Event, doubt int64) ([]tiendo.Event, int64, error) {
+	head := events[:min(doubt, int64(len(events)))]
+	ctx, cancel := context.WithTimeout(context.Background(), doubtCheckTimeout)
+	defer cancel()
+	found, err := o.Stored.StoredEventKeys(ctx, head)
+	if err != nil {
+		return events, 0, err
+	}
+	kept := make([]tiendo.Event, 0, len(events))
+	for _, e := range head {
+		if !found[e.Key()] {
+			kept = append(kept, e)
+		}
+	}
+	stored := int64(len(head) - len(kept))
+	return append(kept, events[len(head):]...), stored, nil
 }

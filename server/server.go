@@ -176,7 +176,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 
-	var overlay readmodel.Overlay = readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher}
+	var overlay readmodel.Overlay = readmodel.SpoolOverlay{Spool: d.Local, Flusher: s.flusher, Stored: d.Store}
 	if d.AcceptLog != nil && d.Overlay != nil {
 		overlay = d.Overlay(s.flusher)
 	}

@@ -167,12 +167,14 @@ type entry struct {
 // Term and Intent serve a cluster's leased flusher (Lead, BeginInsert,
 // ReadPending): Term is the lease term of the flusher that wrote it last,
 // Intent the last sequence of the range it is inserting (0: no insert in
-// flight).
+// flight), Doubt the last sequence of a range whose insert failed and may
+// have landed in part (0: none), until an acknowledgement passes it.
 type flushState struct {
 	Cursor uint64 `json:"cursor"`
 	Window int    `json:"window"`
 	Term   uint64 `json:"term,omitempty"`
 	Intent uint64 `json:"intent,omitempty"`
+	Doubt  uint64 `json:"doubt,omitempty"`
 }
 
 var _ acceptlog.Log = (*Log)(nil)
@@ -416,9 +418,13 @@ func (l *Log) BeginInsert(first, last uint64) error {
 
 // EndInsert records that the insert BeginInsert announced has returned
 // without its range being acknowledged (it failed: the range stays at the
-// head, possibly partly stored, for the next flush to resolve).
+// head, possibly partly stored, for the next flush to resolve). The range
+// stays in doubt for readers (Pending.InDoubt) until an ack passes it.
 func (l *Log) EndInsert() error {
-	_, err := l.updateState(func(st *flushState) { st.Intent = 0 })
+	_, err := l.updateState(func(st *flushState) {
+		st.Doubt = max(st.Doubt, st.Intent)
+		st.Intent = 0
+	})
 	return err
 }
 
@@ -827,6 +833,9 @@ func (l *Log) AckSpool(first, last uint64) error {
 		}
 		st.Cursor = max(st.Cursor, last)
 		st.Intent = 0
+		if st.Doubt <= st.Cursor {
+			st.Doubt = 0
+		}
 	})
 	if skip {
 		return fmt.Errorf("jetstream log: ack of %d..%d would skip events after the cursor", first, last)

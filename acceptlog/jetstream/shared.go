@@ -26,6 +26,10 @@ type Pending struct {
 	// been written for StaleAfter: no flusher is moving the log (its leader
 	// died and no other has taken over yet, or ClickHouse is away).
 	Stale bool
+	// InDoubt is how many of the first Events may be in ClickHouse too:
+	// the range of an insert that failed (it may have landed in part) and
+	// that no flush has resolved yet (readmodel.Pending.InDoubt).
+	InDoubt int64
 }
 
 // Overlay reads: how long ReadPending waits for a flush in flight, after
@@ -46,7 +50,10 @@ const (
 // (BeginInsert) before every insert into ClickHouse and clears it, in the
 // same write that moves the cursor (AckSpool) or alone (EndInsert), only
 // after the insert has returned. So while the state shows no intent, the
-// log's events in ClickHouse are exactly those at or below the cursor. A
+// log's events in ClickHouse are those at or below the cursor, and perhaps
+// some up to Doubt (a failed insert may have landed in part; EndInsert
+// records its range there, the next ack past it clears it; the reader
+// leaves them out of fresh figures, Pending.InDoubt). A
 // read takes the state S0 (no intent: else it waits, up to pendingWait),
 // runs query, and reads the state again: the same revision means no write,
 // so no insert began or ended between, and ClickHouse answered with the
@@ -94,6 +101,9 @@ func (l *Log) ReadPending(query func(), max int) Pending {
 				}
 				n, _ := pending(s, st0.Cursor)
 				p := Pending{Count: n}
+				if st0.Doubt > st0.Cursor {
+					p.InDoubt = int64(min(st0.Doubt, s.LastSeq) - st0.Cursor)
+				}
 				evs, oldest, complete, err := l.tailAfter(ctx, st0.Cursor, s.LastSeq, max)
 				if err == nil && complete {
 					p.Events, p.Complete = evs, true

@@ -179,6 +179,6 @@ type clusterOverlay struct {
 
 func (o clusterOverlay) Read(query func()) readmodel.Pending {
 	p := o.log.ReadPending(query, readmodel.MaxOverlay)
-	return readmodel.Pending{Events: p.Events, Count: p.Count, Complete: p.Complete,
+	return readmodel.Pending{Events: p.Events, Count: p.Count, Complete: p.Complete, InDoubt: p.InDoubt,
 		Behind: p.Stale || (o.flusher.Leading() && !o.flusher.Healthy())}
 }
