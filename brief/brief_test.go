@@ -158,7 +158,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.flusher = ingest.NewFlusher(ingest.FlusherConfig{}, spool, db, ingest.NewMetrics(prometheus.NewRegistry()), log)
-	f.model = readmodel.New(readmodel.Sources{Store: db, Overlay: readmodel.SpoolOverlay{Spool: spool, Flusher: f.flusher},
+	f.model = readmodel.New(readmodel.Sources{Store: db, Overlay: readmodel.SpoolOverlay{Spool: spool, Flusher: f.flusher, Stored: db},
 		Registry: func() *tiendo.Registry { return f.reg }, Now: func() time.Time { return now }})
 	return f
 }
