@@ -301,6 +301,25 @@ type item struct {
 	ItemStyle  *opts.ItemStyle `json:"itemStyle,omitempty"`
 	Label      *opts.Label     `json:"label,omitempty"`
 	Tooltip    *itemTooltip    `json:"tooltip,omitempty"`
+	// Tip is the key of the item's tooltip in its chart's tipBook, for an
+	// item that another series shows too; it has no Tooltip then.
+	Tip string `json:"tip,omitempty"`
+}
+
+// tipBook holds the tooltips of a chart whose series show the same thing
+// several times (a district's share and its retries; a station's wait,
+// queue and officers), once each, keyed by what they describe: the items
+// carry the key (item.Tip), the option carries the book as "tips", and the
+// page's formatter (core.js, Charts.update) looks the key up. A live patch
+// then sends a changed tooltip once, not once a series: on 10,000 screens
+// the chart rounds were most of what every screen had to decode.
+type tipBook map[string]string
+
+// add files t under key and returns the key, for item.Tip; a chart adds
+// a tooltip as it gives it to a bar, so the book holds only those in use.
+func (b tipBook) add(key string, t *itemTooltip) string {
+	b[key] = t.Formatter
+	return key
 }
 
 type itemTooltip struct {

@@ -241,6 +241,25 @@ func (o option) series(tb testing.TB, i int) map[string]any {
 	return s[i].(map[string]any)
 }
 
+// tooltipOf is the text a reader sees over a data item: its own tooltip,
+// or the one its key names in the chart's tips (see tipBook).
+func (o option) tooltipOf(tb testing.TB, it map[string]any) string {
+	tb.Helper()
+	if t, ok := it["tooltip"].(map[string]any); ok {
+		return t["formatter"].(string)
+	}
+	key, ok := it["tip"].(string)
+	if !ok {
+		return ""
+	}
+	tips, _ := o["tips"].(map[string]any)
+	text, ok := tips[key].(string)
+	if !ok {
+		tb.Fatalf("item %v names tip %q, which the chart's tips %v do not have", it, key, tips)
+	}
+	return text
+}
+
 func (o option) axis(tb testing.TB, key string, i int) map[string]any {
 	tb.Helper()
 	a, ok := o[key].([]any)

@@ -68,6 +68,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 	names := make([]string, len(rows))
 	var onPace, behind, retries []item
 	hide := &opts.Label{Show: opts.Bool(false)}
+	tips := tipBook{}
 	behindCount := 0
 	maxPct := expected
 	for i, r := range rows {
@@ -94,11 +95,12 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 		if r.hasRetry {
 			lines = append(lines, fmt.Sprintf(tx.retriesTip, v.fmtDec(r.retries, 2)))
 		}
-		t := tip(lines...)
+		key := tips.add(r.d.ID, tip(lines...))
 		pct := math.Round(10*r.pct) / 10
-		shown := item{Value: pct, Tooltip: t,
+		shown := item{Value: pct, Tip: key,
 			Label: &opts.Label{Show: opts.Bool(true), Position: "right", Formatter: v.fmtPct(r.pct)}}
-		empty := item{Value: 0, Label: hide, Tooltip: t}
+		// The other stack's zero-width bar cannot be pointed at: no tooltip.
+		empty := item{Value: 0, Label: hide}
 		// Two stacked series rather than one with per-bar colours, so that
 		// the legend can say what the colours mean.
 		if paceMissed(p.State) {
@@ -109,7 +111,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 			shown.Label.Color = th.ahead
 			onPace, behind = append(onPace, shown), append(behind, empty)
 		}
-		retries = append(retries, item{Value: r.retries, Tooltip: t,
+		retries = append(retries, item{Value: r.retries, Tip: key,
 			Label: &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.retries,
 				Formatter: v.fmtDec(r.retries, 2)}})
 	}
@@ -162,7 +164,7 @@ func buildDistricts(v *view) (json.RawMessage, error) {
 	// A phone: the retries panel narrower and its axis named shortly (the
 	// percent axis unnamed: its bars say "%"), two ticks an axis (the bars
 	// carry their numbers), and room under the plots for the legend's lines.
-	return render(bar, th, map[string]any{"media": phone(map[string]any{
+	return render(bar, th, map[string]any{"tips": tips, "media": phone(map[string]any{
 		"grid":  []any{map[string]any{"right": "40%", "bottom": 80}, map[string]any{"left": "64%", "right": 36, "bottom": 80}},
 		"yAxis": []any{map[string]any{"axisLabel": map[string]any{"width": 80}}},
 		"xAxis": []any{map[string]any{"splitNumber": 2, "name": ""}, map[string]any{"splitNumber": 1, "name": tx.retriesShort}},

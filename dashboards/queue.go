@@ -77,7 +77,9 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	names := make([]category, len(st))
 	var queue, staff, idle, wait, list []item
 	hide := &opts.Label{Show: opts.Bool(false)}
-	zero := func(t *itemTooltip) item { return item{Value: 0, Label: hide, Tooltip: t} }
+	tips := tipBook{}
+	// A zero-width bar cannot be pointed at: it has no tooltip.
+	zero := item{Value: 0, Label: hide}
 	minutes := func(m float64, color string) item {
 		// Shown by the series (so that a short chart can hide it), in the bar's colour.
 		return item{Value: m, Label: &opts.Label{Color: color, Formatter: v.fmtInt(int64(m))}}
@@ -91,29 +93,28 @@ func buildQueue(v *view) (json.RawMessage, error) {
 			names[i].TextStyle = &opts.TextStyle{Color: th.idleText, FontWeight: "bold"}
 		}
 
-		w, l := zero(t), zero(t)
+		w, l := zero, zero
 		if s.WaitMinutes != nil && *s.WaitMinutes > 0 {
 			w = minutes(*s.WaitMinutes, th.wait)
-			w.Tooltip = t
+			w.Tip = tips.add(s.ID, t)
 		}
 		if homeVisit && s.ListMinutes != nil && *s.ListMinutes > 0 {
 			l = minutes(*s.ListMinutes, th.list)
-			l.Tooltip = t
+			l.Tip = tips.add(s.ID, t)
 		}
 
-		q := item{Value: s.Queue, Tooltip: t}
-		if homeVisit || s.Queue == 0 {
-			q = zero(t)
+		q := zero
+		if !homeVisit && s.Queue > 0 {
+			q = item{Value: s.Queue, Tip: tips.add(s.ID, t)}
 		}
 		// Officers needed and officers free are stacked: each station has
 		// one staff bar, its idle part in the idle colour.
-		busy := item{Value: s.Staff - s.IdleStaff, Tooltip: t}
-		if s.Staff-s.IdleStaff <= 0 {
-			busy = zero(t)
+		busy, free := zero, zero
+		if s.Staff-s.IdleStaff > 0 {
+			busy = item{Value: s.Staff - s.IdleStaff, Tip: tips.add(s.ID, t)}
 		}
-		free := item{Value: s.IdleStaff, Tooltip: t, ItemStyle: &opts.ItemStyle{Color: th.idle}}
-		if s.IdleStaff <= 0 {
-			free = zero(t)
+		if s.IdleStaff > 0 {
+			free = item{Value: s.IdleStaff, Tip: tips.add(s.ID, t), ItemStyle: &opts.ItemStyle{Color: th.idle}}
 		}
 		w.ID, l.ID, q.ID, busy.ID, free.ID = s.ID, s.ID, s.ID, s.ID, s.ID
 		wait, list, queue = append(wait, w), append(list, l), append(queue, q)
@@ -200,7 +201,7 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		"option": map[string]any{"series": []any{
 			map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled},
 			map[string]any{"label": unlabelled}, map[string]any{"label": unlabelled}}}}
-	return render(bar, th, map[string]any{"media": append(phone(map[string]any{
+	return render(bar, th, map[string]any{"tips": tips, "media": append(phone(map[string]any{
 		"grid":   []any{map[string]any{"top": 48, "bottom": 136}},
 		"legend": map[string]any{"itemGap": 8, "itemWidth": 14, "textStyle": map[string]any{"fontSize": 11}},
 		"yAxis":  []any{map[string]any{"data": shortNames, "axisLabel": map[string]any{"width": 120}}},

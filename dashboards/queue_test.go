@@ -165,7 +165,7 @@ func TestQueueHomeVisitNeverLongest(t *testing.T) {
 	if got := values(t, o.series(t, 0))[1]; got != 0 {
 		t.Errorf("home-visit team has a wait bar of %v", got)
 	}
-	tipText := o.series(t, 1)["data"].([]any)[1].(map[string]any)["tooltip"].(map[string]any)["formatter"].(string)
+	tipText := o.tooltipOf(t, o.series(t, 1)["data"].([]any)[1].(map[string]any))
 	if !strings.Contains(tipText, "Home-visit team: a list of households, not a queue") ||
 		!strings.Contains(tipText, "Time to finish the list: "+FormatInt(int64(*tn1.ListMinutes), "en")+" minutes") || strings.Contains(tipText, "Wait") {
 		t.Errorf("home-visit tooltip %q", tipText)

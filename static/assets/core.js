@@ -400,6 +400,28 @@ function localiseValueAxes(option) {
 }
 
 /**
+ * withTips gives a chart whose items share tooltips (the server's "tips",
+ * keyed by what they describe; an item names its key as "tip") the one
+ * formatter that looks them up. The option itself is the live state that
+ * the next patch applies to, so it is not changed: ECharts gets a copy
+ * without the book.
+ */
+function withTips(option) {
+  const tips = option.tips;
+  if (!tips || typeof tips !== 'object') return option;
+  const shown = { ...option };
+  delete shown.tips;
+  shown.tooltip = {
+    ...(option.tooltip || {}),
+    formatter: (p) => {
+      const key = p && p.data && p.data.tip;
+      return key != null && tips[key] != null ? tips[key] : '';
+    },
+  };
+  return shown;
+}
+
+/**
  * ARIA turns on ECharts' description of each chart (its title, its series
  * and their first figures) as the chart's aria-label, in the page's
  * language; the series' names and figures are the server's.
@@ -1027,7 +1049,7 @@ export class ChartSet {
         }
       }
       try {
-        p.chart.setOption(option, full ? { notMerge: true } : { replaceMerge: ['series'] });
+        p.chart.setOption(withTips(option), full ? { notMerge: true } : { replaceMerge: ['series'] });
         p.el.classList.remove('chart-failed');
       } catch (err) {
         p.el.classList.add('chart-failed');
