@@ -449,6 +449,12 @@ func fanoutPart(ctx context.Context, cfg *benchConfig, rep *engineReport, opts s
 				fmt.Sprintf("%.1f KB", res.rssPerConnKB()), fmt.Sprintf("%.0f%%", 100*res.serverCPU), fmt.Sprintf("%.0f%%", 100*res.chCPU),
 				fmt.Sprintf("%.0f%%", 100*res.benchCPU), strconv.Itoa(res.disconnects), fmt.Sprintf("%.2f", upd),
 				fmt.Sprintf("%.1f KB", float64(avg)/1024), fmt.Sprintf("%.0f%%", 100*chartShare), fmt.Sprintf("%.1f KB", float64(res.snapshotLen)/1024), num(res.bgEvents), strconv.Itoa(res.serverFDs))
+			if cfg.perTag {
+				for i, tg := range res.perTag {
+					fmt.Printf("    %d clients: tag %2d at %s seq %d: reference %s, clients p50 %s p99 %s max %s\n", n, i+1,
+						tg.at.Format("15:04:05.000"), tg.seq, ms(tg.ref), ms(pct(tg.lat, 0.5)), ms(pct(tg.lat, 0.99)), ms(pct(tg.lat, 1)))
+				}
+			}
 			if res.refused > 0 {
 				fmt.Printf("    %d clients: %d refused with 503 at the server's live-connection cap (open-files limit less 1,000)\n", n, res.refused)
 			}

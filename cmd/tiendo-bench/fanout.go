@@ -193,7 +193,8 @@ type workerTag struct {
 }
 
 type workerResult struct {
-	Lat         []int64 `json:"lat"` // ns, one per (tag, served client)
+	Lat         []int64 `json:"lat"`     // ns, one per (tag, served client), tag by tag
+	PerTag      []int   `json:"per_tag"` // how many of Lat each tag has, in tag order
 	Undelivered int     `json:"undelivered"`
 	Disconnects int     `json:"disconnects"`
 }
@@ -310,6 +311,7 @@ func runClients(ctx context.Context, args []string) error {
 		}
 	}
 	for _, t := range tags {
+		res.PerTag = append(res.PerTag, 0)
 		for _, c := range clients {
 			if !c.gotFirst.Load() {
 				continue
@@ -324,6 +326,7 @@ func runClients(ctx context.Context, args []string) error {
 				continue
 			}
 			res.Lat = append(res.Lat, max(c.arrivals[i].at-t.At202, 0))
+			res.PerTag[len(res.PerTag)-1]++
 		}
 	}
 	b, _ = json.Marshal(res)
@@ -399,7 +402,8 @@ type refClient struct {
 	patches    bool // updates are patches: follow the state to read the tag station
 	follow     readmodel.Follower
 	mu         sync.Mutex
-	byseq      map[uint64]int64 // seq -> the tag station's completed at that seq
+	byseq      map[uint64]int64     // seq -> the tag station's completed at that seq
+	arrived    map[uint64]time.Time // seq -> when its message had been read and followed
 	cur        int64
 	known      bool
 	now        time.Time // the snapshot's "now": the server's (replay) clock
@@ -431,7 +435,7 @@ func dialRef(ctx context.Context, url, token, tag string, patches bool) (*refCli
 	if err != nil {
 		return nil, err
 	}
-	r := &refClient{conn: conn, tag: tag, patches: patches, byseq: map[uint64]int64{}, first: make(chan struct{}), done: make(chan struct{})}
+	r := &refClient{conn: conn, tag: tag, patches: patches, byseq: map[uint64]int64{}, arrived: map[uint64]time.Time{}, first: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r, nil
 }
@@ -469,6 +473,9 @@ func (r *refClient) loop() {
 		if m.Type == "snapshot" || m.Type == "update" {
 			if r.known {
 				r.byseq[m.Seq] = r.cur
+			}
+			if _, ok := r.arrived[m.Seq]; !ok {
+				r.arrived[m.Seq] = time.Now()
 			}
 			if r.lastSeq != 0 && m.Seq != r.lastSeq+1 && m.Type == "update" {
 				r.gaps++
@@ -527,6 +534,7 @@ type fanoutResult struct {
 	firstDialErr string
 	connectTime  time.Duration
 	lat          []time.Duration
+	perTag       []tagSummary
 	undelivered  int
 	tags         int
 	rssBeforeKB  int64
@@ -734,9 +742,16 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 	ref.mu.Unlock()
 
 	wt := make([]workerTag, len(tags))
+	res.perTag = make([]tagSummary, len(tags))
 	for i, t := range tags {
 		s, _ := ref.firstSeqWith(t.value)
 		wt[i] = workerTag{Seq: s, At202: t.at.UnixNano()}
+		res.perTag[i] = tagSummary{seq: s, at: t.at}
+		ref.mu.Lock()
+		if at, ok := ref.arrived[s]; ok && s > 0 {
+			res.perTag[i].ref = at.Sub(t.at)
+		}
+		ref.mu.Unlock()
 	}
 	res.tags = len(tags)
 	line, _ := json.Marshal(wt)
@@ -752,12 +767,36 @@ func runFanout(ctx context.Context, srv *server, spec fanoutSpec) (*fanoutResult
 		}
 		res.undelivered += wr.Undelivered
 		res.disconnects += wr.Disconnects
+		k := 0
+		for i, n := range wr.PerTag {
+			for _, l := range wr.Lat[k : k+n] {
+				if i < len(res.perTag) {
+					res.perTag[i].lat = append(res.perTag[i].lat, time.Duration(l))
+				}
+			}
+			k += n
+		}
 		for _, l := range wr.Lat {
 			res.lat = append(res.lat, time.Duration(l))
 		}
 	}
 	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
+	for i := range res.perTag {
+		l := res.perTag[i].lat
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	}
 	return res, nil
+}
+
+// tagSummary is one tag's way to the screens, to tell where a slow one
+// lost its time: before a message counted it (the reference client, a
+// single decoding client, saw it late) or in the fan-out (the clients'
+// spread after the reference client had it).
+type tagSummary struct {
+	seq uint64
+	at  time.Time       // its 202
+	ref time.Duration   // 202 → the reference client had the first message counting it
+	lat []time.Duration // 202 → each client's, sorted
 }
 
 // postTag posts one completion of one record for the tag station, made at
