@@ -33,6 +33,12 @@ const AssetsHost = "/static/vendor/"
 // province has about two hundred, far more than a screen can label.
 const ProvinceLimit = 20
 
+// ScreenQueueRows is how many stations the queue chart of /screen shows,
+// of a province or a district alike: under an alert band its plot is
+// about 200 px high, which 20 rows make 7 px each, too thin to read at
+// 5 m; its side list names the longest waits in large type.
+const ScreenQueueRows = 10
+
 // Input is one scope's query results at one instant.
 type Input struct {
 	Campaign *tiendo.Campaign
@@ -52,6 +58,9 @@ type Input struct {
 	StationHours []tiendo.HourCount
 	Lang         string // "vi" (default) or "en"
 	Dark         bool   // command-room theme: light text on a dark background
+	// Screen is the command room's /screen, read from across the room:
+	// the queue chart shows ScreenQueueRows rows, not ProvinceLimit.
+	Screen bool
 }
 
 // Charts maps a chart name to its complete ECharts 5 option JSON.
@@ -117,6 +126,8 @@ type view struct {
 	tx    *text
 	th    theme
 	today tiendo.Day
+	// screen: Input.Screen
+	screen bool
 
 	dayTotals    map[tiendo.Day]int64      // records per working day; today's agrees with the snapshot
 	byHour       map[tiendo.Day]*[24]int64 // records by working day and hour position
@@ -127,7 +138,7 @@ type view struct {
 
 func newView(in Input) *view {
 	c, snap := in.Campaign, in.Snapshot
-	v := &view{c: c, snap: snap, lang: normLang(in.Lang), stationHours: in.StationHours, notes: in.Notes,
+	v := &view{c: c, snap: snap, lang: normLang(in.Lang), stationHours: in.StationHours, notes: in.Notes, screen: in.Screen,
 		byHour: map[tiendo.Day]*[24]int64{}, late: map[tiendo.Day]int64{}, dayTotals: map[tiendo.Day]int64{}}
 	v.tx = textFor(v.lang)
 	v.th = themeFor(in.Dark)
@@ -441,6 +452,22 @@ func shortLabel(name string) string {
 		return rest
 	}
 	return name
+}
+
+// SyntheticMark ends every made-up name of the shipped registries
+// (tiendo.Station.Synthetic, tiendo.Unit.Synthetic).
+const SyntheticMark = " (giả lập)"
+
+// phoneLabel is a station's name on a phone's axis, 120 px wide: its short
+// name without the mark of a made-up name, which took the room of the part
+// that tells the stations apart ("Xã Bắc Sơn 02 (…"); the tooltip, the
+// chart's subtitle and the page's station cards keep the whole name.
+func phoneLabel(name string) string {
+	short := shortLabel(name)
+	if rest := strings.TrimSuffix(short, SyntheticMark); rest != "" {
+		return rest
+	}
+	return short
 }
 
 func (v *view) fmtInt(n int64) string             { return FormatInt(n, v.lang) }

@@ -616,8 +616,8 @@ func TestPhoneLayouts(t *testing.T) {
 			if !ok {
 				s = d.(map[string]any)["value"].(string)
 			}
-			if s != shortLabel(long[i]) {
-				t.Errorf("%s: phone name %d is %q, want %q", name, i, s, shortLabel(long[i]))
+			if s != phoneLabel(long[i]) {
+				t.Errorf("%s: phone name %d is %q, want %q", name, i, s, phoneLabel(long[i]))
 			}
 		}
 	}

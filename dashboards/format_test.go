@@ -96,4 +96,23 @@ func TestShortLabel(t *testing.T) {
 			t.Errorf("shortLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
+	for in, want := range map[string]string{
+		"Công an Xã Bắc Sơn 02 (giả lập)": "Xã Bắc Sơn 02",
+		"Công an Xã Vũ Lễ":                "Xã Vũ Lễ",
+		" (giả lập)":                      " (giả lập)",
+		"Công an  (giả lập)":              " (giả lập)",
+	} {
+		if got := phoneLabel(in); got != want {
+			t.Errorf("phoneLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestHeadroom(t *testing.T) {
+	// 15 % past the longest bar, at a round number.
+	for most, want := range map[float64]any{0: nil, 1: 1.2, 3: 4.0, 70: 100.0, 80: 100.0, 90: 120.0, 448: 600.0, 20: 25.0, 200: 250.0} {
+		if got := headroom(most); got != want {
+			t.Errorf("headroom(%v) = %v, want %v", most, got, want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -33,15 +34,23 @@ func queueLess(a, b tiendo.StationState) bool {
 
 // queueStations picks and orders the stations of the queue chart: all of a
 // district or station scope; for the province the longest waits, with up to
-// idleReserve rows given to the first stations of Attention.Idle.
+// idleReserve rows given to the first stations of Attention.Idle. /screen
+// shows ScreenQueueRows of any scope, the idle stations' share kept.
 func queueStations(v *view) []tiendo.StationState {
 	st := append([]tiendo.StationState(nil), v.snap.Stations...)
 	sort.SliceStable(st, func(i, j int) bool { return queueLess(st[i], st[j]) })
-	if v.snap.Scope.Kind != tiendo.ScopeProvince || len(st) <= ProvinceLimit {
+	limit, reserve := ProvinceLimit, idleReserve
+	switch {
+	case v.screen:
+		limit, reserve = ScreenQueueRows, idleReserve*ScreenQueueRows/ProvinceLimit
+	case v.snap.Scope.Kind != tiendo.ScopeProvince:
+		return st
+	}
+	if len(st) <= limit {
 		return st
 	}
 	reserved := map[string]bool{}
-	for _, b := range v.snap.Attention.Idle[:min(len(v.snap.Attention.Idle), idleReserve)] {
+	for _, b := range v.snap.Attention.Idle[:min(len(v.snap.Attention.Idle), reserve)] {
 		reserved[b.ID] = true
 	}
 	var sel []tiendo.StationState
@@ -50,7 +59,7 @@ func queueStations(v *view) []tiendo.StationState {
 		switch {
 		case reserved[s.ID]:
 			sel = append(sel, s)
-		case others < ProvinceLimit-len(reserved):
+		case others < limit-len(reserved):
 			sel = append(sel, s)
 			others++
 		}
@@ -84,7 +93,15 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		// Shown by the series (so that a short chart can hide it), in the bar's colour.
 		return item{Value: m, Label: &opts.Label{Color: color, Formatter: v.fmtInt(int64(m))}}
 	}
+	var mostPeople, mostMinutes float64
 	for i, s := range st {
+		mostPeople = math.Max(mostPeople, float64(max(s.Queue, s.Staff)))
+		if s.WaitMinutes != nil {
+			mostMinutes = math.Max(mostMinutes, *s.WaitMinutes)
+		}
+		if s.Kind == tiendo.KindHomeVisit && s.ListMinutes != nil {
+			mostMinutes = math.Max(mostMinutes, *s.ListMinutes)
+		}
 		name := stationLabel(s)
 		names[i] = category{Value: name}
 		homeVisit := s.Kind == tiendo.KindHomeVisit
@@ -124,7 +141,7 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	unlabelled := map[string]any{"show": false}
 	shortNames := make([]category, len(names))
 	for i, n := range names {
-		shortNames[i] = category{Value: shortLabel(n.Value), TextStyle: n.TextStyle}
+		shortNames[i] = category{Value: phoneLabel(n.Value), TextStyle: n.TextStyle}
 	}
 
 	tot := v.snap.Totals
@@ -152,11 +169,11 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		// Room at the bottom for the legend's two lines on a half-width panel.
 		charts.WithGridOpts(opts.Grid{Left: "12", Right: "64", Top: "44", Bottom: "64", ContainLabel: opts.Bool(true)}),
 		// Bottom axis: people (queue, staff). Top axis: minutes.
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.people, MinInterval: 1, Position: "bottom",
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: tx.people, MinInterval: 1, Position: "bottom", Max: headroom(mostPeople),
 			AxisLabel: th.axisLabel(), AxisLine: th.axisLine(), SplitLine: th.splitLine(true)}),
 		charts.WithYAxisOpts(th.categoryY(names, 0)),
 	)
-	bar.ExtendXAxis(opts.XAxis{Type: "value", Name: tx.minutes, MinInterval: 1, Position: "top",
+	bar.ExtendXAxis(opts.XAxis{Type: "value", Name: tx.minutes, MinInterval: 1, Position: "top", Max: headroom(mostMinutes),
 		AxisLabel: &opts.AxisLabel{Color: th.wait}, AxisLine: &opts.AxisLine{Show: opts.Bool(true),
 			LineStyle: &opts.LineStyle{Color: th.wait}}, SplitLine: th.splitLine(false)})
 	// The wait and the list time share a slot on the minutes axis: a row
@@ -209,6 +226,24 @@ func buildQueue(v *view) (json.RawMessage, error) {
 		"xAxis": []any{map[string]any{"splitNumber": 2, "nameLocation": "middle", "nameGap": 24},
 			map[string]any{"splitNumber": 2, "nameLocation": "middle", "nameGap": 22}},
 	}), short)})
+}
+
+// headroom is a value axis's end a little past its longest bar, at a round
+// number: the bar's number then stands inside the plot, clear of the axis
+// names at its ends (a queue as long as the axis put its "70" on "phút").
+// Nil leaves an empty axis to ECharts.
+func headroom(most float64) any {
+	if most <= 0 {
+		return nil
+	}
+	want := most * 1.15
+	step := math.Pow(10, math.Floor(math.Log10(want)))
+	for _, m := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
+		if m*step >= want {
+			return m * step
+		}
+	}
+	return 10 * step
 }
 
 // A queue chart's rows need queueRowHeight pixels each for their numbers,

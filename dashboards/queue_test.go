@@ -174,3 +174,37 @@ func TestQueueHomeVisitNeverLongest(t *testing.T) {
 		t.Errorf("list series named %v", o.series(t, 1)["name"])
 	}
 }
+
+// TestScreenQueueRows: /screen's queue chart keeps ScreenQueueRows rows, the
+// longest waits first and the first idle stations kept, of the province and
+// of a district; pages keep theirs (ProvinceLimit, every station of a
+// district).
+func TestScreenQueueRows(t *testing.T) {
+	fx := newFixture(t)
+	for _, scope := range []tiendo.Scope{tiendo.ProvinceScope, {Kind: tiendo.ScopeDistrict, ID: "LS-DL"}} {
+		in := fx.input(scope, "vi", true)
+		page := decode(t, mustBuild(t, in)[ChartQueue]).categories(t, "yAxis", 0)
+		in.Screen = true
+		screen := decode(t, mustBuild(t, in)[ChartQueue]).categories(t, "yAxis", 0)
+		if want := min(ScreenQueueRows, len(in.Snapshot.Stations)); len(screen) != want {
+			t.Errorf("%s: /screen has %d rows, want %d", scope, len(screen), want)
+		}
+		if len(page) <= len(screen) {
+			t.Errorf("%s: the page has %d rows, /screen %d: the page keeps its own", scope, len(page), len(screen))
+		}
+		if len(screen) > 0 && screen[0] != page[0] {
+			t.Errorf("%s: /screen's first row %s, the page's %s: both begin with the longest wait", scope, screen[0], page[0])
+		}
+		byName := stationsByName(in.Snapshot)
+		idle := map[string]bool{}
+		for _, s := range in.Snapshot.Attention.Idle[:min(len(in.Snapshot.Attention.Idle), idleReserve*ScreenQueueRows/ProvinceLimit)] {
+			idle[s.ID] = true
+		}
+		for _, name := range screen {
+			delete(idle, byName[name].ID)
+		}
+		if len(idle) > 0 && scope.Kind == tiendo.ScopeProvince {
+			t.Errorf("%s: idle stations %v left off /screen", scope, idle)
+		}
+	}
+}

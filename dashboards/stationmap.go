@@ -111,7 +111,12 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 			Tooltip: tip(v.queueTip(s)...)}
 		it.ItemStyle = &opts.ItemStyle{Color: colors[st], BorderColor: th.text, BorderWidth: 0.5}
 		if named(st) {
-			it.Label = &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text, Formatter: mapLabel(it.Name)}
+			// The line height is given: zrender measures a line's height on
+			// a CJK glyph, which the fonts of a screen without CJK lack (7 px
+			// for 12 px text), and names whose diacritics touch then do not
+			// overlap for ECharts' hideOverlap.
+			it.Label = &opts.Label{Show: opts.Bool(true), Position: "right", Color: th.text, Formatter: mapLabel(it.Name),
+				FontSize: mapLabelSize, LineHeight: mapLabelLine}
 		}
 		groups[st] = append(groups[st], it)
 	}
@@ -168,6 +173,12 @@ func buildStationMap(v *view) (json.RawMessage, error) {
 	}
 	return renderWith(sc, visitor{th: th, more: moveArrows(v), extra: map[string]any{"media": phone(map[string]any{"series": phoneSeries})}})
 }
+
+// A map name's font size and line height, in px.
+const (
+	mapLabelSize = 12
+	mapLabelLine = 16
+)
 
 // mapLabel is the text beside a named dot: the station's short name (the
 // tooltip has the whole one), written out unless it would read as an

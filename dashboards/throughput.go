@@ -41,7 +41,7 @@ func buildThroughput(v *view) (json.RawMessage, error) {
 	data := make([]item, len(st))
 	for i, s := range st {
 		names[i] = stationLabel(s)
-		short[i] = shortLabel(names[i])
+		short[i] = phoneLabel(names[i])
 		it := item{ID: s.ID, Value: s.PerHour, Tooltip: tip(
 			names[i],
 			tx.lastHour+": "+v.fmtInt(s.PerHour)+" "+tx.records,

@@ -253,7 +253,7 @@ func (p *Publisher) round(ctx context.Context) {
 				continue
 			}
 			tin := in
-			tin.Lang, tin.Dark = t.Lang, t.Dark
+			tin.Lang, tin.Dark, tin.Screen = t.Lang, t.Dark, t.Screen
 			charts, cerr := dashboards.Build(tin)
 			if cerr != nil {
 				p.cfg.Log.Error("build charts", "topic", t.String(), "err", cerr)

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Server, seed, browser, waitLive, chartLabels, labelProblems, ARTIFACTS } from './harness.mjs';
+import { Server, seed, browser, waitLive, chartLabels, labelProblems, shot, ARTIFACTS } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const CHARTS = ['latenight', 'throughput', 'districts', 'queue'];
@@ -51,7 +51,7 @@ for (const [where, names] of [['overview', CHARTS], ['district', CHARTS.filter((
   });
 }
 
-test('at 1440×900 no chart sits beside an empty half row, and the queue chart\'s legend is whole, clear of its axes', async () => {
+test('at 1440×900 no chart sits beside an empty half row, the queue chart\'s legend is whole, clear of its axes, and no map name covers another', async () => {
   const page = await b.page();
   await page.setViewportSize({ width: 1440, height: 900 });
   try {
@@ -72,6 +72,11 @@ test('at 1440×900 no chart sits beside an empty half row, and the queue chart\'
       }
       const q = (await chartLabels(page, ['queue'])).queue;
       assert.deepEqual(labelProblems('queue', q), [], url + ': the queue chart at 1440');
+      // The map's names: ECharts hides those that would fall on another.
+      await page.waitForFunction(() => document.querySelector('[data-chart="map"] canvas'));
+      const m = (await chartLabels(page, ['map'])).map;
+      assert.ok(m.boxes.length > 3, `${url}: only ${m.boxes.length} labels on the map`);
+      assert.deepEqual(labelProblems('map', m), [], url + ': the map at 1440');
       const legend = await page.evaluate(() => {
         const body = document.querySelector('[data-chart="queue"] .chart-body');
         return window.echarts.getInstanceByDom(body).getOption().legend[0].type || 'plain';
@@ -96,6 +101,7 @@ test('/screen at 1920×1080: no label over another on the progress, districts, q
       await page.waitForTimeout(1500);
       const got = await chartLabels(page, names);
       for (const n of names) bad.push(...labelProblems(view + ' ' + n, got[n]));
+      await shot(page, `screen-view-${view}-1920.png`);
     }
     assert.deepEqual(bad, [], 'overlapping or cut labels on the wall');
     room.assertLocal();
