@@ -74,6 +74,9 @@ type Hub interface {
 
 // Figures is where the publisher's figures come from (Model).
 type Figures interface {
+	// Snapshot is a scope's figures, for a round without charts.
+	Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error)
+	// ChartInput is the figures and what the charts need besides.
 	ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.Input, error)
 }
 
@@ -233,7 +236,11 @@ func (p *Publisher) SnapshotFor(topic string) []byte {
 	return nil
 }
 
-// round refreshes every topic that has subscribers.
+// round refreshes every topic that has subscribers. Charts go out at most
+// every chartEvery, so a scope's chart series are read and its charts
+// built only in a round where one of its topics has them due: the other
+// rounds read the snapshot alone, and the figures an event changed reach
+// the screens sooner (the charts took most of a round's time).
 func (p *Publisher) round(ctx context.Context) {
 	if p.cfg.BeforeRound != nil {
 		p.cfg.BeforeRound(p.cfg.Now())
@@ -245,23 +252,47 @@ func (p *Publisher) round(ctx context.Context) {
 		}
 	}
 	p.forget(byScope)
+	now := p.cfg.Now()
 	for scope, topics := range byScope {
-		in, err := p.cfg.Figures.ChartInput(ctx, scope)
-		for _, t := range topics {
+		due := make([]bool, len(topics))
+		anyDue := false
+		p.mu.Lock()
+		for i, t := range topics {
+			due[i] = chartsDue(p.topics[t.String()], now)
+			anyDue = anyDue || due[i]
+		}
+		p.mu.Unlock()
+		var in dashboards.Input
+		var err error
+		if anyDue {
+			in, err = p.cfg.Figures.ChartInput(ctx, scope)
+		} else {
+			in.Snapshot, err = p.cfg.Figures.Snapshot(ctx, scope)
+		}
+		for i, t := range topics {
 			if err != nil {
 				p.publishStatus(t)
 				continue
 			}
-			tin := in
-			tin.Lang, tin.Dark, tin.Screen = t.Lang, t.Dark, t.Screen
-			charts, cerr := dashboards.Build(tin)
-			if cerr != nil {
-				p.cfg.Log.Error("build charts", "topic", t.String(), "err", cerr)
-				continue
+			var charts dashboards.Charts
+			if due[i] {
+				tin := in
+				tin.Lang, tin.Dark, tin.Screen = t.Lang, t.Dark, t.Screen
+				var cerr error
+				if charts, cerr = dashboards.Build(tin); cerr != nil {
+					p.cfg.Log.Error("build charts", "topic", t.String(), "err", cerr)
+					continue
+				}
 			}
 			p.publish(t, in.Snapshot.Sent(t.Screen), charts)
 		}
 	}
+}
+
+// chartsDue says whether a topic last published as prev sends its charts
+// in a round at now: the first time, then every chartEvery.
+func chartsDue(prev *topicState, now time.Time) bool {
+	return prev == nil || now.Sub(prev.chartsAt) >= chartEvery
 }
 
 // forget drops state of topics nobody watches any more.
@@ -346,8 +377,10 @@ func (p *Publisher) nextStateParts(prev *topicState, snap *tiendo.Snapshot, char
 		next.seq = prev.seq + 1
 		next.charts, next.chartTrees, next.chartsAt = prev.charts, prev.chartTrees, prev.chartsAt
 	}
+	// The round built charts when they were due (nil: not this round); a
+	// clock read later than the round's cannot make them due before then.
 	now := p.cfg.Now()
-	chartsDue := prev == nil || now.Sub(prev.chartsAt) >= chartEvery
+	chartsDue := charts != nil && chartsDue(prev, now)
 	if p.cfg.Updates == UpdatesWhole {
 		next, upd, err := p.wholeState(prev, next, snap, snapJSON, charts, chartsDue, now)
 		return next, upd, nil, err

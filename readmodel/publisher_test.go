@@ -37,9 +37,28 @@ type eventFigures struct {
 	now    time.Time
 	events []tiendo.Event
 	fail   map[tiendo.Scope]bool
+	// chartReads and snapReads count the calls, per scope.
+	chartReads, snapReads map[tiendo.Scope]int
+}
+
+func (f *eventFigures) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
+	if f.snapReads == nil {
+		f.snapReads = map[tiendo.Scope]int{}
+	}
+	f.snapReads[scope]++
+	in, err := f.input(scope)
+	return in.Snapshot, err
 }
 
 func (f *eventFigures) ChartInput(_ context.Context, scope tiendo.Scope) (dashboards.Input, error) {
+	if f.chartReads == nil {
+		f.chartReads = map[tiendo.Scope]int{}
+	}
+	f.chartReads[scope]++
+	return f.input(scope)
+}
+
+func (f *eventFigures) input(scope tiendo.Scope) (dashboards.Input, error) {
 	if f.fail[scope] {
 		return dashboards.Input{}, errors.New("storage cannot answer now and nothing is cached yet")
 	}
@@ -275,6 +294,12 @@ func TestPublisherSnapshotThenUpdates(t *testing.T) {
 	}
 	if len(rounds) != 4 || !rounds[3].Equal(wall) {
 		t.Errorf("BeforeRound ran at %v, want once per round with the wall clock", rounds)
+	}
+	// The chart series were read in the two rounds that sent charts (the
+	// first and this one); the two between read the snapshot alone.
+	if sc := tiendo.ProvinceScope; figs.chartReads[sc] != 2 || figs.snapReads[sc] != 2 {
+		t.Errorf("4 rounds read the charts' input %d times and the snapshot alone %d times, want 2 and 2",
+			figs.chartReads[sc], figs.snapReads[sc])
 	}
 
 	// A client that missed seq 6 is told to resync at seq 7, and the

@@ -194,6 +194,13 @@ type roundFigures struct {
 
 func (f *roundFigures) reset() { f.cache = map[tiendo.Scope]dashboards.Input{} }
 
+// Snapshot is the round's ChartInput's snapshot: both publishers then
+// send the same figures, whether or not their charts are due.
+func (f *roundFigures) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
+	in, err := f.ChartInput(ctx, scope)
+	return in.Snapshot, err
+}
+
 func (f *roundFigures) ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.Input, error) {
 	if in, ok := f.cache[scope]; ok {
 		return in, nil
