@@ -380,13 +380,13 @@ func (p *Publisher) nextStateParts(prev *topicState, snap *tiendo.Snapshot, char
 	// The round built charts when they were due (nil: not this round); a
 	// clock read later than the round's cannot make them due before then.
 	now := p.cfg.Now()
-	chartsDue := charts != nil && chartsDue(prev, now)
+	sendCharts := charts != nil && chartsDue(prev, now)
 	if p.cfg.Updates == UpdatesWhole {
-		next, upd, err := p.wholeState(prev, next, snap, snapJSON, charts, chartsDue, now)
+		next, upd, err := p.wholeState(prev, next, snap, snapJSON, charts, sendCharts, now)
 		return next, upd, nil, err
 	}
 	var treeErr error
-	if chartsDue {
+	if sendCharts {
 		next.charts, next.chartsAt = charts, now
 		next.chartTrees = make(map[string]tree, len(charts))
 		for k, v := range charts {
@@ -424,7 +424,7 @@ func (p *Publisher) nextStateParts(prev *topicState, snap *tiendo.Snapshot, char
 		return nil, nil, nil, err
 	}
 	var chartPatch json.RawMessage
-	if chartsDue {
+	if sendCharts {
 		cp := map[string]any{}
 		for k, v := range next.charts {
 			if old, ok := prev.charts[k]; ok && bytes.Equal(old, v) {
@@ -478,7 +478,7 @@ func (p *Publisher) Round(ctx context.Context) { p.round(ctx) }
 
 // wholeState is nextState for UpdatesWhole.
 func (p *Publisher) wholeState(prev, next *topicState, snap *tiendo.Snapshot, snapJSON []byte, charts dashboards.Charts,
-	chartsDue bool, now time.Time) (*topicState, []byte, error) {
+	sendCharts bool, now time.Time) (*topicState, []byte, error) {
 	next.stations = make(map[string][]byte, len(snap.Stations))
 	changed := []tiendo.StationState{}
 	for _, st := range snap.Stations {
@@ -489,7 +489,7 @@ func (p *Publisher) wholeState(prev, next *topicState, snap *tiendo.Snapshot, sn
 		}
 	}
 	changedCharts := dashboards.Charts{}
-	if chartsDue {
+	if sendCharts {
 		next.charts, next.chartsAt = charts, now
 		for k, v := range charts {
 			if prev == nil || !bytes.Equal(prev.charts[k], v) {
