@@ -44,8 +44,8 @@ type Unit struct {
 	Quota  int64     `json:"quota"`
 	// Short is a short name for a tile or a chart axis ("LSN"), optional.
 	Short string `json:"short,omitempty"`
-	// Synthetic marks made-up names ("giả lập"): units the project cannot
-	// ship real names for.
+	// Synthetic marks made-up names (ending in SyntheticMark): units the
+	// project cannot ship real names for.
 	Synthetic bool `json:"synthetic,omitempty"`
 	// Lat and Lon place the unit (a province's capital), for the tile
 	// grid of the units above it; zero: not placed.
@@ -281,3 +281,8 @@ func (c *Campaign) CheckStationUnits(stations []Station) error {
 	}
 	return nil
 }
+
+// SyntheticMark ends every made-up name of the shipped registries (Unit and
+// Station Synthetic): the name says what it is wherever it is shown, and a
+// phone's narrow axis may leave it out (dashboards.phoneLabel).
+const SyntheticMark = " (giả lập)"

@@ -454,17 +454,13 @@ func shortLabel(name string) string {
 	return name
 }
 
-// SyntheticMark ends every made-up name of the shipped registries
-// (tiendo.Station.Synthetic, tiendo.Unit.Synthetic).
-const SyntheticMark = " (giả lập)"
-
 // phoneLabel is a station's name on a phone's axis, 120 px wide: its short
 // name without the mark of a made-up name, which took the room of the part
 // that tells the stations apart ("Xã Bắc Sơn 02 (…"); the tooltip, the
 // chart's subtitle and the page's station cards keep the whole name.
 func phoneLabel(name string) string {
 	short := shortLabel(name)
-	if rest := strings.TrimSuffix(short, SyntheticMark); rest != "" {
+	if rest := strings.TrimSuffix(short, tiendo.SyntheticMark); rest != "" {
 		return rest
 	}
 	return short

@@ -197,7 +197,7 @@ func synthetic(p Province, quota int64, nd, nc int) ([]tiendo.Unit, []tiendo.Sta
 	cn := Split(int64(nc), dw)
 	for i := range nd {
 		did := fmt.Sprintf("%s-H%02d", p.Code, i+1)
-		dname := fmt.Sprintf("Huyện %02d, %s (giả lập)", i+1, p.Name)
+		dname := fmt.Sprintf("Huyện %02d, %s", i+1, p.Name) + tiendo.SyntheticMark
 		units = append(units, tiendo.Unit{ID: did, Name: dname, Level: tiendo.LevelDistrict, Parent: p.Code, Quota: dq[i], Synthetic: true})
 		// The district's centre lies within about 35 km of the capital.
 		ang := 2 * math.Pi * unitHash(p.Code, i, 1)
@@ -212,7 +212,7 @@ func synthetic(p Province, quota int64, nd, nc int) ([]tiendo.Unit, []tiendo.Sta
 		cq := Split(teams[0], cw)
 		for j := range ncom {
 			cid := fmt.Sprintf("%s-X%03d", did, j+1)
-			cname := fmt.Sprintf("Xã %03d (giả lập)", j+1)
+			cname := fmt.Sprintf("Xã %03d", j+1) + tiendo.SyntheticMark
 			units = append(units, tiendo.Unit{ID: cid, Name: cname, Level: tiendo.LevelCommune, Parent: did, Quota: cq[j], Synthetic: true})
 			a := 2 * math.Pi * unitHash(cid, j, 4)
 			rr := 0.09 * math.Sqrt(unitHash(cid, j, 5))
