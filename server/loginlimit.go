@@ -273,6 +273,9 @@ func (g *signinGuard) tryHash() bool {
 
 func (g *signinGuard) release() { <-g.hashes }
 
+// hashing is how many slots are taken now.
+func (g *signinGuard) hashing() int { return len(g.hashes) }
+
 // limiterKeys is how many keys the tiers hold, for tests and metrics.
 func (g *signinGuard) limiterKeys() int {
 	g.mu.Lock()

@@ -235,6 +235,11 @@ func New(d Deps) (*Server, error) {
 		s.conns.maxTotal = LiveConnCapacity()
 	}
 	s.signin = newSigninGuard(runtime.GOMAXPROCS(0), limiterCapacity)
+	// A pool always full is a password-guessing attack in progress (or a
+	// pool too small for the morning's sign-ins): the operator sees it here.
+	s.metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiendo_signin_hashes_in_progress",
+		Help: "Sign-in password hashes running now; at GOMAXPROCS further sign-ins get 429."},
+		func() float64 { return float64(s.signin.hashing()) }))
 	if s.proxies, err = parseProxySet(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}

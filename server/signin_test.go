@@ -351,7 +351,10 @@ func TestSigninHashPoolAnswersBusyAtOnce(t *testing.T) {
 			heldEnd[i] = time.Now()
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	// Wait until the holds have taken every slot (the operator's gauge),
+	// not a fixed sleep: on a loaded machine a hold can reach the pool
+	// after the first lone sign-in, which is then hashed, not refused.
+	waitHashing(t, ts, runtime.GOMAXPROCS(0))
 	var refusedEnd []time.Time
 	var refusedTook []time.Duration
 	held0 := time.Now()
@@ -385,6 +388,20 @@ func TestSigninHashPoolAnswersBusyAtOnce(t *testing.T) {
 			t.Errorf("busy refusal %d took %v while a held hash took over %v: it waited", i, took, hash)
 		}
 	}
+}
+
+// waitHashing polls /metrics until tiendo_signin_hashes_in_progress is n.
+func waitHashing(t *testing.T, ts *signinServer, n int) {
+	t.Helper()
+	want := fmt.Sprintf("tiendo_signin_hashes_in_progress %d\n", n)
+	var body string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, body = get(t, ts.url+"/metrics", ts.admin); strings.Contains(body, want) {
+			return
+		}
+	}
+	i := strings.Index(body, "tiendo_signin_hashes_in_progress ")
+	t.Fatalf("the hash pool never held %d sign-ins; /metrics says %.40q", n, body[max(i, 0):])
 }
 
 // M3(c): every cookie the server sets gets Secure with --secure-cookies,
