@@ -2,6 +2,7 @@ package kvstate
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -234,6 +235,62 @@ func TestOneTimeLinkIsUsedOnceAcrossNodes(t *testing.T) {
 			return n == 0
 		})
 	}
+}
+
+// The moment a link reaches a node's copy it is used there: the write
+// that sees it must find the revision it came with, to compare and swap on
+// (found none, its delete was unconditional, and a link used on two nodes
+// at once was used twice). A Shared in front of B's State notes what the
+// delete is made against.
+func TestOneTimeLinkUsedTheMomentItArrives(t *testing.T) {
+	bucket := unique("t_arrives")
+	a, b := openNode(t, bucket, 0, nil), openNode(t, bucket, 1, nil)
+	spy := &revisionSpy{st: b.st}
+	b.db.SetShared(spy)
+	pause := func() { time.Sleep(20 * time.Millisecond) }
+	b.st.afterApply.Store(&pause)
+	for round := range 40 {
+		code, err := a.db.NewOneTimeCode(local.OneTime{Session: local.Session{Role: tiendo.RoleScreen}, Expires: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		used := false
+		for deadline := time.Now().Add(2 * time.Second); !used && time.Now().Before(deadline); {
+			_, err := b.db.UseOneTimeCode(code)
+			used = err == nil
+		}
+		if !used {
+			t.Fatalf("round %d: the link never reached B", round)
+		}
+		spy.mu.Lock()
+		rev := spy.rev
+		spy.mu.Unlock()
+		if rev == 0 {
+			t.Fatalf("round %d: B deleted the link it had just been sent against no revision (unconditionally)", round)
+		}
+	}
+}
+
+// revisionSpy is a Shared that notes the revision a Once delete is made
+// against, as the write transaction asking sees it.
+type revisionSpy struct {
+	st  *State
+	mu  sync.Mutex
+	rev uint64
+}
+
+func (s *revisionSpy) Publish(changes []local.Change) error {
+	for _, c := range changes {
+		if c.Once {
+			s.st.mu.Lock()
+			rev := s.st.applied[c.Bucket+"."+hex.EncodeToString(c.Key)]
+			s.st.mu.Unlock()
+			s.mu.Lock()
+			s.rev = rev
+			s.mu.Unlock()
+		}
+	}
+	return s.st.Publish(changes)
 }
 
 func stations(ids ...string) []tiendo.Station {

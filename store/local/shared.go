@@ -122,8 +122,12 @@ func (db *DB) update(fn func(w *writeTx) error) error {
 }
 
 // ApplyShared writes changes that the shared place sent (made on any node)
-// to this node's copy, without publishing them again.
-func (db *DB) ApplyShared(changes []Change) error {
+// to this node's copy, without publishing them again. held, when not nil,
+// runs inside the write transaction once the changes are written and
+// before they commit: no other write (and so no Publish) runs then, and
+// every write after it sees the changes, so what held notes (the shared
+// place's revisions of the keys) is never behind what the copy holds.
+func (db *DB) ApplyShared(changes []Change, held func()) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, c := range changes {
 			b := tx.Bucket([]byte(c.Bucket))
@@ -139,6 +143,9 @@ func (db *DB) ApplyShared(changes []Change) error {
 			if err != nil {
 				return err
 			}
+		}
+		if held != nil {
+			held()
 		}
 		return nil
 	})
