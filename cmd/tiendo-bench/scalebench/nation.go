@@ -168,7 +168,8 @@ func measureSnapshots(ctx context.Context, sdb *store.DB, raw func(string) ([][]
 		stats.Rollup, service.Rollup, build.Rollup = append(stats.Rollup, d[0]), append(service.Rollup, d[1]), append(build.Rollup, d[2])
 		prov.Rollup, prov.Raw = append(prov.Rollup, dp[0]+dp[1]+dp[2]), append(prov.Raw, dpr[0]+dpr[1]+dpr[2])
 		if r == 0 {
-			prov.Equal, prov.Rows = sameSnapshot(provSnap, provRaw, false), len(provSnap.Stations)
+			prov.Differs = snapshotDiff(provSnap, provRaw, false)
+			prov.Equal, prov.Rows = prov.Differs == "", len(provSnap.Stations)
 		}
 		if r >= p.RawRuns {
 			continue
@@ -183,8 +184,9 @@ func measureSnapshots(ctx context.Context, sdb *store.DB, raw func(string) ([][]
 		today.Raw = append(today.Raw, dr[0]+dr[1]+dr[2])
 		stats.Raw, service.Raw = append(stats.Raw, dr[0]), append(service.Raw, dr[1])
 		if r == 0 {
-			units.Equal, units.Rows = sameSnapshot(fromUnits, fromRaw, true), len(fromUnits.Units)
-			today.Equal, today.Rows = sameSnapshot(fromStations, fromRaw, false), p.Stations
+			units.Differs, today.Differs = snapshotDiff(fromUnits, fromRaw, true), snapshotDiff(fromStations, fromRaw, false)
+			units.Equal, units.Rows = units.Differs == "", len(fromUnits.Units)
+			today.Equal, today.Rows = today.Differs == "", p.Stations
 			stats.Equal, stats.Rows = today.Equal, p.Stations
 			service.Equal, service.Rows = today.Equal, p.Stations
 		}
@@ -197,25 +199,43 @@ func measureSnapshots(ctx context.Context, sdb *store.DB, raw func(string) ([][]
 	return out, nil
 }
 
-// sameSnapshot compares a snapshot with the one built from raw answers:
+// snapshotDiff compares a snapshot with the one built from raw answers:
 // the totals, pace, units and districts, and (unless fromUnits, whose
 // path leaves each station's service figures out) the attention lists and
-// every station.
-func sameSnapshot(got, want *tiendo.Snapshot, fromUnits bool) bool {
+// every station. It names the first figure that differs, "" when none.
+// A unit snapshot lists its child units only (the nation's provinces,
+// not their 693 districts, which BuildSnapshot lists at every scope):
+// those are what it is compared on.
+func snapshotDiff(got, want *tiendo.Snapshot, fromUnits bool) string {
 	gt, wt := got.Totals, want.Totals
 	gu := append(append([]tiendo.UnitState(nil), got.Units...), got.Districts...)
 	wu := append(append([]tiendo.UnitState(nil), want.Units...), want.Districts...)
 	if fromUnits {
+		if len(got.Districts) > 0 {
+			return fmt.Sprintf("%d districts in a unit snapshot, which lists its child units only", len(got.Districts))
+		}
+		wu = append([]tiendo.UnitState(nil), want.Units...)
 		wt.IdleStaff, wt.StationsIdle, wt.StationsLate = 0, 0, 0
 		for i := range wu {
 			wu[i].IdleStaff, wu[i].StationsLate = 0, 0
 		}
 	}
-	if gt != wt || !reflect.DeepEqual(got.Pace, want.Pace) || !reflect.DeepEqual(gu, wu) {
-		return false
+	if gt != wt {
+		return fmt.Sprintf("totals: %+v, raw %+v", gt, wt)
+	}
+	if !reflect.DeepEqual(got.Pace, want.Pace) {
+		return fmt.Sprintf("pace: %+v, raw %+v", got.Pace, want.Pace)
+	}
+	if len(gu) != len(wu) {
+		return fmt.Sprintf("%d units, raw %d", len(gu), len(wu))
+	}
+	for i := range gu {
+		if !reflect.DeepEqual(gu[i], wu[i]) {
+			return fmt.Sprintf("unit %s: %+v, raw %+v", gu[i].ID, gu[i], wu[i])
+		}
 	}
 	if fromUnits {
-		return true
+		return ""
 	}
 	// The raw side does not compute the slowdown alert's hour of
 	// yesterday (rawStationStats), the one station figure left out.
@@ -223,5 +243,16 @@ func sameSnapshot(got, want *tiendo.Snapshot, fromUnits bool) bool {
 	for i := range gs {
 		gs[i].PerHourYesterday = 0
 	}
-	return reflect.DeepEqual(got.Attention, want.Attention) && reflect.DeepEqual(gs, ws)
+	if !reflect.DeepEqual(got.Attention, want.Attention) {
+		return fmt.Sprintf("attention: %+v, raw %+v", got.Attention, want.Attention)
+	}
+	if len(gs) != len(ws) {
+		return fmt.Sprintf("%d stations, raw %d", len(gs), len(ws))
+	}
+	for i := range gs {
+		if !reflect.DeepEqual(gs[i], ws[i]) {
+			return fmt.Sprintf("station %s: %+v, raw %+v", gs[i].ID, gs[i], ws[i])
+		}
+	}
+	return ""
 }

@@ -163,6 +163,7 @@ type Query struct {
 	Rollup, Raw  []time.Duration
 	Equal        bool
 	Rows         int
+	Differs      string // when not Equal and known: the first figure that differs
 	RollupDetail string
 	// Compare, when set, is the query this one replaces: Print gives the
 	// speed-up from it under this one's row.
@@ -454,6 +455,9 @@ func Print(out io.Writer, engine string, qs []*Query, runs int) (allPass bool) {
 		}
 		fmt.Fprintf(out, "%-52s %10s %10s %10s %10s %7.1f× %7.1f×  %-6s %s %s\n", q.Name, msf(r50), msf(r95), msf(w50), msf(w95), x50, x95,
 			fmt.Sprintf("%s/%d", eq, q.Rows), pm(ok1, "p95"), pm(ok2, "ratio"))
+		if !q.Equal && q.Differs != "" {
+			fmt.Fprintf(out, "%-52s %s\n", "  differs at", q.Differs)
+		}
 		if c := q.Compare; c != nil {
 			c50, c95 := pct(c.Rollup, .5), pct(c.Rollup, .95)
 			fmt.Fprintf(out, "%-52s %10s %10s %32s %7.1f× %7.1f×  (%s)\n", "  against the path it replaces", msf(c50), msf(c95), "",
