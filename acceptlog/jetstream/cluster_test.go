@@ -317,7 +317,7 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 		defer mu.Unlock()
 		return accepted[:len(accepted):len(accepted)]
 	}
-	reads, withBoth, incomplete, afterMove := 0, 0, 0, 0
+	reads, withBoth, incomplete, inDoubt, doubtStored, afterMove := 0, 0, 0, 0, 0, 0
 	moved := false
 	var cut *node
 	storedAtTakeover := -1 // stored events when the other node won the lease
@@ -342,12 +342,24 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 			incomplete++ // the lease is moving: figures lag, never double
 			continue
 		}
+		// The first InDoubt events are an insert that failed (on a loaded
+		// machine, one cut off by the lease's deadline) and may have
+		// landed: the read model leaves them out until a flush resolves
+		// them (figures partial, never double). Every other pending event
+		// must not be in ClickHouse.
+		doubt := int(min(p.InDoubt, int64(len(p.Events))))
+		if doubt > 0 {
+			inDoubt++
+		}
 		pending := map[string]bool{}
-		for _, e := range p.Events {
-			if found[e.Key()] {
-				t.Fatalf("read %d: %s counted twice: in ClickHouse and in the overlay", reads, e.Key())
-			}
+		for i, e := range p.Events {
 			pending[e.Key()] = true
+			if i < doubt && found[e.Key()] {
+				doubtStored++ // the case the read model leaves them out for
+			}
+			if i >= doubt && found[e.Key()] {
+				t.Fatalf("read %d: %s counted twice: in ClickHouse and in the overlay (overlay event %d of %d, %d in doubt)", reads, e.Key(), i, len(p.Events), p.InDoubt)
+			}
 		}
 		for _, e := range before {
 			if !found[e.Key()] && !pending[e.Key()] {
@@ -411,7 +423,7 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 	if rows != int64(len(want)) {
 		t.Fatalf("ClickHouse holds %d rows, want %d: each event once", rows, len(want))
 	}
-	t.Logf("%d reads (%d incomplete while a flush was unresolved), %d with events both stored and pending; %d events stored once", reads, incomplete, withBoth, len(want))
+	t.Logf("%d reads (%d incomplete while a flush was unresolved, %d with a failed insert in doubt, %d of its events found stored), %d with events both stored and pending; %d events stored once", reads, incomplete, inDoubt, doubtStored, withBoth, len(want))
 }
 
 // storedKeys is every completion's key in ClickHouse.
