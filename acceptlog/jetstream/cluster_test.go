@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"tiendo"
 	"tiendo/acceptlog"
@@ -125,6 +126,43 @@ func holders(ls []*jetstream.Lease) (held []int, terms []uint64) {
 		}
 	}
 	return held, terms
+}
+
+// Three nodes opening the log at once all open it, and leave the flush
+// state's bucket read from its stream's leader: nats.go's create turns
+// direct gets on, and the nodes that turned them off again did so while
+// another's create turned them on (the bucket ended with them on), or got
+// no answer from the servers for the whole timeout.
+func TestNodesOpeningAtOnceReadTheStateFromTheLeader(t *testing.T) {
+	r := newRig()
+	errs := make(chan error, 3)
+	for i := range 3 {
+		nc := connect(t, i)
+		go func() {
+			l, err := jetstream.Open(context.Background(), jetstream.Config{Conn: nc, Stream: r.stream, Subject: r.subject,
+				Bucket: r.bucket, Replicas: 3, Timeout: 5 * time.Second})
+			if err == nil {
+				_, _, err = l.SpoolStats()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("a node opening the log at the same time as two others: %v", err)
+		}
+	}
+	js, err := natsjs.New(connect(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(context.Background(), "KV_"+r.bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.CachedInfo().Config.AllowDirect {
+		t.Fatal("after three nodes opened the log, its flush state's bucket allows direct gets (reads from any replica)")
+	}
 }
 
 // Three nodes race for the lease: one holds it at a time; when the holder

@@ -231,22 +231,32 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if cfg.MaxBytes > 0 {
 		maxBytes = cfg.MaxBytes
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        cfg.Stream,
-		Description: "tiendo: accepted events, deduplicated by Nats-Msg-Id = station/id",
-		Subjects:    []string{cfg.Subject + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
-		MaxBytes:    maxBytes,
-		MaxMsgs:     -1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		Duplicates:  cfg.Duplicates,
+	var stream jetstream.Stream
+	err = retryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
+		var err error
+		stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        cfg.Stream,
+			Description: "tiendo: accepted events, deduplicated by Nats-Msg-Id = station/id",
+			Subjects:    []string{cfg.Subject + ".>"},
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardNew,
+			MaxBytes:    maxBytes,
+			MaxMsgs:     -1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    cfg.Replicas,
+			Duplicates:  cfg.Duplicates,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jetstream log: stream %s: %w", cfg.Stream, err)
 	}
-	kv, err := openBucket(ctx, js, cfg)
+	var kv jetstream.KeyValue
+	err = retryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
+		var err error
+		kv, err = openBucket(ctx, js, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -262,23 +272,57 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 // stream's leader only: a direct get may be answered by a replica that has
 // not applied the last write, and a stale cursor would show a flushed
 // event as pending next to ClickHouse's count of it.
+//
+// An existing bucket is opened, not created again: nats.go's create (and
+// create-or-update) writes a KV's stream config with direct gets on, so
+// every node that opened the log turned them on and then off again, two
+// changes through the stream's group (slow while a restarted server
+// catches up: opening timed out), and a node binding its handle in between
+// would read the state from any replica.
 func openBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.KeyValue, error) {
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1,
-		Description: "tiendo: the flusher's cursor and insert window per event stream",
-		Storage:     jetstream.FileStorage, Replicas: cfg.Replicas}); err != nil {
+	name := "KV_" + cfg.Bucket
+	s, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1,
+			Description: "tiendo: the flusher's cursor and insert window per event stream",
+			Storage:     jetstream.FileStorage, Replicas: cfg.Replicas})
+		if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+			return nil, fmt.Errorf("jetstream log: bucket %s: %w", cfg.Bucket, err)
+		}
+		s, err = js.Stream(ctx, name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("jetstream log: bucket %s: %w", cfg.Bucket, err)
 	}
-	s, err := js.Stream(ctx, "KV_"+cfg.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	if sc := s.CachedInfo().Config; sc.AllowDirect {
-		sc.AllowDirect = false
+	if sc := s.CachedInfo().Config; sc.AllowDirect || sc.Replicas != cfg.Replicas {
+		sc.AllowDirect, sc.Replicas = false, cfg.Replicas
 		if _, err := js.UpdateStream(ctx, sc); err != nil {
 			return nil, fmt.Errorf("jetstream log: bucket %s: leader reads: %w", cfg.Bucket, err)
 		}
 	}
 	return js.KeyValue(ctx, cfg.Bucket)
+}
+
+// retryUnanswered runs f, an idempotent request to the servers, again
+// while it gets no answer. The servers leave some of several concurrent
+// creates or updates of one stream unanswered (three nodes opening the log
+// at once: one of them waited its whole timeout, the stream made), and a
+// server just restarted may not answer its group's requests for a while.
+// A try waits 1 s, then twice as long each time up to timeout; all of them
+// together at most three timeouts.
+func retryUnanswered(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
+	deadline := time.Now().Add(3 * timeout)
+	try := min(time.Second, timeout)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, min(try, time.Until(deadline)))
+		err := f(tctx)
+		cancel()
+		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
+		if err == nil || !unanswered || ctx.Err() != nil || time.Until(deadline) <= 0 {
+			return err
+		}
+		try = min(2*try, timeout)
+	}
 }
 
 // Close releases nothing of the connection (the caller's); it waits for no
