@@ -232,7 +232,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		maxBytes = cfg.MaxBytes
 	}
 	var stream jetstream.Stream
-	err = retryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
+	err = RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
 		var err error
 		stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:        cfg.Stream,
@@ -252,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("jetstream log: stream %s: %w", cfg.Stream, err)
 	}
 	var kv jetstream.KeyValue
-	err = retryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
+	err = RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
 		var err error
 		kv, err = openBucket(ctx, js, cfg)
 		return err
@@ -303,14 +303,15 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstr
 	return js.KeyValue(ctx, cfg.Bucket)
 }
 
-// retryUnanswered runs f, an idempotent request to the servers, again
-// while it gets no answer. The servers leave some of several concurrent
+// RetryUnanswered runs f, an idempotent request to the servers, again
+// while it gets no answer (every node's opening of a shared stream or
+// bucket goes through it). The servers leave some of several concurrent
 // creates or updates of one stream unanswered (three nodes opening the log
 // at once: one of them waited its whole timeout, the stream made), and a
 // server just restarted may not answer its group's requests for a while.
 // A try waits 1 s, then twice as long each time up to timeout; all of them
 // together at most three timeouts.
-func retryUnanswered(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
+func RetryUnanswered(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
 	deadline := time.Now().Add(3 * timeout)
 	try := min(time.Second, timeout)
 	for {
