@@ -226,16 +226,8 @@ func snapshotDiff(got, want *tiendo.Snapshot, fromUnits bool) string {
 	if !reflect.DeepEqual(got.Pace, want.Pace) {
 		return fmt.Sprintf("pace: %+v, raw %+v", got.Pace, want.Pace)
 	}
-	if len(gu) != len(wu) {
-		return fmt.Sprintf("%d units, raw %d", len(gu), len(wu))
-	}
-	for i := range gu {
-		if !reflect.DeepEqual(gu[i], wu[i]) {
-			return fmt.Sprintf("unit %s: %+v, raw %+v", gu[i].ID, gu[i], wu[i])
-		}
-	}
-	if fromUnits {
-		return ""
+	if d := firstDiff("unit", gu, wu, func(u tiendo.UnitState) string { return u.ID }); d != "" || fromUnits {
+		return d
 	}
 	// The raw side does not compute the slowdown alert's hour of
 	// yesterday (rawStationStats), the one station figure left out.
@@ -246,12 +238,18 @@ func snapshotDiff(got, want *tiendo.Snapshot, fromUnits bool) string {
 	if !reflect.DeepEqual(got.Attention, want.Attention) {
 		return fmt.Sprintf("attention: %+v, raw %+v", got.Attention, want.Attention)
 	}
-	if len(gs) != len(ws) {
-		return fmt.Sprintf("%d stations, raw %d", len(gs), len(ws))
+	return firstDiff("station", gs, ws, func(s tiendo.StationState) string { return s.ID })
+}
+
+// firstDiff names the first row of got that differs from want's, or their
+// lengths when they differ; "" when they are equal.
+func firstDiff[T any](what string, got, want []T, id func(T) string) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d %ss, raw %d", len(got), what, len(want))
 	}
-	for i := range gs {
-		if !reflect.DeepEqual(gs[i], ws[i]) {
-			return fmt.Sprintf("station %s: %+v, raw %+v", gs[i].ID, gs[i], ws[i])
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			return fmt.Sprintf("%s %s: %+v, raw %+v", what, id(got[i]), got[i], want[i])
 		}
 	}
 	return ""
