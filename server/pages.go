@@ -86,8 +86,8 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 		}
 	} else if forceDark {
 		theme = "dark"
-	} else {
-		theme = c.Cookies(themeCookie)
+	} else if theme = c.Cookies(themeCookie); theme != "light" && theme != "dark" {
+		theme = static.ThemeAt(s.Now().In(s.Registry().Campaign.Location()))
 	}
 	camp := s.Registry().Campaign
 	name := camp.Name

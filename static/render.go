@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"tiendo"
 	"tiendo/dashboards"
@@ -162,6 +163,17 @@ type view struct {
 	ThemeURL string
 	// TilesJSON is Tiles for <body data-tiles>, read by the page's module.
 	TilesJSON string
+}
+
+// ThemeAt is the theme of a page whose viewer chose none, by the hour where
+// the campaign is: dark from 18:00 to 06:00 (a station chief checking the
+// queue at 1 a.m. on a phone, a leader in the evening), light by day. A
+// choice (the toggle, ?theme=) is kept in a cookie and wins.
+func ThemeAt(local time.Time) string {
+	if h := local.Hour(); h >= 18 || h < 6 {
+		return "dark"
+	}
+	return "light"
 }
 
 // Render writes the HTML shell of p. It loads only our own hashed assets:

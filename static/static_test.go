@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestCatalogHashesAndRewritesImports(t *testing.T) {
@@ -135,5 +136,14 @@ func TestRenderNotFoundAndReport(t *testing.T) {
 	s := buf.String()
 	if !strings.Contains(s, `href="/report?lang=en&amp;station=LS-BS-VULE"`) || strings.Contains(s, "echarts") {
 		t.Errorf("report page:\n%s", s)
+	}
+}
+
+func TestThemeAt(t *testing.T) {
+	zone := time.FixedZone("ICT", 7*3600)
+	for h, want := range map[int]string{0: "dark", 1: "dark", 5: "dark", 6: "light", 12: "light", 17: "light", 18: "dark", 23: "dark"} {
+		if got := ThemeAt(time.Date(2021, 3, 20, h, 30, 0, 0, zone)); got != want {
+			t.Errorf("%02d:30: %s, want %s", h, got, want)
+		}
 	}
 }
