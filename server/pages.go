@@ -79,6 +79,7 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 	if lang != "en" {
 		lang = "vi"
 	}
+	camp := s.Registry().Campaign
 	theme := c.Query("theme")
 	if theme == "light" || theme == "dark" {
 		if !forceDark {
@@ -87,9 +88,8 @@ func (s *Server) pageBase(c *fiber.Ctx, kind static.Kind, forceDark bool) static
 	} else if forceDark {
 		theme = "dark"
 	} else if theme = c.Cookies(themeCookie); theme != "light" && theme != "dark" {
-		theme = static.ThemeAt(s.Now().In(s.Registry().Campaign.Location()))
+		theme = static.ThemeAt(s.Now().In(camp.Location()))
 	}
-	camp := s.Registry().Campaign
 	name := camp.Name
 	if lang == "en" && camp.NameEN != "" {
 		name = camp.NameEN

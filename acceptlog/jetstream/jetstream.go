@@ -231,10 +231,8 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if cfg.MaxBytes > 0 {
 		maxBytes = cfg.MaxBytes
 	}
-	var stream jetstream.Stream
-	err = RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
-		var err error
-		stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) (jetstream.Stream, error) {
+		return js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:        cfg.Stream,
 			Description: "tiendo: accepted events, deduplicated by Nats-Msg-Id = station/id",
 			Subjects:    []string{cfg.Subject + ".>"},
@@ -246,16 +244,12 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 			Replicas:    cfg.Replicas,
 			Duplicates:  cfg.Duplicates,
 		})
-		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jetstream log: stream %s: %w", cfg.Stream, err)
 	}
-	var kv jetstream.KeyValue
-	err = RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
-		var err error
-		kv, err = openBucket(ctx, js, cfg)
-		return err
+	kv, err := RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return openBucket(ctx, js, cfg)
 	})
 	if err != nil {
 		return nil, err
@@ -311,16 +305,16 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstr
 // server just restarted may not answer its group's requests for a while.
 // A try waits 1 s, then twice as long each time up to timeout; all of them
 // together at most three timeouts.
-func RetryUnanswered(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
+func RetryUnanswered[T any](ctx context.Context, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
 	deadline := time.Now().Add(3 * timeout)
 	try := min(time.Second, timeout)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, min(try, time.Until(deadline)))
-		err := f(tctx)
+		v, err := f(tctx)
 		cancel()
 		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 		if err == nil || !unanswered || ctx.Err() != nil || time.Until(deadline) <= 0 {
-			return err
+			return v, err
 		}
 		try = min(2*try, timeout)
 	}

@@ -108,13 +108,10 @@ func OpenLease(ctx context.Context, cfg LeaseConfig) (*Lease, error) {
 	if err != nil {
 		return nil, err
 	}
-	var kv jetstream.KeyValue
-	err = RetryUnanswered(ctx, 10*time.Second, func(ctx context.Context) error {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1, TTL: cfg.TTL,
+	kv, err := RetryUnanswered(ctx, 10*time.Second, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1, TTL: cfg.TTL,
 			Description: "tiendo: leases (the one flusher); a key expires TTL after its last renewal",
 			Storage:     jetstream.FileStorage, Replicas: cfg.Replicas})
-		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease: bucket %s: %w", cfg.Bucket, err)

@@ -97,13 +97,10 @@ func Open(ctx context.Context, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	var kv jetstream.KeyValue
-	err = logjs.RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) error {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1,
+	kv, err := logjs.RetryUnanswered(ctx, cfg.Timeout, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket, History: 1,
 			Description: "tiendo: the control-plane state every node shares (registry, tokens, users, sessions, links, notes)",
 			Storage:     jetstream.FileStorage, Replicas: cfg.Replicas})
-		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kvstate: bucket %s: %w", cfg.Bucket, err)
