@@ -35,19 +35,7 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 		s := &stats[j]
 		switch e.Type {
 		case TypeCompletion:
-			s.Completed += int64(e.Count)
-			s.Retries += int64(e.FingerprintRetries)
-			// Bucketed as the store buckets them: by the hour and minute the event falls in.
-			h := hourStart(e.TS)
-			if !h.Before(q.DayStart) && !h.After(q.Now) {
-				s.CompletedToday += int64(e.Count)
-			}
-			if !q.RecentFrom.IsZero() && !h.Before(q.RecentFrom) && h.Before(q.DayStart) {
-				s.RecentRecords += int64(e.Count)
-			}
-			if m := minuteStart(e.TS); !m.Before(LastHourFrom(q.Now)) && !m.After(q.Now) {
-				s.LastHour += int64(e.Count)
-			}
+			completionSums{&s.Completed, &s.Retries, &s.CompletedToday, &s.RecentRecords, &s.LastHour}.add(e, q.DayStart, q.Now, q.RecentFrom)
 			if m := minuteStart(e.TS); !m.Before(yesterdayFrom) && !m.After(yesterdayTo) {
 				s.LastHourYesterday += int64(e.Count)
 			}
@@ -63,6 +51,116 @@ func AddPending(stats []StationStats, pending []Event, q StatsQuery) []StationSt
 	}
 	sort.Slice(stats, func(a, b int) bool { return stats[a].Station < stats[b].Station })
 	return stats
+}
+
+// completionSums are the stored completion figures that a pending
+// completion adds to, a station's (StationStats) or a unit's (UnitStats).
+type completionSums struct{ completed, retries, today, recent, lastHour *int64 }
+
+// add counts completion e in the time windows it falls in, bucketed as the
+// store buckets them, by the hour and the minute of its time: today (from
+// dayStart to now), the recent pace's days (from recentFrom, when set, to
+// dayStart) and the last hour (LastHourFrom to now).
+func (c completionSums) add(e *Event, dayStart, now, recentFrom time.Time) {
+	n := int64(e.Count)
+	*c.completed += n
+	*c.retries += int64(e.FingerprintRetries)
+	if h := hourStart(e.TS); !h.Before(dayStart) && !h.After(now) {
+		*c.today += n
+	} else if !recentFrom.IsZero() && !h.Before(recentFrom) && h.Before(dayStart) {
+		*c.recent += n
+	}
+	if m := minuteStart(e.TS); !m.Before(LastHourFrom(now)) && !m.After(now) {
+		*c.lastHour += n
+	}
+}
+
+// AddPendingUnits adds the events not yet in ClickHouse to figures summed
+// per unit (UnitStats' answer to q), as AddPending adds them to a
+// station's: a completion to its station's unit, in the same windows. A
+// heartbeat replaces its station's stored state when it is newer, which
+// only a station the figures hold one by one can show (f.Apart: the
+// query's Apart, the stations with heartbeats pending when it read; their
+// fresh states are in f.Live). A pending heartbeat of a station summed into
+// a group is left out, its group keeping the stored state: that happens only
+// when the figures are older than the events (cached while ClickHouse is
+// away), and it counts the station once rather than twice. f is not
+// changed: its slices may be a cache's.
+func AddPendingUnits(f UnitFigures, pending []Event, q UnitStatsQuery) UnitFigures {
+	if len(pending) == 0 {
+		return f
+	}
+	unitOf := map[string]string{}
+	for unit, ids := range q.Units {
+		for _, id := range ids {
+			unitOf[id] = unit
+		}
+	}
+	apart := make(map[string]bool, len(f.Apart))
+	for _, id := range f.Apart {
+		apart[id] = true
+	}
+	out := UnitFigures{Groups: f.Groups, Apart: f.Apart,
+		Units: append([]UnitStats(nil), f.Units...), Live: append([]StationStats(nil), f.Live...)}
+	units := make(map[string]int, len(out.Units))
+	for i := range out.Units {
+		units[out.Units[i].Unit] = i
+	}
+	live := make(map[string]int, len(out.Live))
+	for i := range out.Live {
+		live[out.Live[i].Station] = i
+	}
+	for i := range pending {
+		e := &pending[i]
+		unit, ok := unitOf[e.Station]
+		if !ok {
+			continue // not in the scope
+		}
+		switch e.Type {
+		case TypeCompletion:
+			j, ok := units[unit]
+			if !ok {
+				out.Units = append(out.Units, UnitStats{Unit: unit})
+				j = len(out.Units) - 1
+				units[unit] = j
+			}
+			u := &out.Units[j]
+			completionSums{&u.Completed, &u.Retries, &u.CompletedToday, &u.RecentRecords, &u.LastHour}.add(e, q.DayStart, q.Now, q.RecentFrom)
+		case TypeHeartbeat:
+			if !apart[e.Station] {
+				continue
+			}
+			j, ok := live[e.Station]
+			if !ok {
+				out.Live = append(out.Live, StationStats{Station: e.Station})
+				j = len(out.Live) - 1
+				live[e.Station] = j
+			}
+			s := &out.Live[j]
+			if !s.HasHeartbeat || !e.TS.Before(s.LastSeen) {
+				s.HasHeartbeat, s.LastSeen = true, e.TS.UTC()
+				s.Status, s.Queue, s.Staff = e.Status, e.Queue, e.Staff
+			}
+		}
+	}
+	sort.Slice(out.Units, func(a, b int) bool { return out.Units[a].Unit < out.Units[b].Unit })
+	sort.Slice(out.Live, func(a, b int) bool { return out.Live[a].Station < out.Live[b].Station })
+	return out
+}
+
+// HeartbeatStations are the stations with a heartbeat among events, sorted:
+// a UnitStatsQuery's Apart for the events pending at its read.
+func HeartbeatStations(events []Event) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := range events {
+		if e := &events[i]; e.Type == TypeHeartbeat && !seen[e.Station] {
+			seen[e.Station] = true
+			out = append(out, e.Station)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // LastHourFrom is where "the last 60 minutes" up to now start, at the

@@ -107,3 +107,49 @@ func TestAddPendingService(t *testing.T) {
 		t.Errorf("B served %+v", b)
 	}
 }
+
+// Figures summed per unit take a pending heartbeat only for a station they
+// hold apart: one summed into a group keeps its stored state there (figures
+// cached before the heartbeat came), rather than counting in both. The
+// figures passed in are not changed (they may be a cache's).
+func TestAddPendingUnitsReplacesOnlyStationsApart(t *testing.T) {
+	ict := time.FixedZone("ICT", 7*3600)
+	now := time.Date(2021, 3, 20, 22, 0, 0, 0, ict)
+	q := UnitStatsQuery{Units: map[string][]string{"P1": {"A", "B"}, "P2": {"C"}}, DayStart: time.Date(2021, 3, 20, 4, 0, 0, 0, ict),
+		Now: now, LiveFrom: FreshFrom(now)}
+	stored := UnitFigures{
+		Units:  []UnitStats{{Unit: "P1", Completed: 10, CompletedToday: 4}},
+		Groups: []LiveGroup{{Unit: "P1", Status: StatusOpen, Stations: 1, Queue: 5, Staff: 2}}, // B
+		Live:   []StationStats{{Station: "A", HasHeartbeat: true, LastSeen: now.Add(-5 * time.Minute), Status: StatusOpen, Queue: 3, Staff: 1}},
+		Apart:  []string{"A", "C"},
+	}
+	pending := []Event{
+		{Type: TypeHeartbeat, Station: "A", TS: now.Add(-time.Minute), Queue: 9, Staff: 4, Status: StatusPaused},   // newer: replaces
+		{Type: TypeHeartbeat, Station: "A", TS: now.Add(-30 * time.Minute), Queue: 99, Status: StatusOpen},         // older: ignored
+		{Type: TypeHeartbeat, Station: "B", TS: now.Add(-time.Minute), Queue: 50, Staff: 1, Status: StatusOpen},    // in a group: ignored
+		{Type: TypeHeartbeat, Station: "C", TS: now.Add(-2 * time.Minute), Queue: 7, Staff: 2, Status: StatusOpen}, // apart, not stored
+		{Type: TypeHeartbeat, Station: "X", TS: now.Add(-time.Minute), Queue: 1, Status: StatusOpen},               // not in the scope
+		{Type: TypeCompletion, Station: "C", TS: now.Add(-10 * time.Minute), Count: 3, FingerprintRetries: 1},
+		{Type: TypeCompletion, Station: "B", TS: now.Add(-20 * time.Hour), Count: 5}, // yesterday's working day
+	}
+	got := AddPendingUnits(stored, pending, q)
+	if len(got.Live) != 2 || got.Live[0].Station != "A" || got.Live[1].Station != "C" {
+		t.Fatalf("live = %+v; want A and C", got.Live)
+	}
+	if a := got.Live[0]; a.Queue != 9 || a.Staff != 4 || a.Status != StatusPaused {
+		t.Errorf("A = %+v; want its newest pending heartbeat", a)
+	}
+	if c := got.Live[1]; c.Queue != 7 || !c.HasHeartbeat {
+		t.Errorf("C = %+v; want its pending heartbeat", c)
+	}
+	if len(got.Groups) != 1 || got.Groups[0].Queue != 5 {
+		t.Errorf("groups = %+v; want B's stored state", got.Groups)
+	}
+	want := []UnitStats{{Unit: "P1", Completed: 15, CompletedToday: 4}, {Unit: "P2", Completed: 3, Retries: 1, CompletedToday: 3, LastHour: 3}}
+	if len(got.Units) != 2 || got.Units[0] != want[0] || got.Units[1] != want[1] {
+		t.Errorf("units = %+v; want %+v", got.Units, want)
+	}
+	if stored.Live[0].Queue != 3 || len(stored.Live) != 1 || stored.Units[0].Completed != 10 {
+		t.Errorf("the figures passed in changed: %+v", stored)
+	}
+}

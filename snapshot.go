@@ -25,8 +25,11 @@ type Snapshot struct {
 	// Units are the units right under a scope above province level (the
 	// provinces of the nation), most urgent first (RankUnits); a scope at
 	// province level lists its districts in Districts, in file order.
-	Units     []UnitState `json:"units,omitempty"`
-	Attention Attention   `json:"attention"`
+	Units []UnitState `json:"units,omitempty"`
+	// Attention is null above province level: the nation's snapshot is
+	// summed per unit (BuildUnitSnapshot) and judges no station's service;
+	// its pages list the provinces' alerts instead.
+	Attention *Attention `json:"attention"`
 	// Moves are the staff moves suggested now: of every district in the
 	// scope, or, for a station, those that send to or from it.
 	Moves []StaffMove `json:"moves"`
@@ -209,7 +212,7 @@ func (s *Snapshot) ForScreen() *Snapshot {
 // Sent is the snapshot as the API and the live stream send it: for a
 // command-room screen ForScreen's; above province level without the
 // stations' own records (some ten thousand of them for the nation; the
-// units and the attention lists carry what its pages show). The read model
+// units carry what its pages show). The read model
 // and the alerts keep the whole snapshot.
 // ListsStations reports whether pages get the scope's stations one by one
 // (Registry.ListsStations): at province level and below.
@@ -347,7 +350,8 @@ func BuildSnapshot(reg *Registry, scope Scope, stats []StationStats, profile Hou
 		}
 		snap.Districts = districts
 	}
-	snap.Attention = attentionOf(snap.Stations)
+	att := attentionOf(snap.Stations)
+	snap.Attention = &att
 	return snap
 }
 

@@ -34,6 +34,11 @@ type UnitStatsQuery struct {
 	// Lists are the stations whose queue is a home-visit list, not people
 	// waiting (splitQueue): a store summing queues per unit sums the two apart.
 	Lists []string
+	// Apart are stations whose fresh state comes back one by one (in
+	// UnitFigures.Live) even where their unit's are summed: those with
+	// heartbeats not yet in the store, which AddPendingUnits lays over
+	// their stored state as AddPending does over a station's.
+	Apart []string
 }
 
 // UnitStats are the stored completion figures of one unit's stations,
@@ -56,6 +61,8 @@ type UnitFigures struct {
 	Units  []UnitStats
 	Groups []LiveGroup
 	Live   []StationStats
+	// Apart is the query's Apart: stations in Live, never in Groups.
+	Apart []string
 }
 
 // LiveGroup sums the fresh stations of one unit whose newest heartbeat
@@ -210,7 +217,6 @@ func BuildUnitSnapshot(reg *Registry, scope Scope, f UnitFigures, profile HourPr
 	snap.Stations = []StationState{}
 	snap.unlisted = !reg.ListsStations(scope)
 	finishSnapshot(reg, snap, units, unitRecent, retries, recent, profile, now)
-	snap.Attention = Attention{Waits: []StationBrief{}, Idle: []StationBrief{}, Late: []StationBrief{}}
 	return snap
 }
 

@@ -21,9 +21,10 @@ import (
 	"tiendo"
 )
 
-// Snapshots are where the engine reads its figures (readmodel.Model).
+// Snapshots are where the engine reads its figures (readmodel.Model): from
+// each station's, as its conditions judge stations one by one.
 type Snapshots interface {
-	Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error)
+	StationSnapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error)
 }
 
 // Store keeps alerts across restarts (store/local.DB).
@@ -220,7 +221,7 @@ func (e *Engine) Round(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
 	defer cancel()
 	// Read without e.mu: the snapshot asks Of for its alerts.
-	snap, err := e.cfg.Figures.Snapshot(ctx, tiendo.ProvinceScope)
+	snap, err := e.cfg.Figures.StationSnapshot(ctx, tiendo.ProvinceScope)
 	if err != nil {
 		e.roundFails.Inc()
 		return fmt.Errorf("province snapshot: %w", err)

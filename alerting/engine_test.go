@@ -58,7 +58,7 @@ func newProvince(reg *tiendo.Registry, now time.Time) *province {
 		"S1": {Station: "S1", Completed: 1000}, "S2": {Station: "S2", Completed: 1000}}}
 }
 
-func (p *province) Snapshot(_ context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
+func (p *province) StationSnapshot(_ context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reads++

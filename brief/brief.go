@@ -28,8 +28,9 @@ const PastHour = 1
 
 // Figures are where the brief's figures come from (readmodel.Model).
 type Figures interface {
-	// Snapshot is the live snapshot of scope.
-	Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error)
+	// StationSnapshot is the live snapshot of scope from each station's
+	// figures (the brief sums the stations' nights, also for the nation).
+	StationSnapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error)
 	// SnapshotAt is the snapshot of scope as it stood at instant at.
 	SnapshotAt(ctx context.Context, scope tiendo.Scope, at time.Time) (*tiendo.Snapshot, error)
 	// StationWindows counts each station's records in windows of time.
@@ -145,7 +146,7 @@ func Build(ctx context.Context, f Figures, reg *tiendo.Registry, r Request) (*Br
 	var snap *tiendo.Snapshot
 	live := false
 	if day == today {
-		s, err := f.Snapshot(ctx, r.Scope)
+		s, err := f.StationSnapshot(ctx, r.Scope)
 		if err != nil {
 			return nil, err
 		}

@@ -58,8 +58,8 @@ func openDB(t *testing.T, prefix string) *store.DB {
 // nothing waits. The reference snapshots read through it.
 type storedOnly struct{}
 
-func (storedOnly) Read(query func()) readmodel.Pending {
-	query()
+func (storedOnly) Read(query func([]tiendo.Event)) readmodel.Pending {
+	query(nil)
 	return readmodel.Pending{Complete: true}
 }
 

@@ -50,7 +50,8 @@ func queueStations(v *view) []tiendo.StationState {
 		return st
 	}
 	reserved := map[string]bool{}
-	for _, b := range v.snap.Attention.Idle[:min(len(v.snap.Attention.Idle), reserve)] {
+	idle := v.attention().Idle
+	for _, b := range idle[:min(len(idle), reserve)] {
 		reserved[b.ID] = true
 	}
 	var sel []tiendo.StationState
@@ -147,7 +148,7 @@ func buildQueue(v *view) (json.RawMessage, error) {
 	tot := v.snap.Totals
 	sub := fmt.Sprintf(tx.queueSubNo, v.fmtInt(int64(tot.Queue)),
 		v.fmtInt(int64(tot.StationsIdle)), v.fmtInt(int64(tot.IdleStaff)))
-	if waits := v.snap.Attention.Waits; len(waits) > 0 && waits[0].WaitMinutes != nil {
+	if waits := v.attention().Waits; len(waits) > 0 && waits[0].WaitMinutes != nil {
 		longest := waits[0].Name
 		if longest == "" {
 			longest = waits[0].ID
@@ -281,4 +282,13 @@ func (v *view) queueTip(s tiendo.StationState) []string {
 		lines = append(lines, fmt.Sprintf(tx.idleNote, v.fmtInt(int64(s.IdleStaff))))
 	}
 	return lines
+}
+
+// attention is the snapshot's attention lists; none for a snapshot without
+// them (above province level, where no queue chart is drawn).
+func (v *view) attention() tiendo.Attention {
+	if v.snap.Attention == nil {
+		return tiendo.Attention{}
+	}
+	return *v.snap.Attention
 }

@@ -63,7 +63,7 @@ func (m *Model) SnapshotAt(ctx context.Context, scope tiendo.Scope, at time.Time
 func (m *Model) profileOfDay(ctx context.Context, c *tiendo.Campaign, day tiendo.Day) (tiendo.HourProfile, error) {
 	q := tiendo.SeriesQuery{From: c.StartTime(), To: c.DayStart(day)}
 	var hours []tiendo.HourCount
-	if _, err := m.withPending(ctx, fmt.Sprintf("profile|%s", day), func(ctx context.Context) (any, error) {
+	if _, err := m.withPending(ctx, fmt.Sprintf("profile|%s", day), func(ctx context.Context, _ []tiendo.Event) (any, error) {
 		return m.src.Store.HourlyCompletions(ctx, q)
 	}, func(stored any, pending []tiendo.Event) {
 		hours = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
@@ -89,7 +89,7 @@ func (m *Model) StationWindows(ctx context.Context, scope tiendo.Scope, windows 
 		key = append(key, fmt.Sprintf("%d-%d", w.From.Unix(), w.To.Unix()))
 	}
 	var counted []tiendo.StationWindows
-	storage, err := m.withPending(ctx, strings.Join(key, "|"), func(ctx context.Context) (any, error) {
+	storage, err := m.withPending(ctx, strings.Join(key, "|"), func(ctx context.Context, _ []tiendo.Event) (any, error) {
 		return m.src.Store.StationWindows(ctx, q)
 	}, func(stored any, pending []tiendo.Event) {
 		counted = AddPendingWindows(stored.([]tiendo.StationWindows), pending, q)

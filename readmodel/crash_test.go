@@ -32,6 +32,23 @@ func (s *killedBeforeAck) AckSpool(first, last uint64) error {
 	return s.DB.AckSpool(first, last)
 }
 
+// openStoreAndSpool opens database name on the test engine, knowing
+// stations, and a spool in a temporary directory, closed at the test's end.
+func openStoreAndSpool(t *testing.T, name string, stations []tiendo.Station) (*store.DB, *local.DB) {
+	t.Helper()
+	db, err := store.Open(context.Background(), testEngine(t), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetStations(stations)
+	spool, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = spool.Close() })
+	return db, spool
+}
+
 // After a kill -9 between an insert and its ack, the spool's head is in
 // ClickHouse and in the spool. The next process's figures count each
 // event once: until its flusher has checked that head against the store,
@@ -43,16 +60,7 @@ func (s *killedBeforeAck) AckSpool(first, last uint64) error {
 func TestRestartAfterAKillCountsTheSpoolsHeadOnce(t *testing.T) {
 	ctx := context.Background()
 	c, stations := langson2021.Campaign(), langson2021.Stations()
-	db, err := store.Open(ctx, testEngine(t), "crash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetStations(stations)
-	spool, err := local.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spool.Close()
+	db, spool := openStoreAndSpool(t, "crash", stations)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	at := c.DayStart(c.Start + 3).Add(10 * time.Hour)
 	var first, later []tiendo.Event

@@ -37,11 +37,11 @@ func (l *EventLog) Len() int {
 // Read is the Overlay's: every event. Its count of waiting events is those
 // added since the previous read, as a server's spool flushed about once a
 // round would show.
-func (l *EventLog) Read(query func()) Pending {
-	query()
+func (l *EventLog) Read(query func(pending []tiendo.Event)) Pending {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	p := Pending{Events: l.events, Count: int64(l.fresh), Complete: true}
+	l.mu.Unlock()
+	query(p.Events)
 	return p
 }
 

@@ -50,11 +50,75 @@ func New(src Sources) *Model { return &Model{src: src} }
 // into cached figures ("down") instead of a stuck round.
 const queryTimeout = 10 * time.Second
 
-// Snapshot builds the snapshot of scope now: ClickHouse's figures plus the
-// events still in the overlay. It returns ENotFound for an unknown district
+// Snapshot builds the snapshot of scope now, as pages, screens and the API
+// get it: ClickHouse's figures plus the events still in the overlay. Above
+// province level (the nation), where pages show the units and not the
+// stations, it is summed per unit from the store's rollups when the store
+// keeps them (tiendo.UnitStatsReader): a few rows a province instead of
+// every station's, by the same rules (tiendo.BuildUnitSnapshot), without
+// the figures of each station's service (attention lists, idle officers,
+// late stations, moves). It returns ENotFound for an unknown unit, district
 // or station, and EUnavailable only when ClickHouse fails and no earlier
 // figures of the scope are cached.
 func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
+	reg := m.src.Registry()
+	if _, err := scopeStations(reg, scope); err != nil {
+		return nil, err
+	}
+	if !m.byUnits(reg, scope) {
+		return m.StationSnapshot(ctx, scope)
+	}
+	snap, err := m.unitSnapshot(ctx, reg, scope, m.src.Store.(tiendo.UnitStatsReader))
+	if err != nil {
+		return nil, err
+	}
+	m.hours.note(reg.Campaign, snap)
+	return snap, nil
+}
+
+// byUnits reports whether Snapshot sums scope per unit.
+func (m *Model) byUnits(reg *tiendo.Registry, scope tiendo.Scope) bool {
+	_, ok := m.src.Store.(tiendo.UnitStatsReader)
+	return ok && !reg.ListsStations(scope)
+}
+
+// unitSnapshot is Snapshot above province level: the units' stored sums
+// read with the stations of pending heartbeats apart, so that those
+// heartbeats replace their stations' stored states and the pending
+// completions add to their units (tiendo.AddPendingUnits), each event
+// counted once as on the per-station path.
+func (m *Model) unitSnapshot(ctx context.Context, reg *tiendo.Registry, scope tiendo.Scope, units tiendo.UnitStatsReader) (*tiendo.Snapshot, error) {
+	now := m.src.Now()
+	c := reg.Campaign
+	q := reg.UnitStatsQueryAt(scope, now)
+	var figures tiendo.UnitFigures
+	storage, err := m.withPending(ctx, "units|"+scope.String(), func(ctx context.Context, pending []tiendo.Event) (any, error) {
+		q := q
+		q.Apart = tiendo.HeartbeatStations(pending)
+		return units.UnitStats(ctx, q)
+	}, func(stored any, pending []tiendo.Event) {
+		figures = tiendo.AddPendingUnits(stored.(tiendo.UnitFigures), pending, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	profile, err := m.hourProfile(ctx, c, c.WorkingDay(now))
+	if err != nil {
+		return nil, err
+	}
+	snap := tiendo.BuildUnitSnapshot(reg, scope, figures, profile, now)
+	snap.Storage = storage
+	snap.Moves = []tiendo.StaffMove{} // moves are a district's (planMoves)
+	if m.src.Alerts != nil {
+		snap.SetAlerts(reg, m.src.Alerts(scope))
+	}
+	return snap, nil
+}
+
+// StationSnapshot builds the snapshot of scope now from every station's
+// figures, at any level: what judges each station (the alerts, the daily
+// brief's nights) reads; below the nation it is Snapshot.
+func (m *Model) StationSnapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snapshot, error) {
 	reg := m.src.Registry()
 	stations, err := scopeStations(reg, scope)
 	if err != nil {
@@ -74,7 +138,7 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 	}
 	var stats []tiendo.StationStats
 	var served map[string]tiendo.Served
-	storage, err := m.withPending(ctx, "stats|"+scope.String(), func(ctx context.Context) (any, error) {
+	storage, err := m.withPending(ctx, "stats|"+scope.String(), func(ctx context.Context, _ []tiendo.Event) (any, error) {
 		var f figures
 		var err error
 		if f.stats, err = m.src.Store.StationStats(ctx, q); err != nil {
@@ -107,7 +171,10 @@ func (m *Model) Snapshot(ctx context.Context, scope tiendo.Scope) (*tiendo.Snaps
 	if m.src.Alerts != nil {
 		snap.SetAlerts(reg, m.src.Alerts(scope))
 	}
-	m.hours.note(c, snap)
+	if !m.byUnits(reg, scope) {
+		// Else the totals an hour ago are Snapshot's, which lacks some.
+		m.hours.note(c, snap)
+	}
 	return snap, nil
 }
 
@@ -156,7 +223,7 @@ func (m *Model) hourProfile(ctx context.Context, c *tiendo.Campaign, day tiendo.
 	}
 	q := tiendo.SeriesQuery{From: c.StartTime(), To: c.DayStart(day)}
 	var hours []tiendo.HourCount
-	if _, err := m.withPending(ctx, "profile", func(ctx context.Context) (any, error) {
+	if _, err := m.withPending(ctx, "profile", func(ctx context.Context, _ []tiendo.Event) (any, error) {
 		return m.src.Store.HourlyCompletions(ctx, q)
 	}, func(stored any, pending []tiendo.Event) {
 		hours = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
@@ -195,7 +262,7 @@ func (m *Model) ChartInput(ctx context.Context, scope tiendo.Scope) (dashboards.
 	for _, series := range queries {
 		q := series.q
 		key := fmt.Sprintf("hours|%s|%v|%d", scope, q.ByStation, q.From.Unix())
-		_, err := m.withPending(ctx, key, func(ctx context.Context) (any, error) {
+		_, err := m.withPending(ctx, key, func(ctx context.Context, _ []tiendo.Event) (any, error) {
 			return m.src.Store.HourlyCompletions(ctx, q)
 		}, func(stored any, pending []tiendo.Event) {
 			*series.dst = tiendo.AddPendingHours(append([]tiendo.HourCount(nil), stored.([]tiendo.HourCount)...), pending, q)
@@ -221,15 +288,16 @@ func stationIDs(scope tiendo.Scope, stations []*tiendo.Station) []string {
 
 // withPending runs read against ClickHouse inside an overlay read, so that
 // no event is counted in both or in neither, and combines its result with
-// the overlay's events. When ClickHouse fails, the scope's last good result
-// is used instead (cached under key), and the storage state says so.
-func (m *Model) withPending(ctx context.Context, key string, read func(context.Context) (any, error),
+// the overlay's events. read gets the overlay's events too (Overlay.Read).
+// When ClickHouse fails, the scope's last good result is used instead
+// (cached under key), and the storage state says so.
+func (m *Model) withPending(ctx context.Context, key string, read func(ctx context.Context, pending []tiendo.Event) (any, error),
 	combine func(stored any, pending []tiendo.Event)) (tiendo.StorageState, error) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var stored any
 	var err error
-	p := m.src.Overlay.Read(func() { stored, err = read(qctx) })
+	p := m.src.Overlay.Read(func(pending []tiendo.Event) { stored, err = read(qctx, pending) })
 	state := tiendo.StorageState{State: "ok", Pending: p.Count}
 	if p.Behind {
 		state.State = "behind"

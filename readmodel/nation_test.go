@@ -98,10 +98,15 @@ func TestLangSonInTheNationIsTheProvinceCampaign(t *testing.T) {
 			if len(whole.Units) != 63 {
 				t.Fatalf("%s: the nation lists %d units, want 63 provinces", at, len(whole.Units))
 			}
-			// Its districts are judged for the alerts, Lạng Sơn's as the
-			// province campaign judges them, and not sent to pages.
+			// Its districts are judged for the alerts (from each station's
+			// figures), Lạng Sơn's as the province campaign judges them,
+			// and not sent to pages.
+			judged, err := natModel.StationSnapshot(ctx, tiendo.ProvinceScope)
+			if err != nil {
+				t.Fatal(err)
+			}
 			inNation := map[string]tiendo.DistrictState{}
-			for _, d := range whole.Districts {
+			for _, d := range judged.Districts {
 				inNation[d.ID] = d
 			}
 			for _, d := range want.Districts {
@@ -110,8 +115,8 @@ func TestLangSonInTheNationIsTheProvinceCampaign(t *testing.T) {
 					t.Fatalf("%s: district %s in the nation = %+v, want %+v", at, d.ID, n, d)
 				}
 			}
-			if sent := whole.Sent(false); len(sent.Districts) != 0 {
-				t.Errorf("%s: the nation as sent lists %d districts", at, len(sent.Districts))
+			if sent := judged.Sent(false); len(sent.Districts) != 0 || len(sent.Stations) != 0 {
+				t.Errorf("%s: the nation as sent lists %d districts, %d stations", at, len(sent.Districts), len(sent.Stations))
 			}
 			var ls *tiendo.UnitState
 			for i := range whole.Units {
@@ -126,8 +131,14 @@ func TestLangSonInTheNationIsTheProvinceCampaign(t *testing.T) {
 			if whole.Totals.Completed != want.Totals.Completed {
 				t.Errorf("%s: the nation completed %d, want Lạng Sơn's %d (the only events)", at, whole.Totals.Completed, want.Totals.Completed)
 			}
-			if sent := whole.Sent(false); len(sent.Stations) != 0 || len(sent.Attention.Waits) != len(want.Attention.Waits) {
-				t.Errorf("%s: the nation as sent lists %d stations, %d waits", at, len(sent.Stations), len(sent.Attention.Waits))
+			// The nation pages get is summed per province: no station, no
+			// district, no station's service judged.
+			if sent := whole.Sent(false); len(sent.Stations) != 0 || len(sent.Districts) != 0 || sent.Attention != nil {
+				t.Errorf("%s: the nation as sent lists %d stations, %d districts, attention %+v", at, len(sent.Stations), len(sent.Districts), sent.Attention)
+			}
+			if whole.Totals.StationsOpen != judged.Totals.StationsOpen || whole.Totals.Queue != judged.Totals.Queue {
+				t.Errorf("%s: the nation's open stations and queue %d, %d; from each station's figures %d, %d", at,
+					whole.Totals.StationsOpen, whole.Totals.Queue, judged.Totals.StationsOpen, judged.Totals.Queue)
 			}
 			compared++
 		}

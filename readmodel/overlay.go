@@ -29,10 +29,14 @@ import (
 
 // Overlay holds the accepted events that ClickHouse does not have yet.
 type Overlay interface {
-	// Read calls query, which reads ClickHouse, and returns the overlay's
-	// events as of that query: while query runs and until the overlay has
-	// been read, no event moves from the overlay into ClickHouse.
-	Read(query func()) Pending
+	// Read reads the overlay, calls query, which reads ClickHouse, with
+	// the events it read (nil when not Complete), and returns them: from
+	// before the overlay is read until query has returned, no event moves
+	// from the overlay into ClickHouse. query may so read the stations of
+	// pending heartbeats apart (UnitStatsQuery.Apart). Events accepted while
+	// query runs are left to the next read. query may run more than once
+	// (a cluster's read retries); its last run is the one that counts.
+	Read(query func(pending []tiendo.Event)) Pending
 }
 
 // Pending is what an Overlay held at a read.
@@ -102,20 +106,24 @@ const doubtCheckTimeout = 5 * time.Second
 
 var _ Overlay = SpoolOverlay{}
 
-// Read holds the flusher off across query and the spool's read. The count
+// Read holds the flusher off across the spool's read and query. The count
 // is kept beside the spool, so a long outage's spool is not decoded on
 // every round only to be found too large to add. Events in doubt (after a
 // crash or a failed insert, until the next flush) are checked against
 // ClickHouse under the same lock, so the check sees the store as query did.
-func (o SpoolOverlay) Read(query func()) Pending {
+func (o SpoolOverlay) Read(query func(pending []tiendo.Event)) Pending {
 	release := o.Flusher.ReadLock()
-	query()
 	n, _, _ := o.Spool.SpoolStats()
 	doubt := min(o.Flusher.InDoubt(), n)
 	var events []tiendo.Event
 	complete, err := n <= MaxOverlay, error(nil)
 	if n > 0 && complete {
 		events, complete, err = o.Spool.PeekSpool(MaxOverlay)
+	}
+	if complete && err == nil {
+		query(events)
+	} else {
+		query(nil)
 	}
 	if doubt > 0 && complete && err == nil && o.Stored != nil {
 		// Unresolved (the check failed): the model leaves the head out.

@@ -80,9 +80,10 @@ func accept(t *testing.T, db *local.DB, events []tiendo.Event) {
 	}
 }
 
-// The ClickHouse query and both reads of the spool happen under the
+// Both reads of the spool and the ClickHouse query happen under the
 // flusher's read lock, so no flush lands between them ("counted once"),
-// and the overlay hands back exactly the spooled events.
+// and the overlay hands the query and its caller exactly the spooled
+// events, read before the query (which may read their stations apart).
 func TestSpoolOverlayReadsUnderTheFlusherLock(t *testing.T) {
 	db := openSpool(t)
 	evs := []tiendo.Event{
@@ -92,10 +93,14 @@ func TestSpoolOverlayReadsUnderTheFlusherLock(t *testing.T) {
 	accept(t, db, evs)
 	log := &lockLog{healthy: true}
 	o := SpoolOverlay{Spool: loggedSpool{DB: db, log: log}, Flusher: log}
-	p := o.Read(func() { log.step("query") })
-	want := []string{"lock", "query (flusher held off)", "count (flusher held off)", "peek (flusher held off)", "release", "healthy?"}
+	var queried []tiendo.Event
+	p := o.Read(func(pending []tiendo.Event) { log.step("query"); queried = pending })
+	want := []string{"lock", "count (flusher held off)", "peek (flusher held off)", "query (flusher held off)", "release", "healthy?"}
 	if !reflect.DeepEqual(log.steps, want) {
 		t.Errorf("steps = %q\nwant    %q", log.steps, want)
+	}
+	if !reflect.DeepEqual(queried, p.Events) {
+		t.Errorf("the query got %d events, the caller %d", len(queried), len(p.Events))
 	}
 	if p.Count != 2 || !p.Complete || p.Behind || len(p.Events) != 2 {
 		t.Fatalf("pending = count %d, complete %v, behind %v, %d events", p.Count, p.Complete, p.Behind, len(p.Events))
@@ -113,7 +118,7 @@ func TestSpoolOverlayEmptyAndBehind(t *testing.T) {
 	db := openSpool(t)
 	log := &lockLog{healthy: false}
 	o := SpoolOverlay{Spool: loggedSpool{DB: db, log: log}, Flusher: log}
-	p := o.Read(func() {})
+	p := o.Read(func([]tiendo.Event) {})
 	if p.Count != 0 || !p.Complete || p.Events != nil || !p.Behind {
 		t.Errorf("empty spool, failing flusher: %+v", p)
 	}
@@ -123,7 +128,7 @@ func TestSpoolOverlayEmptyAndBehind(t *testing.T) {
 		}
 	}
 	accept(t, db, []tiendo.Event{completion("c1", "S1", 1, evening)})
-	if p := o.Read(func() {}); p.Count != 1 || len(p.Events) != 1 || !p.Behind {
+	if p := o.Read(func([]tiendo.Event) {}); p.Count != 1 || len(p.Events) != 1 || !p.Behind {
 		t.Errorf("one event behind a failing flusher: %+v", p)
 	}
 }
@@ -138,7 +143,7 @@ func TestSpoolOverlayPastItsBound(t *testing.T) {
 	}
 	accept(t, db, evs)
 	log := &lockLog{healthy: true}
-	p := SpoolOverlay{Spool: loggedSpool{DB: db, log: log}, Flusher: log}.Read(func() {})
+	p := SpoolOverlay{Spool: loggedSpool{DB: db, log: log}, Flusher: log}.Read(func([]tiendo.Event) {})
 	if p.Count != MaxOverlay+1 || p.Complete || p.Events != nil {
 		t.Errorf("past the bound: count %d, complete %v, %d events", p.Count, p.Complete, len(p.Events))
 	}

@@ -128,7 +128,7 @@ type wholeDelta struct {
 	Pace      *tiendo.Pace           `json:"pace"`
 	Districts []tiendo.DistrictState `json:"districts,omitempty"`
 	Stations  []tiendo.StationState  `json:"stations"`
-	Attention tiendo.Attention       `json:"attention"`
+	Attention *tiendo.Attention      `json:"attention"`
 	Moves     []tiendo.StaffMove     `json:"moves"`
 	Alerts    []tiendo.Alert         `json:"alerts"`
 	Storage   tiendo.StorageState    `json:"storage"`

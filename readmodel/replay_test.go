@@ -23,8 +23,8 @@ import (
 // directly: nothing waits. This test is about the figures, not the spool.
 type noPending struct{}
 
-func (noPending) Read(query func()) readmodel.Pending {
-	query()
+func (noPending) Read(query func([]tiendo.Event)) readmodel.Pending {
+	query(nil)
 	return readmodel.Pending{Complete: true}
 }
 

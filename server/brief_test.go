@@ -295,8 +295,8 @@ func TestBriefPastDayEqualsTheSnapshotRebuilt(t *testing.T) {
 // noneWaiting is the overlay of a database every event was written to.
 type noneWaiting struct{}
 
-func (noneWaiting) Read(query func()) readmodel.Pending {
-	query()
+func (noneWaiting) Read(query func([]tiendo.Event)) readmodel.Pending {
+	query(nil)
 	return readmodel.Pending{Complete: true}
 }
 

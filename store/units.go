@@ -30,9 +30,11 @@ var _ tiendo.UnitStatsReader = (*DB)(nil)
 // is a parameter the domain computes (tiendo.FreshFrom, the instant its
 // rule tiendo.Fresh starts at) rather than a constant here; the rows of
 // stations in no usable area stay per station and the domain judges them
-// with tiendo.Fresh itself. Which status counts as open, and that a
-// home-visit list is no queue, are the domain's too: rows are grouped by
-// status, and q.Lists names the stations whose queue is a list. Stored
+// with tiendo.Fresh itself, as do those of q.Apart (stations with
+// heartbeats still pending, which the read model lays over them). Which
+// status counts as open, and that a home-visit list is no queue, are the
+// domain's too: rows are grouped by status, and q.Lists names the stations
+// whose queue is a list. Stored
 // times are whole seconds, so comparing with LiveFrom rounded up to the
 // second keeps exactly the heartbeats Fresh keeps. They come from station_minute_latest, whose
 // key starts with the hour: the last quarter of an hour is a few granules,
@@ -102,6 +104,11 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		usable := "0"
 		if len(areas) > 0 {
 			usable = "area IN " + InSet(areas)
+			if len(q.Apart) > 0 {
+				apart := append([]string(nil), q.Apart...)
+				sort.Strings(apart)
+				usable = "(" + usable + " AND station NOT IN " + InSet(apart) + ")"
+			}
 		}
 		lists := "0"
 		if len(q.Lists) > 0 {
@@ -143,7 +150,7 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			return tiendo.UnitFigures{}, fmt.Errorf("unit stats: %w", err)
 		}
 		var version int64 = -1
-		var f tiendo.UnitFigures
+		f := tiendo.UnitFigures{Apart: q.Apart}
 		byUnit := map[string]*tiendo.UnitStats{}
 		unit := func(id string) *tiendo.UnitStats {
 			if byUnit[id] == nil {

@@ -371,7 +371,7 @@ func TestOverlayAcrossNodesCountsOnce(t *testing.T) {
 		before := snapshot()
 		var found map[string]bool
 		var qerr error
-		p := reader.ReadPending(func() { found, qerr = storedKeys(st) }, 100_000)
+		p := reader.ReadPending(func([]tiendo.Event) { found, qerr = storedKeys(st) }, 100_000)
 		if qerr != nil {
 			t.Fatal(qerr)
 		}
@@ -529,7 +529,7 @@ func TestTakeoverResolvesTheDeadLeadersRange(t *testing.T) {
 	}
 	// Its range is in ClickHouse and still pending: the overlay must not
 	// add it to ClickHouse's figures.
-	p := reader.ReadPending(func() {}, 1000)
+	p := reader.ReadPending(func([]tiendo.Event) {}, 1000)
 	if p.Complete {
 		t.Fatalf("overlay complete with %d events while the dead leader's range is unresolved: it would count them twice", len(p.Events))
 	}
@@ -554,7 +554,7 @@ func TestTakeoverResolvesTheDeadLeadersRange(t *testing.T) {
 		t.Fatalf("ClickHouse holds %d rows after the takeover, want 80: the dead leader's 50 once and 30 more", rows)
 	}
 	var found map[string]bool
-	p = reader.ReadPending(func() { found, err = storedKeys(st) }, 1000)
+	p = reader.ReadPending(func([]tiendo.Event) { found, err = storedKeys(st) }, 1000)
 	if err != nil || !p.Complete || len(p.Events) != 0 || len(found) != 80 {
 		t.Fatalf("after the takeover the overlay says complete=%v with %d pending, ClickHouse %d (%v); want complete, 0, 80",
 			p.Complete, len(p.Events), len(found), err)
@@ -619,7 +619,7 @@ func TestAFailedInsertThatLandedIsNotCountedTwice(t *testing.T) {
 	}
 	var stored map[string]bool
 	var err error
-	p := reader.ReadPending(func() { stored, err = storedKeys(st) }, 1000)
+	p := reader.ReadPending(func([]tiendo.Event) { stored, err = storedKeys(st) }, 1000)
 	if err != nil || len(stored) != 40 {
 		t.Fatalf("ClickHouse holds %d events (%v), want the 40 that landed", len(stored), err)
 	}
@@ -634,7 +634,7 @@ func TestAFailedInsertThatLandedIsNotCountedTwice(t *testing.T) {
 	if _, err := f.FlushOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	p = reader.ReadPending(func() { stored, err = storedKeys(st) }, 1000)
+	p = reader.ReadPending(func([]tiendo.Event) { stored, err = storedKeys(st) }, 1000)
 	if err != nil || len(stored) != 50 || !p.Complete || p.InDoubt != 0 || len(p.Events) != 0 {
 		t.Fatalf("after the next flush: ClickHouse %d (%v), complete %v, %d in doubt, %d events; want 50, complete, 0, 0",
 			len(stored), err, p.Complete, p.InDoubt, len(p.Events))

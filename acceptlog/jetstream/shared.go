@@ -53,13 +53,14 @@ const (
 // log's events in ClickHouse are those at or below the cursor, and perhaps
 // some up to Doubt (a failed insert may have landed in part; EndInsert
 // records its range there, the next ack past it clears it; the reader
-// leaves them out of fresh figures, Pending.InDoubt). A
-// read takes the state S0 (no intent: else it waits, up to pendingWait),
-// runs query, and reads the state again: the same revision means no write,
-// so no insert began or ended between, and ClickHouse answered with the
-// events at or below S0's cursor; the overlay is every event after it, up
-// to the stream's last sequence read after query (so every event accepted
-// before ReadPending was called). A changed revision: read again.
+// leaves them out of fresh figures, Pending.InDoubt). A read takes the
+// state S0 (no intent: else it waits, up to pendingWait), reads the events
+// after S0's cursor up to the stream's last sequence (so every event
+// accepted before ReadPending was called), runs query with them, and reads
+// the state again: the same revision means no write, so no insert began or
+// ended between, and ClickHouse answered with the events at or below S0's
+// cursor; the overlay is the events read. A changed revision: read again
+// (query runs again).
 //
 // A flusher that dies mid-insert leaves its intent: reads stay incomplete
 // (Complete false, figures lagging, never double) until the next leader
@@ -67,7 +68,7 @@ const (
 // failed insert's intent lasts as long as the insert, so reads go on,
 // with query's error left to the caller (the read model then adds these
 // events to its last good figures, as on a single node).
-func (l *Log) ReadPending(query func(), max int) Pending {
+func (l *Log) ReadPending(query func(pending []tiendo.Event), max int) Pending {
 	ctx, cancel := l.ctx()
 	defer cancel()
 	deadline := time.Now().Add(pendingWait)
@@ -77,7 +78,7 @@ func (l *Log) ReadPending(query func(), max int) Pending {
 		st0, rev0, at0, err := l.readStateAt(ctx)
 		if err != nil {
 			if !queried {
-				query()
+				query(nil)
 			}
 			return Pending{}
 		}
@@ -88,25 +89,29 @@ func (l *Log) ReadPending(query func(), max int) Pending {
 			deadline = time.Now()
 		}
 		if st0.Intent == 0 {
-			query()
+			s, err := l.streamState(ctx)
+			if err != nil {
+				if !queried {
+					query(nil)
+				}
+				return Pending{}
+			}
+			evs, oldest, complete, err := l.tailAfter(ctx, st0.Cursor, s.LastSeq, max)
+			complete = complete && err == nil
+			if !complete {
+				evs = nil
+			}
+			query(evs)
 			queried = true
 			st1, rev1, _, err := l.readStateAt(ctx)
 			if err != nil {
 				return Pending{}
 			}
 			if rev1 == rev0 && st1 == st0 {
-				s, err := l.streamState(ctx)
-				if err != nil {
-					return Pending{}
-				}
 				n, _ := pending(s, st0.Cursor)
-				p := Pending{Count: n}
+				p := Pending{Count: n, Events: evs, Complete: complete}
 				if st0.Doubt > st0.Cursor {
 					p.InDoubt = int64(min(st0.Doubt, s.LastSeq) - st0.Cursor)
-				}
-				evs, oldest, complete, err := l.tailAfter(ctx, st0.Cursor, s.LastSeq, max)
-				if err == nil && complete {
-					p.Events, p.Complete = evs, true
 				}
 				// Behind: events wait and no flusher wrote for a while. (An
 				// idle log's state is old when a new event comes; that is
@@ -118,7 +123,7 @@ func (l *Log) ReadPending(query func(), max int) Pending {
 		}
 		if time.Now().After(deadline) {
 			if !queried {
-				query()
+				query(nil)
 			}
 			p := Pending{Stale: !at0.IsZero() && time.Since(at0) > StaleAfter}
 			if s, err := l.streamState(ctx); err == nil {

@@ -607,7 +607,7 @@ func testOverlayCountsOnce(t *testing.T, open Factory) {
 		before := snapshot()
 		var found map[string]bool
 		var qerr error
-		p := overlay.Read(func() {
+		p := overlay.Read(func([]tiendo.Event) {
 			found, qerr = st.StoredEventKeys(context.Background(), snapshot())
 		})
 		if qerr != nil {

@@ -76,8 +76,9 @@ func runScale(ctx context.Context, args []string) error {
 	fmt.Println("rollups = the store's own code (store.DB.StationStats: station_totals, completions_hour, completions_minute, station_latest as four concurrent queries on a server, one UNION ALL on chDB;")
 	fmt.Println("          HourlyCompletions: completions_area_hour/completions_district_hour for the areas and districts the stations cover, completions_hour per station);")
 	fmt.Println("raw = the same answers computed from the completions and heartbeats tables (equal = the answers match, / rows)")
-	fmt.Println("snapshots = store reads and the domain's build together, at 21:10 of the last day: the nation from its unit rollups (UnitStats, BuildUnitSnapshot)")
-	fmt.Println("          and per station as today (StationStats, ServiceSamples, BuildSnapshot); raw nation rounds: --raw-runs")
+	fmt.Println("snapshots = store reads and the domain's build together, at 21:10 of the last day: the nation from its unit rollups as the live server reads it")
+	fmt.Println("          (UnitStats with a spool's stations apart, BuildUnitSnapshot) and per station as the alerts read it (StationStats, ServiceSamples,")
+	fmt.Println("          BuildSnapshot); raw nation rounds: --raw-runs")
 	fmt.Println()
 	for _, e := range strings.Split(*engines, ",") {
 		var err error

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"tiendo"
 	"tiendo/acceptlog/jetstream"
 	"tiendo/ingest"
 	"tiendo/readmodel"
@@ -177,7 +178,7 @@ type clusterOverlay struct {
 	flusher *ingest.Flusher
 }
 
-func (o clusterOverlay) Read(query func()) readmodel.Pending {
+func (o clusterOverlay) Read(query func(pending []tiendo.Event)) readmodel.Pending {
 	p := o.log.ReadPending(query, readmodel.MaxOverlay)
 	return readmodel.Pending{Events: p.Events, Count: p.Count, Complete: p.Complete, InDoubt: p.InDoubt,
 		Behind: p.Stale || (o.flusher.Leading() && !o.flusher.Healthy())}

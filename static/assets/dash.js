@@ -164,7 +164,10 @@ function renderHead(snap) {
 function renderScope(snap) {
   const tot = snap.totals;
   const p = snap.pace;
+  // Above province level the snapshot judges no station (attention is
+  // null): the alerts above are the nation's stations needing a look.
   const att = snap.attention || { waits: [], idle: [], late: [] };
+  $('.attention').hidden = !snap.attention;
   renderHead(snap);
   setKPI('completed', num(tot.completed));
   setNote('completed', pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) })
@@ -176,7 +179,7 @@ function renderScope(snap) {
   setNote('per_hour', t('perHourSub'));
   setKPI('queue', num(tot.queue));
   const top = att.waits[0];
-  const qNote = [top ? t('waitingSub', { w: minutes(top.wait_minutes), s: top.name }) : t('waitingNone')];
+  const qNote = snap.attention ? [top ? t('waitingSub', { w: minutes(top.wait_minutes), s: top.name }) : t('waitingNone')] : [];
   if (tot.list_visits > 0) qNote.push(t('listVisits', { n: num(tot.list_visits) }));
   setNote('queue', qNote.join(' · '));
   setKPI('open', num(tot.stations_open) + ' / ' + num(tot.stations));

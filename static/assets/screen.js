@@ -203,7 +203,9 @@ function render(snap) {
   setKPI('completed', num(tot.completed), pct(tot.percent_done) + ' · ' + t('ofTarget', { n: num(tot.target) }));
   setKPI('today', num(tot.completed_today), t('todaySub', { d: dayStr(snap.day) }));
   setKPI('per_hour', num(tot.per_hour), t('perHourSub'));
-  setKPI('queue', num(tot.queue), att.waits[0] ? t('waitingSub', { w: minutes(att.waits[0].wait_minutes), s: att.waits[0].name }) : t('waitingNone'));
+  // No attention lists above province level: no station's wait to name.
+  const top = att.waits[0];
+  setKPI('queue', num(tot.queue), top ? t('waitingSub', { w: minutes(top.wait_minutes), s: top.name }) : snap.attention ? t('waitingNone') : '');
   setKPI('open', num(tot.stations_open) + '/' + num(tot.stations), tot.stations_offline ? t('openSub', { n: num(tot.stations_offline) }) : t('openSubNone'));
   const ve = document.getElementById('verdict');
   if (p) showState(ve, p, { base: 'verdict big', finishEl: document.getElementById('verdict-finish') });

@@ -79,7 +79,11 @@ func nationEvents(rng *rand.Rand, c *tiendo.Campaign, day tiendo.Day, stations [
 // province (whose area rollups then hold another province's rows, so the
 // reader must fall back to stations), on a store first written by the
 // schema before the area rollups (their backfill counts), and for a
-// province's scope too (its districts, read per station).
+// province's scope too (its districts, read per station). At each instant
+// the last events are still pending (as in a spool), laid over the stored
+// figures both ways (AddPending, AddPendingUnits with their heartbeats'
+// stations apart): a newer pending heartbeat replaces a station's stored
+// state inside a province the store sums.
 func testNationFromUnitRollups(t *testing.T, open Factory) {
 	base := open(t)
 	name := base.Database() + "_units"
@@ -104,7 +108,8 @@ func testNationFromUnitRollups(t *testing.T, open Factory) {
 		t.Fatalf("upgrade: %v", err)
 	}
 	db.SetStations(reg.Stations())
-	compared, areas, open_, offline := 0, 0, 0, 0
+	compared, areas, open_, offline, apart := 0, 0, 0, 0, 0
+	var pending []tiendo.Event
 	for day := c.Start + 1; day < c.Start+4; day++ {
 		if day == c.Start+3 {
 			reg = moved
@@ -114,12 +119,17 @@ func testNationFromUnitRollups(t *testing.T, open Factory) {
 		for _, h := range []int{4, 9, 14, 19, 21} { // 08:00, 13:00, 18:00, 23:00, 01:00
 			end := c.DayStart(day).Add(time.Duration(h)*time.Hour + 17*time.Minute)
 			n := sort.Search(len(evs), func(i int) bool { return !evs[i].TS.Before(end) })
-			write(t, db, evs[:n]...)
+			// The previous instant's pending events are stored now; the
+			// last few of this one wait.
+			k := min(n, rng.Intn(12))
+			write(t, db, append(pending, evs[:n-k]...)...)
+			pending = append([]tiendo.Event(nil), evs[n-k:n]...)
 			evs = evs[n:]
+			apart += len(tiendo.HeartbeatStations(pending))
 			now := end.Add(-1500 * time.Millisecond)
 			at := now.In(c.Location()).Format("02/01 15:04:05.0")
 			for _, scope := range []tiendo.Scope{tiendo.ProvinceScope, {Kind: tiendo.ScopeUnit, ID: "BB"}, {Kind: tiendo.ScopeUnit, ID: "CC"}} {
-				want, got := nationBothWays(t, db, reg, scope, now)
+				want, got := nationBothWays(t, db, reg, scope, now, pending)
 				checkUnitSnapshot(t, fmt.Sprintf("%s %s", at, scope), got, want)
 				compared++
 				if scope == tiendo.ProvinceScope {
@@ -137,15 +147,17 @@ func testNationFromUnitRollups(t *testing.T, open Factory) {
 			areas += int(rows[0][0].(int64))
 		}
 	}
-	if open_ == 0 || offline == 0 || areas == 0 {
-		t.Fatalf("open %d, offline %d, area rows %d over the instants: the figures compared were not all exercised", open_, offline, areas)
+	if open_ == 0 || offline == 0 || areas == 0 || apart == 0 {
+		t.Fatalf("open %d, offline %d, area rows %d, stations with pending heartbeats %d over the instants: the figures compared were not all exercised",
+			open_, offline, areas, apart)
 	}
 	t.Logf("%d snapshots compared", compared)
 }
 
 // nationBothWays builds scope's snapshot at now from the stations' figures
-// and from the units'.
-func nationBothWays(t *testing.T, db *store.DB, reg *tiendo.Registry, scope tiendo.Scope, now time.Time) (fromStations, fromUnits *tiendo.Snapshot) {
+// and from the units', with the events pending laid over each.
+func nationBothWays(t *testing.T, db *store.DB, reg *tiendo.Registry, scope tiendo.Scope, now time.Time,
+	pending []tiendo.Event) (fromStations, fromUnits *tiendo.Snapshot) {
 	t.Helper()
 	c := reg.Campaign
 	day := c.WorkingDay(now)
@@ -157,14 +169,50 @@ func nationBothWays(t *testing.T, db *store.DB, reg *tiendo.Registry, scope tien
 		}
 	}
 	profile := c.ProfileOf(nil, day)
-	stats, err := db.StationStats(ctx(t), tiendo.StatsQuery{Stations: ids, DayStart: c.DayStart(day), Now: now, RecentFrom: recentFrom})
+	sq := tiendo.StatsQuery{Stations: ids, DayStart: c.DayStart(day), Now: now, RecentFrom: recentFrom}
+	stats, err := db.StationStats(ctx(t), sq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	figures, err := db.UnitStats(ctx(t), reg.UnitStatsQueryAt(scope, now))
+	q := reg.UnitStatsQueryAt(scope, now)
+	q.Apart = tiendo.HeartbeatStations(pending)
+	figures, err := db.UnitStats(ctx(t), q)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, g := range figures.Groups {
+		if g.Stations <= 0 {
+			t.Fatalf("%s: a group of %d stations", scope, g.Stations)
+		}
+	}
+	live := map[string]bool{}
+	for _, s := range figures.Live {
+		live[s.Station] = true
+	}
+	// A station apart is in Live when fresh, never in a group: the groups
+	// and Live together count each fresh station once.
+	fresh := 0
+	for _, s := range stats {
+		if s.HasHeartbeat && tiendo.Fresh(s.LastSeen, now) {
+			fresh++
+		}
+	}
+	grouped := 0
+	for _, g := range figures.Groups {
+		grouped += g.Stations
+	}
+	if grouped+len(figures.Live) != fresh {
+		t.Errorf("%s: %d stations grouped and %d one by one, want the %d fresh", scope, grouped, len(figures.Live), fresh)
+	}
+	for _, id := range q.Apart {
+		for _, s := range stats {
+			if s.Station == id && s.HasHeartbeat && tiendo.Fresh(s.LastSeen, now) && !live[id] {
+				t.Errorf("%s: station %s is apart and fresh, and not among the stations one by one", scope, id)
+			}
+		}
+	}
+	stats = tiendo.AddPending(stats, pending, sq)
+	figures = tiendo.AddPendingUnits(figures, pending, q)
 	return tiendo.BuildSnapshot(reg, scope, stats, profile, now), tiendo.BuildUnitSnapshot(reg, scope, figures, profile, now)
 }
 

@@ -49,6 +49,11 @@ func NationRegistry(p Params) *tiendo.Registry {
 	return tiendo.NewRegistry(c, c.Districts, stations)
 }
 
+// apartEvery: one station in 60 has a heartbeat in the spool when the
+// nation's snapshot is read, as with a heartbeat a minute from every
+// station and a flush every second.
+const apartEvery = 60
+
 func provinceID(k int) string    { return fmt.Sprintf("P%d", 10+k) }
 func districtID(k, j int) string { return fmt.Sprintf("P%d-D%d", 10+k, 10+j) }
 func stationID(p Params, s int) string {
@@ -57,9 +62,11 @@ func stationID(p Params, s int) string {
 
 // measureSnapshots times whole snapshots, the store's reads and the
 // domain's build together, as readmodel.Model reads them (less the
-// overlay and the alerts): the nation from its unit rollups and, as it
-// reads today, from every station's figures, and one province (a unit
-// scope at province level, its stations listed). Raw answers scan the
+// overlay and the alerts): the nation from its unit rollups as a live
+// server reads it (Snapshot: a round's stations with heartbeats pending,
+// apartEvery-th of them, read apart) and from every station's figures (as
+// StationSnapshot, which the alerts read), and one province (a unit scope
+// at province level, its stations listed). Raw answers scan the
 // completions and heartbeats tables; for the nation one such scan takes
 // tens of seconds at full size, so only the first p.RawRuns rounds run it.
 //
@@ -82,8 +89,14 @@ func measureSnapshots(ctx context.Context, sdb *store.DB, raw func(string) ([][]
 	}
 	inProvince := "station IN " + store.InSet(provinceIDs)
 
-	units := &Query{Name: fmt.Sprintf("nation snapshot from unit rollups (%d provinces)", p.Provinces)}
-	today := &Query{Name: fmt.Sprintf("nation snapshot per station, as today (%d)", p.Stations)}
+	var apart []string
+	for i, st := range reg.Stations() {
+		if i%apartEvery == 0 {
+			apart = append(apart, st.ID)
+		}
+	}
+	units := &Query{Name: fmt.Sprintf("nation snapshot from unit rollups (%d provinces, %d stations apart)", p.Provinces, len(apart))}
+	today := &Query{Name: fmt.Sprintf("nation snapshot per station, as the alerts read it (%d)", p.Stations)}
 	units.Compare = today
 	stats := &Query{Name: "  its StationStats, every station"}
 	service := &Query{Name: "  its ServiceSamples, every station"}
@@ -142,7 +155,9 @@ func measureSnapshots(ctx context.Context, sdb *store.DB, raw func(string) ([][]
 	}
 	for r := -1; r < p.Runs; r++ {
 		t0 := time.Now()
-		f, err := sdb.UnitStats(ctx, reg.UnitStatsQueryAt(tiendo.ProvinceScope, now))
+		q := reg.UnitStatsQueryAt(tiendo.ProvinceScope, now)
+		q.Apart = apart
+		f, err := sdb.UnitStats(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("nation (unit rollups): %w", err)
 		}
