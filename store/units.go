@@ -12,8 +12,8 @@ import (
 var _ tiendo.UnitStatsReader = (*DB)(nil)
 
 // UnitStats sums each unit's completion figures from the area rollups of
-// migrations 003 and 005 (completions_area_totals, completions_area_hour,
-// completions_area_minute), an area being a province in the registry's
+// migrations 003, 005 and 006 (completions_area_hour, completions_area_totals,
+// completions_minute_area), an area being a province in the registry's
 // naming: for the nation, a few rows per province instead of StationStats'
 // rows per station. An area's sums count for a unit only when the
 // district_stations pairs say that every station with rows under it is one
@@ -142,8 +142,8 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 					" FROM {db}.completions_area_hour WHERE area IN %s AND hour >= toDateTime(%d, 'UTC') AND hour <= toDateTime(%d, 'UTC') GROUP BY area",
 					in, recentFrom, now),
 				db.sql("SELECT area, toInt64(2), toInt64(sum(records)), toInt64(0), "+zeros+
-					" FROM {db}.completions_area_minute WHERE area IN %s AND minute >= toDateTime(%d, 'UTC') AND minute <= toDateTime(%d, 'UTC') GROUP BY area",
-					in, lastFrom, now))
+					" FROM {db}.completions_minute_area WHERE minute >= toDateTime(%d, 'UTC') AND minute <= toDateTime(%d, 'UTC') AND area IN %s GROUP BY area",
+					lastFrom, now, in))
 		}
 		rows, err := db.queryParts(ctx, parts)
 		if err != nil {
