@@ -142,7 +142,7 @@ func (r *Registry) UnitStatsQueryAt(scope Scope, now time.Time) UnitStatsQuery {
 // done, pace, the ranking), by the same rules, from a few stored rows per
 // unit instead of several per station. What needs each station's service
 // window (waits, idle officers, late queues, and so the attention lists
-// and the idle and late counts) is left empty: those are station figures,
+// and the idle and late counts) is left out (Attention nil, counts 0): station figures,
 // whose inputs (ServiceSamples) are the largest read of a per-station
 // nation snapshot (bench/README.md, "Whole snapshots"); a page above
 // province level has them from a drill-down and the alerts.
