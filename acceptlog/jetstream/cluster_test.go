@@ -165,6 +165,27 @@ func TestNodesOpeningAtOnceReadTheStateFromTheLeader(t *testing.T) {
 	}
 }
 
+// A node opening the log right after another created it reads the flush
+// state, though the servers may not yet serve the bucket just made: its
+// first read was answered "stream not found" (err_code 10059) once in CI,
+// and that node's opening failed.
+func TestANodeOpensTheLogRightAfterAnotherCreatedIt(t *testing.T) {
+	conns := []*nats.Conn{connect(t, 0), connect(t, 1), connect(t, 2)}
+	for try := range 15 {
+		r := newRig()
+		for i, nc := range conns {
+			l, err := jetstream.Open(context.Background(), jetstream.Config{Conn: nc, Stream: r.stream, Subject: r.subject,
+				Bucket: r.bucket, Replicas: 3, Timeout: 5 * time.Second})
+			if err == nil {
+				_, _, err = l.SpoolStats()
+			}
+			if err != nil {
+				t.Fatalf("try %d: node %d opening the log node 0 had just created: %v", try, i, err)
+			}
+		}
+	}
+}
+
 // Three nodes race for the lease: one holds it at a time; when the holder
 // dies (its connection cut: no release, no renewal), another wins it with
 // a later term, after the TTL.

@@ -256,7 +256,13 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	l := &Log{cfg: cfg, js: js, stream: stream, kv: kv, key: cfg.Stream, read: make(map[uint64]time.Time),
 		tailMoved: make(chan struct{})}
-	if _, err := l.loadState(ctx); err != nil {
+	// The bucket was just found or made, yet a server may answer its first
+	// read "stream not found" while the cluster settles the bucket's
+	// stream (seen in CI, a node opening the log right after another
+	// created it): read again while so, as while unanswered.
+	if _, err := retry(ctx, cfg.Timeout, func(err error) bool {
+		return unanswered(err) || errors.Is(err, jetstream.ErrStreamNotFound)
+	}, l.loadState); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -306,18 +312,33 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstr
 // A try waits 1 s, then twice as long each time up to timeout; all of them
 // together at most three timeouts.
 func RetryUnanswered[T any](ctx context.Context, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
+	return retry(ctx, timeout, unanswered, f)
+}
+
+// retry runs f again while its error is transient, as RetryUnanswered.
+func retry[T any](ctx context.Context, timeout time.Duration, transient func(error) bool, f func(context.Context) (T, error)) (T, error) {
 	deadline := time.Now().Add(3 * timeout)
 	try := min(time.Second, timeout)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, min(try, time.Until(deadline)))
 		v, err := f(tctx)
 		cancel()
-		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
-		if err == nil || !unanswered || ctx.Err() != nil || time.Until(deadline) <= 0 {
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Until(deadline) <= 0 {
 			return v, err
+		}
+		// An answer that came at once (stream not found) is asked again
+		// after a pause, not in a busy loop.
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
 		}
 		try = min(2*try, timeout)
 	}
+}
+
+// unanswered tells a request the servers did not answer.
+func unanswered(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
 
 // Close releases nothing of the connection (the caller's); it waits for no
