@@ -543,6 +543,7 @@ type districtPairs struct {
 	byDist  map[string][]string // district → stations
 	homes   map[string]int      // station → number of districts it has rows under
 	distsOf map[string][]string // station → the districts it has rows under
+	home    map[string]string   // station with rows under one district only → that district's area
 }
 
 func (db *DB) loadPairs(ctx context.Context) (*districtPairs, error) {
@@ -558,6 +559,12 @@ func (db *DB) loadPairs(ctx context.Context) (*districtPairs, error) {
 		p.byArea[areaOf(d)] = append(p.byArea[areaOf(d)], s)
 		p.distsOf[s] = append(p.distsOf[s], d)
 		p.homes[s]++
+	}
+	p.home = make(map[string]string, len(p.homes))
+	for s, n := range p.homes {
+		if n == 1 {
+			p.home[s] = areaOf(p.distsOf[s][0])
+		}
 	}
 	db.pairs.Store(p)
 	return p, nil

@@ -24,20 +24,20 @@ var _ tiendo.UnitStatsReader = (*DB)(nil)
 // when the rows were written, and they equal StationStats' summed in Go.
 //
 // The fresh stations (newest heartbeat at or after q.LiveFrom) are counted
-// and their queues and staff summed per province and status, so that the
-// nation's open stations and queues are some two hundred rows, not ten
-// thousand. A count cannot be judged again once summed, so the threshold
-// is a parameter the domain computes (tiendo.FreshFrom, the instant its
-// rule tiendo.Fresh starts at) rather than a constant here; the rows of
-// stations in no usable area stay per station and the domain judges them
-// with tiendo.Fresh itself, as do those of q.Apart (stations with
-// heartbeats still pending, which the read model lays over them). Which
-// status counts as open, and that a home-visit list is no queue, are the
-// domain's too: rows are grouped by status, and q.Lists names the stations
-// whose queue is a list. Stored
-// times are whole seconds, so comparing with LiveFrom rounded up to the
-// second keeps exactly the heartbeats Fresh keeps. They come from station_minute_latest, whose
-// key starts with the hour: the last quarter of an hour is a few granules,
+// and their queues and staff summed per unit and status, so that the
+// nation's open stations and queues reach the domain as some two hundred
+// groups, not ten thousand stations. A count cannot be judged again once
+// summed, so the threshold is a parameter the domain computes
+// (tiendo.FreshFrom, the instant its rule tiendo.Fresh starts at) rather
+// than a constant here; the stations in no usable area stay per station
+// and the domain judges them with tiendo.Fresh itself, as do those of
+// q.Apart (stations with heartbeats still pending, which the read model
+// lays over them). Which status counts as open, and that a home-visit list
+// is no queue, are the domain's too: groups are per status, and q.Lists
+// names the stations whose queue is a list. Stored times are whole
+// seconds, so comparing with LiveFrom rounded up to the second keeps
+// exactly the heartbeats Fresh keeps. They come from
+// station_minute_latest, whose key starts with the hour: the last quarter of an hour is a few granules,
 // where station_latest would merge every station's argMax states (at the
 // nation's ten thousand stations, the bulk of this read). A station that
 // has a heartbeat at or after LiveFrom has its newest of all among them, so
@@ -78,17 +78,15 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		rest := map[string][]string{} // unit → its stations read one by one
 		for unit, ids := range q.Units {
 			areas, _, _ := p.cover(ids)
-			covered := map[string]bool{}
 			for _, a := range areas {
 				unitOfArea[a] = unit
-				for _, s := range p.byArea[a] {
-					covered[s] = true
-				}
 			}
 			for _, s := range ids {
-				// A station without a pair has no completion stored: its
-				// figures are zeros, and reading them costs a query.
-				if !covered[s] && p.homes[s] > 0 {
+				// A station of an area the unit takes whole is in its sums
+				// (it has rows under that area's district only); one without
+				// a pair has no completion stored: its figures are zeros,
+				// and reading them costs a query.
+				if a, ok := p.home[s]; !(ok && unitOfArea[a] == unit) && p.homes[s] > 0 {
 					rest[unit] = append(rest[unit], s)
 				}
 			}
@@ -101,36 +99,21 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			areas = append(areas, a)
 		}
 		sort.Strings(areas)
-		usable := "0"
-		if len(areas) > 0 {
-			usable = "area IN " + InSet(areas)
-			if len(q.Apart) > 0 {
-				apart := append([]string(nil), q.Apart...)
-				sort.Strings(apart)
-				usable = "(" + usable + " AND station NOT IN " + InSet(apart) + ")"
-			}
-		}
-		lists := "0"
-		if len(q.Lists) > 0 {
-			lists = "station IN " + InSet(q.Lists)
-		}
 		parts := []string{
-			// The fresh stations by the status of their newest heartbeat:
-			// summed per area (part 4: stations, queue, list, staff) where
-			// the area is one a unit takes whole, one by one otherwise (part
-			// 3: seen, queue as a queue, queue as a list, staff). A station's area is its only
-			// district's in district_stations; one with none or several is
-			// in no usable area (cover), so its row stays its own.
-			db.sql(`SELECT if(whole, area, station) AS key, toInt64(if(whole, 4, 3)),
-				toInt64(if(whole, count(), max(toUInt32(seen)))), toInt64(sum(if(list, 0, queue))),
-				toInt64(sum(if(list, queue, 0))), toInt64(sum(staff)), status
-				FROM (SELECT station, seen, status, queue, staff, area, `+usable+` AS whole, `+lists+` AS list
-					FROM (SELECT station, max(ts) AS seen, argMax(status, ts) AS status, toInt64(argMax(queue, ts)) AS queue,
-						toInt64(argMax(staff, ts)) AS staff
-						FROM {db}.station_minute_latest WHERE hour >= toDateTime(%d, 'UTC') AND ts >= toDateTime(%d, 'UTC')%s GROUP BY station) AS l
-					ANY LEFT JOIN (SELECT station, substring(any(district), 1, length(any(district)) - position(reverse(any(district)), '-')) AS area
-						FROM {db}.district_stations GROUP BY station HAVING uniqExact(district) = 1) AS d USING station)
-				GROUP BY key, whole, area, status`, liveFrom-liveFrom%3600, liveFrom, liveWhere),
+			// The fresh stations, one row each (part 3: seen, queue, staff,
+			// status of the newest heartbeat), summed per unit in Go below
+			// with the pairs this round's version check covers. Summing
+			// them in SQL joined the whole of district_stations, grouped
+			// per station, to these rows on every read: that join was a
+			// third of the nation snapshot's time at ten thousand stations.
+			// The hour bounds the key; the minute, which the partitions go
+			// by (toYYYYMM), leaves every other month's parts unread (the
+			// ts bound implies it: minute is ts's).
+			db.sql(`SELECT station, toInt64(3), toInt64(max(toUInt32(ts))), toInt64(argMax(queue, ts)), toInt64(0),
+				toInt64(argMax(staff, ts)), argMax(status, ts)
+				FROM {db}.station_minute_latest WHERE hour >= toDateTime(%d, 'UTC') AND minute >= toDateTime(%d, 'UTC')
+					AND ts >= toDateTime(%d, 'UTC')%s GROUP BY station`,
+				liveFrom-liveFrom%3600, liveFrom-liveFrom%60, liveFrom, liveWhere),
 			db.sql("SELECT '', toInt64(-1), toInt64(uniqExact(district, station)), toInt64(0), " + zeros + " FROM {db}.district_stations"),
 		}
 		if len(areas) > 0 {
@@ -150,6 +133,7 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			return tiendo.UnitFigures{}, fmt.Errorf("unit stats: %w", err)
 		}
 		var version int64 = -1
+		var fresh []freshStation
 		f := tiendo.UnitFigures{Apart: q.Apart}
 		byUnit := map[string]*tiendo.UnitStats{}
 		unit := func(id string) *tiendo.UnitStats {
@@ -174,11 +158,11 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			case 2:
 				unit(unitOfArea[key]).LastHour += a
 			case 3:
-				f.Live = append(f.Live, tiendo.StationStats{Station: key, HasHeartbeat: true, LastSeen: time.Unix(a, 0).UTC(),
-					Queue: int(b + r[4].(int64)), Staff: int(r[5].(int64)), Status: tiendo.StationStatus(r[6].(string))})
-			case 4:
-				f.Groups = append(f.Groups, tiendo.LiveGroup{Unit: unitOfArea[key], Status: tiendo.StationStatus(r[6].(string)),
-					Stations: int(a), Queue: int(b), Visits: int(r[4].(int64)), Staff: int(r[5].(int64))})
+				if fresh == nil {
+					fresh = make([]freshStation, 0, len(rows))
+				}
+				fresh = append(fresh, freshStation{station: key, seen: a, queue: int(b), staff: int(r[5].(int64)),
+					status: tiendo.StationStatus(r[6].(string))})
 			}
 		}
 		if version != p.version {
@@ -187,6 +171,7 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 			}
 			continue
 		}
+		f.Live, f.Groups = groupFresh(fresh, p, unitOfArea, q.Apart, q.Lists)
 		for id, ids := range rest {
 			stats, err := db.StationStats(ctx, tiendo.StatsQuery{Stations: ids, DayStart: q.DayStart, Now: q.Now, RecentFrom: q.RecentFrom})
 			if err != nil {
@@ -214,4 +199,63 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 		})
 		return f, nil
 	}
+}
+
+// freshStation is a fresh station's newest heartbeat, as UnitStats reads it.
+type freshStation struct {
+	station      string
+	seen         int64 // Unix seconds
+	queue, staff int
+	status       tiendo.StationStatus
+}
+
+// groupFresh sums the fresh stations per unit and status (stations,
+// people queueing, home-visit lists, staff) where a station's area, that
+// of its only district in the pairs, is one a unit takes whole
+// (unitOfArea) and the station is not apart; the others stay one by one,
+// whole queue and all, for the domain to judge: a station with no pairs
+// or several, one of an area no unit takes whole, and one whose
+// heartbeats the read model lays over it.
+func groupFresh(fresh []freshStation, p *districtPairs, unitOfArea map[string]string, apart, lists []string) ([]tiendo.StationStats, []tiendo.LiveGroup) {
+	isApart, isList := make(map[string]bool, len(apart)), make(map[string]bool, len(lists))
+	for _, s := range apart {
+		isApart[s] = true
+	}
+	for _, s := range lists {
+		isList[s] = true
+	}
+	type key struct {
+		unit   string
+		status tiendo.StationStatus
+	}
+	sums := map[key]*tiendo.LiveGroup{}
+	var live []tiendo.StationStats
+	for _, s := range fresh {
+		unit, whole := "", false
+		if a, ok := p.home[s.station]; ok && !isApart[s.station] {
+			unit, whole = unitOfArea[a]
+		}
+		if !whole {
+			live = append(live, tiendo.StationStats{Station: s.station, HasHeartbeat: true, LastSeen: time.Unix(s.seen, 0).UTC(),
+				Queue: s.queue, Staff: s.staff, Status: s.status})
+			continue
+		}
+		g := sums[key{unit, s.status}]
+		if g == nil {
+			g = &tiendo.LiveGroup{Unit: unit, Status: s.status}
+			sums[key{unit, s.status}] = g
+		}
+		g.Stations++
+		g.Staff += s.staff
+		if isList[s.station] {
+			g.Visits += s.queue
+		} else {
+			g.Queue += s.queue
+		}
+	}
+	groups := make([]tiendo.LiveGroup, 0, len(sums))
+	for _, g := range sums {
+		groups = append(groups, *g)
+	}
+	return live, groups
 }
