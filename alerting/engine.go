@@ -49,7 +49,11 @@ type Config struct {
 	Notify func()
 	// MinInterval spaces evaluations on the wall clock: Round called more
 	// often does nothing (default 1 s; the publisher may run two rounds a
-	// second under load, and each evaluation reads the province).
+	// second under load, and each evaluation reads the province). A round
+	// that took longer than a quarter of it spaces the next by four times
+	// its own time, so that evaluating takes at most a quarter of the time:
+	// the nation's per-station read is half a second at ten thousand
+	// stations (bench/README.md), and an alert's conditions last minutes.
 	MinInterval time.Duration
 	// Leading (nil: always) says whether this node evaluates the alerts.
 	// In a cluster only the flush leader does; the others, whose store is
@@ -70,9 +74,10 @@ type entry struct {
 type Engine struct {
 	cfg Config
 
-	roundMu   sync.Mutex // one evaluation at a time
-	lastRound time.Time  // wall clock, under roundMu
-	led       bool       // the last round evaluated (under roundMu)
+	roundMu   sync.Mutex    // one evaluation at a time
+	lastRound time.Time     // wall clock, under roundMu
+	spacing   time.Duration // from lastRound to the next due one, under roundMu
+	led       bool          // the last round evaluated (under roundMu)
 
 	mu     sync.RWMutex
 	open   map[tiendo.AlertKey]*entry
@@ -100,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, open: map[tiendo.AlertKey]*entry{}, byID: map[string]tiendo.AlertKey{},
+	e := &Engine{cfg: cfg, spacing: cfg.MinInterval, open: map[tiendo.AlertKey]*entry{}, byID: map[string]tiendo.AlertKey{},
 		lastID: map[tiendo.AlertKey]string{}, dirty: map[string]tiendo.Alert{}, notify: map[string]bool{}}
 	e.openGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tiendo_alerts_open",
 		Help: "Alerts open now, by kind."}, []string{"kind"})
@@ -175,12 +180,13 @@ func (e *Engine) takeAcks() {
 // leading reports whether this node evaluates the alerts now.
 func (e *Engine) leading() bool { return e.cfg.Leading == nil || e.cfg.Leading() }
 
-// MaybeRound runs Round unless one ran less than MinInterval ago (on the
-// wall clock wall). The publisher's before-round hook calls it, so that
+// MaybeRound runs Round unless one ran less than MinInterval ago, or less
+// than four times its own duration if that is longer (on the wall clock
+// wall). The publisher's before-round hook calls it, so that
 // the round that follows carries what it found.
 func (e *Engine) MaybeRound(ctx context.Context, wall time.Time) {
 	e.roundMu.Lock()
-	due := wall.Sub(e.lastRound) >= e.cfg.MinInterval || wall.Before(e.lastRound)
+	due := wall.Sub(e.lastRound) >= e.spacing || wall.Before(e.lastRound)
 	if due {
 		e.lastRound = wall
 	}
@@ -191,6 +197,10 @@ func (e *Engine) MaybeRound(ctx context.Context, wall time.Time) {
 		}
 	}
 }
+
+// roundShare is how many times its own duration a round spaces the next
+// by at least (MinInterval).
+const roundShare = 4
 
 // roundTimeout bounds one evaluation's read of the figures.
 const roundTimeout = 10 * time.Second
@@ -217,7 +227,11 @@ func (e *Engine) Round(ctx context.Context) error {
 		}
 	}
 	start := time.Now()
-	defer func() { e.roundTime.Observe(time.Since(start).Seconds()) }()
+	defer func() {
+		took := time.Since(start)
+		e.roundTime.Observe(took.Seconds())
+		e.spacing = max(e.cfg.MinInterval, roundShare*took)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
 	defer cancel()
 	// Read without e.mu: the snapshot asks Of for its alerts.

@@ -49,6 +49,7 @@ type province struct {
 	partial bool
 	reads   int
 	alerts  func(tiendo.Scope) []tiendo.Alert // as readmodel.Sources.Alerts
+	took    time.Duration                     // how long a read takes (a national campaign's is half a second)
 }
 
 // newProvince has both districts done (so that no behind alert opens
@@ -62,6 +63,7 @@ func (p *province) StationSnapshot(_ context.Context, scope tiendo.Scope) (*tien
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reads++
+	time.Sleep(p.took)
 	var stats []tiendo.StationStats
 	for _, s := range p.stats {
 		stats = append(stats, s)
@@ -455,6 +457,41 @@ func TestMaybeRoundSpacing(t *testing.T) {
 	e.MaybeRound(context.Background(), wall.Add(time.Second))
 	if p.reads != 2 {
 		t.Fatalf("a second later: %d reads, want 2", p.reads)
+	}
+}
+
+// A round whose read is slow spaces the next by four times its duration,
+// not by MinInterval only: at a national campaign's size the engine would
+// otherwise read the whole campaign, per station, every second.
+func TestSlowRoundsSpaceTheNext(t *testing.T) {
+	reg := testRegistry(t)
+	p := newProvince(reg, at(20, 20, 0))
+	p.took = 100 * time.Millisecond
+	db, err := local.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e, err := alerting.New(alerting.Config{Figures: p, Store: db, Registry: func() *tiendo.Registry { return reg },
+		MinInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Now()
+	e.MaybeRound(context.Background(), wall)
+	e.MaybeRound(context.Background(), wall.Add(350*time.Millisecond))
+	if p.reads != 1 {
+		t.Fatalf("a round of 100 ms, and another called 350 ms after it: %d reads, want 1 (the next is due 400 ms after)", p.reads)
+	}
+	e.MaybeRound(context.Background(), wall.Add(2*time.Second))
+	if p.reads != 2 {
+		t.Fatalf("2 s after a round of 100 ms: %d reads, want 2", p.reads)
+	}
+	p.took = 0
+	e.MaybeRound(context.Background(), wall.Add(3*time.Second))
+	e.MaybeRound(context.Background(), wall.Add(3*time.Second+300*time.Millisecond))
+	if p.reads != 4 {
+		t.Fatalf("300 ms after a fast round (the slow ones spaced by 400 ms): %d reads, want 4", p.reads)
 	}
 }
 
