@@ -4,6 +4,9 @@
 #   scripts/clickhouse-server.sh start DIR [TCP_PORT] [HTTP_PORT]
 #   scripts/clickhouse-server.sh stop DIR
 # DIR holds the data, logs and pid file. Idempotent: start on a running server is a no-op.
+# CH_OWNER_PID=PID (tests): the server is stopped when that process is gone, however it
+# ended (a test binary killed at its timeout, a fuzz worker the fuzzer interrupts), and with
+# CH_OWNER_TEMP=1 DIR is removed then too.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?data dir}
 tcp=${3:-19000}; http=${4:-18123}
@@ -30,6 +33,15 @@ start)
   fi
   nohup clickhouse-server --config-file="$dir/conf/config.xml" >"$dir/log/stdout.log" 2>&1 &
   echo $! > "$pidfile"
+  if [ -n "${CH_OWNER_PID:-}" ]; then
+    # The watchdog leaves a server stopped or restarted by its owner alone:
+    # it acts only once the owner is gone, on this server's own pid.
+    nohup bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      kill -0 "$1" 2>/dev/null && exit 0
+      kill "$2" 2>/dev/null; for _ in $(seq 1 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$2" 2>/dev/null; [ -z "$3" ] || rm -rf "$4"' watchdog "$CH_OWNER_PID" "$(cat "$pidfile")" "${CH_OWNER_TEMP:-}" "$dir" \
+      </dev/null >/dev/null 2>&1 &
+  fi
   for _ in $(seq 1 100); do
     if clickhouse-client --host 127.0.0.1 --port "$tcp" --query 'SELECT 1' >/dev/null 2>&1; then
       echo "clickhouse-server $(clickhouse-client --host 127.0.0.1 --port "$tcp" --query 'SELECT version()') on tcp://127.0.0.1:$tcp"

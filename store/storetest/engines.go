@@ -45,11 +45,22 @@ func StartClickHouseServer(dir string) (*ClickHouseServer, error) {
 		return nil, err
 	}
 	script := filepath.Join(RepoRoot(), "scripts", "clickhouse-server.sh")
-	out, err := exec.Command(script, "start", dir, fmt.Sprint(tcp), fmt.Sprint(http)).CombinedOutput()
+	cmd := exec.Command(script, "start", dir, fmt.Sprint(tcp), fmt.Sprint(http))
+	cmd.Env = ownedByThisProcess()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("start clickhouse-server (install it with scripts/install-deps.sh): %v\n%s", err, out)
 	}
 	return &ClickHouseServer{Dir: dir, Port: tcp, HTTPPort: http, DSN: fmt.Sprintf("tcp://127.0.0.1:%d/", tcp)}, nil
+}
+
+// ownedByThisProcess is the environment of a server start that stops the
+// server, and removes its directory, once this process is gone: a test
+// binary killed at its timeout, or a fuzz worker that the fuzzer
+// interrupts in the middle of an input (its TestMain never reaches Stop),
+// left servers running after make test.
+func ownedByThisProcess() []string {
+	return append(os.Environ(), fmt.Sprintf("CH_OWNER_PID=%d", os.Getpid()), "CH_OWNER_TEMP=1")
 }
 
 // Stop stops a server this process started.
@@ -78,7 +89,9 @@ func freePort() (int, error) {
 // directory and port, keeping its data.
 func RestartClickHouseServer(s *ClickHouseServer) (*ClickHouseServer, error) {
 	script := filepath.Join(RepoRoot(), "scripts", "clickhouse-server.sh")
-	out, err := exec.Command(script, "start", s.Dir, fmt.Sprint(s.Port), fmt.Sprint(s.HTTPPort)).CombinedOutput()
+	cmd := exec.Command(script, "start", s.Dir, fmt.Sprint(s.Port), fmt.Sprint(s.HTTPPort))
+	cmd.Env = ownedByThisProcess()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("restart clickhouse-server: %v\n%s", err, out)
 	}
