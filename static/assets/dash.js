@@ -236,7 +236,9 @@ function renderUnits(snap) {
       h('th', { scope: 'col', text: t('province') }),
       h('th', { scope: 'col', text: t('paceCol') }),
       h('th', { scope: 'col', class: 'num', text: t('gapCol') }),
-      h('th', { scope: 'col', class: 'pctcol', text: t('pctDone') }),
+      // On a phone the ranking keeps name, state and gap in view (the
+      // tiles carry each province's percent).
+      h('th', { scope: 'col', class: 'pctcol wide-only', text: t('pctDone') }),
       h('th', { scope: 'col', class: 'wide-only', text: t('finishCol') }),
       h('th', { scope: 'col', class: 'num wide-only', text: t('neededCol') }),
       h('th', { scope: 'col', class: 'num wide-only', text: t('todayCol') }),
@@ -248,7 +250,7 @@ function renderUnits(snap) {
         h('th', { scope: 'row' }, h('a', { href: unitURL(u.id), text: u.name })),
         h('td', null, stateCell(u.pace)),
         h('td', { class: 'num ' + (u.pace && u.pace.gap < 0 ? s.cls : ''), text: u.pace ? signed(u.pace.gap) : '—' }),
-        h('td', { class: 'pctcol' }, h('span', { class: 'pct', text: pct(u.percent_done) }), planBar(u.percent_done, u.pace)),
+        h('td', { class: 'pctcol wide-only' }, h('span', { class: 'pct', text: pct(u.percent_done) }), planBar(u.percent_done, u.pace)),
         h('td', { class: 'finish wide-only ' + s.cls, text: f.short, title: f.text || null }),
         h('td', { class: 'num wide-only', text: u.pace && u.pace.needed_per_day != null ? num(u.pace.needed_per_day) : '—' }),
         h('td', { class: 'num wide-only', text: num(u.completed_today) }),

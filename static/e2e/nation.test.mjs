@@ -52,6 +52,7 @@ test('the nation page ranks the provinces, draws the tile map and drills down', 
       head: document.getElementById('tbl-h').textContent,
       crumb: document.querySelector('.crumbs').textContent,
       scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      tableScroll: (() => { const w = document.querySelector('table.units').parentElement; return w.scrollWidth - w.clientWidth; })(),
     }));
     // The table in the server's ranking, each state as the server judged it.
     assert.deepEqual(got.rows, snap.units.map((u) => [u.id, u.pace ? u.pace.state : '']), 'rows in the server\'s order');
@@ -63,8 +64,10 @@ test('the nation page ranks the provinces, draws the tile map and drills down', 
     }
     assert.match(got.head, /Các tỉnh, thành phố/);
     assert.match(got.crumb, /Toàn quốc/);
-    assert.ok(got.scroll <= 0, `${size.width} px: the page scrolls sideways by ${got.scroll} px`);
     await shot(page, `nation-${size.width}.png`, { fullPage: false });
+    assert.ok(got.scroll <= 0, `${size.width} px: the page scrolls sideways by ${got.scroll} px`);
+    // Every column of the ranking in view (on a phone: name, state and gap), none cut at the edge.
+    assert.ok(got.tableScroll <= 0, `${size.width} px: the provinces' table scrolls sideways by ${got.tableScroll} px`);
   }
   assert.notEqual(state(snap, 'HN'), state(snap, 'LS'), 'Hà Nội and Lạng Sơn in different states');
   assert.equal(state(snap, 'HN'), 'behind');
