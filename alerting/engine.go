@@ -198,9 +198,9 @@ func (e *Engine) MaybeRound(ctx context.Context, wall time.Time) {
 	}
 }
 
-// roundShare is how many times its own duration a round spaces the next
-// by at least (MinInterval).
-const roundShare = 4
+// slowRoundSpacing is how many times its own duration a round spaces the
+// next by, when that is longer than MinInterval.
+const slowRoundSpacing = 4
 
 // roundTimeout bounds one evaluation's read of the figures.
 const roundTimeout = 10 * time.Second
@@ -230,7 +230,7 @@ func (e *Engine) Round(ctx context.Context) error {
 	defer func() {
 		took := time.Since(start)
 		e.roundTime.Observe(took.Seconds())
-		e.spacing = max(e.cfg.MinInterval, roundShare*took)
+		e.spacing = max(e.cfg.MinInterval, slowRoundSpacing*took)
 	}()
 	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
 	defer cancel()

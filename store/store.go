@@ -538,12 +538,12 @@ func (db *DB) hourlyOver(ctx context.Context, stations []string, hours string) (
 
 // districtPairs are the (district, station) pairs of district_stations.
 type districtPairs struct {
-	version int64               // number of pairs
-	byArea  map[string][]string // area → the stations of its districts' pairs
-	byDist  map[string][]string // district → stations
-	homes   map[string]int      // station → number of districts it has rows under
-	distsOf map[string][]string // station → the districts it has rows under
-	home    map[string]string   // station with rows under one district only → that district's area
+	version  int64               // number of pairs
+	byArea   map[string][]string // area → the stations of its districts' pairs
+	byDist   map[string][]string // district → stations
+	homes    map[string]int      // station → number of districts it has rows under
+	distsOf  map[string][]string // station → the districts it has rows under
+	soleArea map[string]string   // station with rows under one district only → that district's area
 }
 
 func (db *DB) loadPairs(ctx context.Context) (*districtPairs, error) {
@@ -560,10 +560,10 @@ func (db *DB) loadPairs(ctx context.Context) (*districtPairs, error) {
 		p.distsOf[s] = append(p.distsOf[s], d)
 		p.homes[s]++
 	}
-	p.home = make(map[string]string, len(p.homes))
+	p.soleArea = make(map[string]string, len(p.homes))
 	for s, n := range p.homes {
 		if n == 1 {
-			p.home[s] = areaOf(p.distsOf[s][0])
+			p.soleArea[s] = areaOf(p.distsOf[s][0])
 		}
 	}
 	db.pairs.Store(p)

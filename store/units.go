@@ -37,8 +37,9 @@ var _ tiendo.UnitStatsReader = (*DB)(nil)
 // names the stations whose queue is a list. Stored times are whole
 // seconds, so comparing with LiveFrom rounded up to the second keeps
 // exactly the heartbeats Fresh keeps. They come from
-// station_minute_latest, whose key starts with the hour: the last quarter of an hour is a few granules,
-// where station_latest would merge every station's argMax states (at the
+// station_minute_latest, whose key starts with the hour: the last quarter
+// of an hour is a few granules, where station_latest would merge every
+// station's argMax states (at the
 // nation's ten thousand stations, the bulk of this read). A station that
 // has a heartbeat at or after LiveFrom has its newest of all among them, so
 // for the fresh stations these rows are station_latest's.
@@ -86,7 +87,7 @@ func (db *DB) UnitStats(ctx context.Context, q tiendo.UnitStatsQuery) (tiendo.Un
 				// (it has rows under that area's district only); one without
 				// a pair has no completion stored: its figures are zeros,
 				// and reading them costs a query.
-				if a, ok := p.home[s]; !(ok && unitOfArea[a] == unit) && p.homes[s] > 0 {
+				if a, ok := p.soleArea[s]; !(ok && unitOfArea[a] == unit) && p.homes[s] > 0 {
 					rest[unit] = append(rest[unit], s)
 				}
 			}
@@ -232,7 +233,7 @@ func groupFresh(fresh []freshStation, p *districtPairs, unitOfArea map[string]st
 	var live []tiendo.StationStats
 	for _, s := range fresh {
 		unit, whole := "", false
-		if a, ok := p.home[s.station]; ok && !isApart[s.station] {
+		if a, ok := p.soleArea[s.station]; ok && !isApart[s.station] {
 			unit, whole = unitOfArea[a]
 		}
 		if !whole {

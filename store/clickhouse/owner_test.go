@@ -24,14 +24,21 @@ func TestServerStopsWhenItsOwnerIsKilled(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = owner.Process.Kill(); _, _ = owner.Process.Wait() })
 	dir := filepath.Join(t.TempDir(), "ch")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports [2]int // native and HTTP: held together while picked, so they differ
+	var held []net.Listener
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	for _, l := range held {
+		l.Close()
+	}
 	script := filepath.Join(storetest.RepoRoot(), "scripts", "clickhouse-server.sh")
-	start := exec.Command(script, "start", dir, fmt.Sprint(port), fmt.Sprint(port+1))
+	start := exec.Command(script, "start", dir, fmt.Sprint(ports[0]), fmt.Sprint(ports[1]))
 	start.Env = append(os.Environ(), fmt.Sprintf("CH_OWNER_PID=%d", owner.Process.Pid), "CH_OWNER_TEMP=1")
 	if out, err := start.CombinedOutput(); err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
